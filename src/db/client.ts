@@ -1,0 +1,104 @@
+/**
+ * Opens the database: postgres.js when a DATABASE_URL is given (the production path),
+ * otherwise the embedded PGlite (in-process Postgres; `memory://` for tests). Both get the
+ * same drizzle schema and the same committed migrations, applied here at start-up.
+ */
+import { mkdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+
+import { PGlite } from '@electric-sql/pglite';
+import { sql } from 'drizzle-orm';
+import type { PgAsyncDatabase, PgAsyncTransaction } from 'drizzle-orm/pg-core';
+import type { PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+
+import { relations, type Relations } from './relations.js';
+import { DEFAULT_ORGANIZATION_ID, organizations } from './schema.js';
+
+/** A drizzle database over either driver. */
+export type Database = PgAsyncDatabase<PgQueryResultHKT, Relations>;
+/** A transaction handed to `db.transaction(async (tx) => …)`. */
+export type Transaction = PgAsyncTransaction<PgQueryResultHKT, Relations>;
+/** Anything a query can run on: the database or an open transaction. */
+export type Executor = Database | Transaction;
+
+/** An open database with a human-readable description and a close function. */
+export interface DatabaseHandle {
+  db: Database;
+  /** `postgres (host:port/db)` or `pglite (dir)`, for the start-up log; never contains a password. */
+  description: string;
+  /** Answers whether the database responds (`SELECT 1`), for /readyz. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../schema/migrations', import.meta.url));
+
+/**
+ * Opens, migrates and seeds the database.
+ * @param options.databaseUrl postgres:// URL, or undefined for PGlite
+ * @param options.dataDir PGlite directory (created if missing) or `memory://`
+ * @throws when the server is unreachable or a migration fails
+ */
+export async function openDatabase(options: { databaseUrl?: string | undefined; dataDir: string }): Promise<DatabaseHandle> {
+  const handle = options.databaseUrl ? await openPostgres(options.databaseUrl) : await openPglite(options.dataDir);
+  try {
+    await ensureDefaultOrganization(handle.db);
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+  return handle;
+}
+
+async function openPostgres(url: string): Promise<DatabaseHandle> {
+  const client = postgres(url, { max: 10, onnotice: () => {} });
+  const db = drizzlePostgres({ client, relations });
+  try {
+    await migratePostgres(db, { migrationsFolder: MIGRATIONS_FOLDER });
+  } catch (error) {
+    await client.end({ timeout: 1 });
+    throw error;
+  }
+  const target = new URL(url);
+  return {
+    db: db as unknown as Database,
+    description: `postgres (${target.hostname}:${target.port || 5432}${target.pathname})`,
+    ping: () => ping(db as unknown as Database),
+    close: () => client.end({ timeout: 5 }),
+  };
+}
+
+async function openPglite(dataDir: string): Promise<DatabaseHandle> {
+  const inMemory = dataDir.startsWith('memory://');
+  if (!inMemory) await mkdir(dataDir, { recursive: true });
+  const client = new PGlite(inMemory ? undefined : dataDir);
+  const db = drizzlePglite({ client, relations });
+  await migratePglite(db, { migrationsFolder: MIGRATIONS_FOLDER });
+  return {
+    db: db as unknown as Database,
+    description: inMemory ? 'pglite (in memory)' : `pglite (${dataDir})`,
+    ping: () => ping(db as unknown as Database),
+    close: () => client.close(),
+  };
+}
+
+async function ping(db: Database): Promise<boolean> {
+  try {
+    await db.execute(sql`select 1`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function ensureDefaultOrganization(db: Database): Promise<void> {
+  await db
+    .insert(organizations)
+    .values({ id: DEFAULT_ORGANIZATION_ID, name: 'Default organization' })
+    .onConflictDoNothing();
+}

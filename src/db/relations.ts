@@ -1,0 +1,63 @@
+/**
+ * Relations (drizzle relational queries v2), used by db.query.* and by Pothos's drizzle
+ * plugin to plan the joins a GraphQL selection needs.
+ */
+import { defineRelations } from 'drizzle-orm';
+
+import * as schema from './schema.js';
+
+export const relations = defineRelations(schema, (r) => ({
+  fleets: {
+    organization: r.one.organizations({ from: r.fleets.organizationId, to: r.organizations.id, optional: false }),
+    workers: r.many.workers(),
+    teams: r.many.teams(),
+    shifts: r.many.shifts(),
+    tasks: r.many.tasks(),
+  },
+  teams: {
+    fleet: r.one.fleets({ from: r.teams.fleetId, to: r.fleets.id, optional: false }),
+    workers: r.many.workers(),
+  },
+  shifts: {
+    fleet: r.one.fleets({ from: r.shifts.fleetId, to: r.fleets.id, optional: false }),
+    workers: r.many.workers(),
+  },
+  workers: {
+    fleet: r.one.fleets({ from: r.workers.fleetId, to: r.fleets.id }),
+    team: r.one.teams({ from: r.workers.teamId, to: r.teams.id }),
+    shift: r.one.shifts({ from: r.workers.shiftId, to: r.shifts.id }),
+    manager: r.one.workers({ from: r.workers.managerId, to: r.workers.id, alias: 'manager' }),
+    reports: r.many.workers({ alias: 'manager' }),
+    protocol: r.one.protocols({ from: r.workers.protocolId, to: r.protocols.id }),
+    tasks: r.many.tasks(),
+    runs: r.many.runs(),
+  },
+  tasks: {
+    assignee: r.one.workers({ from: r.tasks.assigneeId, to: r.workers.id }),
+    fleet: r.one.fleets({ from: r.tasks.fleetId, to: r.fleets.id }),
+    run: r.one.runs({ from: r.tasks.runId, to: r.runs.id }),
+  },
+  protocols: {
+    versions: r.many.protocolVersions(),
+    runs: r.many.runs(),
+  },
+  protocolVersions: {
+    protocol: r.one.protocols({ from: r.protocolVersions.protocolId, to: r.protocols.id, optional: false }),
+  },
+  runs: {
+    protocol: r.one.protocols({ from: r.runs.protocolId, to: r.protocols.id, optional: false }),
+    protocolVersion: r.one.protocolVersions({
+      from: r.runs.protocolVersionId,
+      to: r.protocolVersions.id,
+      optional: false,
+    }),
+    worker: r.one.workers({ from: r.runs.workerId, to: r.workers.id }),
+    task: r.one.tasks({ from: r.runs.taskId, to: r.tasks.id }),
+    events: r.many.runEvents(),
+  },
+  runEvents: {
+    run: r.one.runs({ from: r.runEvents.runId, to: r.runs.id, optional: false }),
+  },
+}));
+
+export type Relations = typeof relations;
