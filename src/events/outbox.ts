@@ -1,0 +1,76 @@
+/**
+ * The domain-event outbox: a state change and its event commit in one transaction, and
+ * the bus hears of the event only after that commit (DESIGN.md "Layers").
+ */
+import { sql } from 'drizzle-orm';
+
+import type { Database, Transaction } from '../db/client.js';
+import { events } from '../db/schema.js';
+import type { Bus } from '../realtime/bus.js';
+
+/** A domain event to append; `type` as in the seeds without `$.` (`Worker.hired`). */
+export interface NewDomainEvent {
+  organizationId: string;
+  type: string;
+  subjectId?: string | null;
+  payload?: Record<string, unknown>;
+}
+
+/** Appends events inside the caller's transaction. */
+export interface Outbox {
+  append(event: NewDomainEvent): Promise<number>;
+}
+
+/**
+ * Advisory lock key serialising outbox appends. Sequence values are taken in commit
+ * order because an appending transaction holds this lock until it ends; without it a
+ * subscriber reading `seq > n` could pass over a lower seq that commits later.
+ */
+const OUTBOX_LOCK_KEY = 7_423_001;
+
+/**
+ * Runs `work` in one transaction with an outbox; publishes the appended events on the bus
+ * after commit. If `work` throws, nothing is stored and nothing is published.
+ */
+export async function transactionWithEvents<T>(
+  deps: { db: Database; bus: Bus },
+  work: (tx: Transaction, outbox: Outbox) => Promise<T>,
+): Promise<T> {
+  const appended: Array<{ organizationId: string; seq: number; type: string; subjectId: string | null }> = [];
+  const result = await deps.db.transaction(async (tx) => {
+    let locked = false;
+    const outbox: Outbox = {
+      async append(event) {
+        if (!locked) {
+          await tx.execute(sql`select pg_advisory_xact_lock(${OUTBOX_LOCK_KEY})`);
+          locked = true;
+        }
+        const [row] = await tx
+          .insert(events)
+          .values({
+            organizationId: event.organizationId,
+            type: event.type,
+            subjectId: event.subjectId ?? null,
+            payload: event.payload ?? {},
+          })
+          .returning({ seq: events.seq });
+        appended.push({
+          organizationId: event.organizationId,
+          seq: row!.seq,
+          type: event.type,
+          subjectId: event.subjectId ?? null,
+        });
+        return row!.seq;
+      },
+    };
+    return work(tx, outbox);
+  });
+  for (const event of appended) {
+    deps.bus.publish('domain:event', event.organizationId, {
+      seq: event.seq,
+      type: event.type,
+      subjectId: event.subjectId,
+    });
+  }
+  return result;
+}

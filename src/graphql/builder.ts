@@ -1,0 +1,61 @@
+/**
+ * The one Pothos schema builder. Types live beside their domain (src/<domain>/schema.ts)
+ * and register themselves on this builder; src/graphql/schema.ts assembles them.
+ */
+import SchemaBuilder from '@pothos/core';
+import DrizzlePlugin from '@pothos/plugin-drizzle';
+import ErrorsPlugin from '@pothos/plugin-errors';
+import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import { getTableConfig } from 'drizzle-orm/pg-core';
+import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
+
+import { relations, type Relations } from '../db/relations.js';
+import type { AppContext } from './context.js';
+
+export const builder = new SchemaBuilder<{
+  Context: AppContext;
+  DrizzleRelations: Relations;
+  AuthScopes: { viewer: boolean; operator: boolean; admin: boolean };
+  Scalars: {
+    DateTime: { Input: Date; Output: Date };
+    JSON: { Input: unknown; Output: unknown };
+    ID: { Input: string; Output: string | number | bigint };
+  };
+  DefaultFieldNullability: false;
+  DefaultInputFieldRequiredness: false;
+}>({
+  plugins: [ScopeAuthPlugin, RelayPlugin, DrizzlePlugin, ErrorsPlugin],
+  defaultFieldNullability: false,
+  scopeAuth: {
+    authScopes: (ctx) => ({
+      viewer: true,
+      operator: ctx.actor.role === 'operator' || ctx.actor.role === 'admin',
+      admin: ctx.actor.role === 'admin',
+    }),
+  },
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    nodeTypeOptions: { description: 'An object with a globally unique ID (Relay).' },
+    pageInfoTypeOptions: { description: 'Where a page of a connection starts and ends (Relay).' },
+    nodeQueryOptions: { description: 'Fetches any object by its global ID.' },
+    nodesQueryOptions: { description: 'Fetches several objects by their global IDs, in order.' },
+  },
+  drizzle: {
+    client: (ctx) => ctx.db,
+    getTableConfig,
+    relations,
+  },
+  errors: {
+    directResult: true,
+    defaultTypes: [],
+  },
+});
+
+builder.addScalarType('DateTime', DateTimeResolver, {});
+builder.addScalarType('JSON', JSONResolver, {});
+
+builder.queryType({ description: 'Reads: workers, fleets, tasks, protocols, runs.' });
+builder.mutationType({ description: 'Changes: every mutation takes one `input` and returns its result or a typed error.' });
+builder.subscriptionType({ description: 'Live streams over graphql-ws or server-sent events.' });

@@ -1,0 +1,28 @@
+/**
+ * What every resolver receives. Services are created once at start-up (src/app.ts); the
+ * actor is per request. Resolvers pass these on to domain services and add nothing.
+ */
+import type { Database } from '../db/client.js';
+import type { ModelRegistry } from '../models/registry.js';
+import type { Bus } from '../realtime/bus.js';
+import type { RunExecutor } from '../runs/executor.js';
+import type { Logger } from '../logger.js';
+
+/** Long-lived services shared by all requests. */
+export interface AppServices {
+  db: Database;
+  bus: Bus;
+  models: ModelRegistry;
+  runs: RunExecutor;
+  logger: Logger;
+}
+
+/** Who is calling. Until API keys exist every caller acts for the default organisation. */
+export interface Actor {
+  organizationId: string;
+  role: 'admin' | 'operator' | 'viewer';
+}
+
+export interface AppContext extends AppServices {
+  actor: Actor;
+}

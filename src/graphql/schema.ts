@@ -1,0 +1,17 @@
+/**
+ * Assembles the GraphQL schema: importing each domain's schema file registers its types
+ * on the builder. No other side effects.
+ */
+import { builder } from './builder.js';
+import './errors.js';
+import '../workers/schema.js';
+import '../fleets/schema.js';
+import '../tasks/schema.js';
+import '../protocols/schema.js';
+import '../runs/event-types.js';
+import '../runs/schema.js';
+
+/** Builds the executable schema (once per process). */
+export function buildSchema() {
+  return builder.toSchema({ sortSchema: false });
+}

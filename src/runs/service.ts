@@ -1,0 +1,221 @@
+/**
+ * Runs: executions of a protocol version with an input (seed worker-protocol.md). The
+ * run row and its first domain event are stored before execution starts in the
+ * background; the stored event stream is the single source for queries and
+ * subscriptions, so a subscriber never misses or repeats an event.
+ */
+import { and, asc, eq, gt } from 'drizzle-orm';
+import { z } from 'zod';
+
+import type { Database } from '../db/client.js';
+import { requireOwned } from '../db/ownership.js';
+import { runEvents, runs, tasks, workers } from '../db/schema.js';
+import { InvalidTransitionError, NotFoundError } from '../errors.js';
+import { transactionWithEvents } from '../events/outbox.js';
+import type { StreamEvent } from '../protocol/events.js';
+import { findLatestVersion } from '../protocols/service.js';
+import type { Bus } from '../realtime/bus.js';
+import { parseInput } from '../validation.js';
+import type { RunExecutor } from './executor.js';
+
+export type RunRow = typeof runs.$inferSelect;
+export type RunStatus = RunRow['status'];
+
+/** Statuses after which a run never changes again. */
+export const FINAL_RUN_STATUSES: readonly RunStatus[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
+
+/** A stored run event: the engine's event with its place in the stream and its time. */
+export type StoredRunEvent = StreamEvent & { seq: number; at: Date };
+
+/** What `executeWorker` accepts. */
+export const ExecuteWorkerModel = z.object({
+  protocol: z.string().min(1, 'must name a protocol slug'),
+  input: z
+    .record(z.string(), z.unknown(), { message: 'must be a JSON object of protocol inputs' })
+    .nullish()
+    .transform((value) => value ?? {}),
+  workerId: z.uuid().nullish(),
+  taskId: z.uuid().nullish(),
+});
+export type ExecuteWorkerInput = z.input<typeof ExecuteWorkerModel>;
+
+interface RunDeps {
+  db: Database;
+  bus: Bus;
+  runs: RunExecutor;
+}
+
+/**
+ * Creates a QUEUED run of the newest version of protocol `input.protocol`, appends
+ * `Run.queued`, and starts it in the background. Input is checked against the
+ * protocol's `input` section by the engine when the run starts (a bad input ends the
+ * run with a `validation_error` event).
+ * @throws ValidationError; NotFoundError for an unknown protocol, worker or task
+ */
+export async function executeWorker(deps: RunDeps, organizationId: string, input: ExecuteWorkerInput): Promise<RunRow> {
+  const data = parseInput(ExecuteWorkerModel, input);
+  const run = await transactionWithEvents(deps, async (tx, outbox) => {
+    const { protocol, version } = await findLatestVersion(tx, organizationId, data.protocol);
+    if (data.workerId) await requireOwned(tx, workers, organizationId, data.workerId, 'Worker');
+    if (data.taskId) await requireOwned(tx, tasks, organizationId, data.taskId, 'Task');
+    const [row] = await tx
+      .insert(runs)
+      .values({
+        organizationId,
+        protocolId: protocol.id,
+        protocolVersionId: version.id,
+        version: version.version,
+        workerId: data.workerId ?? null,
+        taskId: data.taskId ?? null,
+        input: data.input,
+      })
+      .returning();
+    await outbox.append({
+      organizationId,
+      type: 'Run.queued',
+      subjectId: row!.id,
+      payload: { protocol: protocol.slug, version: version.version },
+    });
+    return row!;
+  });
+  deps.runs.start(run.id);
+  return run;
+}
+
+/**
+ * Cancels a run that has not ended. A run executing in this process is aborted and ends
+ * with `worker-result{cancelled}` and `finish{stop}`; the returned row may still show
+ * its last status until the engine has stopped.
+ * @throws NotFoundError; InvalidTransitionError when the run already ended
+ */
+export async function cancelRun(deps: RunDeps, organizationId: string, runId: string): Promise<RunRow> {
+  const run = await findRun(deps.db, organizationId, runId);
+  if (FINAL_RUN_STATUSES.includes(run.status)) throw new InvalidTransitionError('Run', run.status, 'CANCELLED');
+  if (deps.runs.abort(run.id)) return run;
+  // Not executing here: nobody holds it (QUEUED or paused), so end it directly. The
+  // conditional update makes a concurrent claim or cancel lose cleanly.
+  return deps.db.transaction(async (tx) => {
+    const [locked] = await tx
+      .select()
+      .from(runs)
+      .where(and(eq(runs.id, run.id), eq(runs.status, run.status)))
+      .for('update', { skipLocked: true });
+    if (!locked || (locked.leaseOwner && locked.leaseExpiresAt && locked.leaseExpiresAt > new Date())) {
+      throw new InvalidTransitionError('Run', run.status, 'CANCELLED', 'the run is executing in another process');
+    }
+    const ended: StreamEvent[] = [
+      { type: 'worker-result', workerId: run.id, cancelled: true },
+      { type: 'finish', finishReason: 'stop', executionId: run.id },
+    ];
+    await tx.insert(runEvents).values(
+      ended.map((event, i) => ({
+        runId: run.id,
+        organizationId,
+        seq: locked.lastSeq + i + 1,
+        type: event.type,
+        payload: event as unknown as Record<string, unknown>,
+      })),
+    );
+    const [updated] = await tx
+      .update(runs)
+      .set({ status: 'CANCELLED', lastSeq: locked.lastSeq + ended.length, finishedAt: new Date(), leaseOwner: null })
+      .where(eq(runs.id, run.id))
+      .returning();
+    return updated!;
+  }).then((updated) => {
+    deps.bus.publish('run:events', updated.id, { lastSeq: updated.lastSeq });
+    return updated;
+  });
+}
+
+/**
+ * The run `runId` of `organizationId`.
+ * @throws NotFoundError
+ */
+export async function findRun(db: Database, organizationId: string, runId: string): Promise<RunRow> {
+  const [run] = await db
+    .select()
+    .from(runs)
+    .where(and(eq(runs.id, runId), eq(runs.organizationId, organizationId)));
+  if (!run) throw new NotFoundError('Run', runId);
+  return run;
+}
+
+/**
+ * Stored events of a run with `seq > after`, in order, at most `limit`.
+ */
+export async function listRunEvents(
+  db: Database,
+  runId: string,
+  options: { after?: number; limit?: number } = {},
+): Promise<StoredRunEvent[]> {
+  const rows = await db
+    .select()
+    .from(runEvents)
+    .where(and(eq(runEvents.runId, runId), gt(runEvents.seq, options.after ?? 0)))
+    .orderBy(asc(runEvents.seq))
+    .limit(options.limit ?? 10_000);
+  return rows.map((row) => ({ ...(row.payload as unknown as StreamEvent), seq: row.seq, at: row.at }));
+}
+
+/**
+ * Every event of run `runId` with `seq > after`, then live ones, each exactly once and
+ * in order; ends once the run has reached a final status and all its events were
+ * yielded. Subscribes to the bus before reading the table, so nothing committed in
+ * between is lost.
+ * @throws NotFoundError when the run does not exist in `organizationId`
+ */
+export async function* streamRunEvents(
+  deps: { db: Database; bus: Bus },
+  organizationId: string,
+  runId: string,
+  after = 0,
+): AsyncGenerator<StoredRunEvent> {
+  await findRun(deps.db, organizationId, runId);
+  const notifications = deps.bus.subscribe('run:events', runId)[Symbol.asyncIterator]();
+  // The first next() starts the subscription; notifications published from then on are
+  // queued, so one that arrives while the table is being read is not lost.
+  let wake = notifications.next();
+  let cursor = after;
+  try {
+    for (;;) {
+      for (;;) {
+        const batch = await listRunEvents(deps.db, runId, { after: cursor, limit: 500 });
+        for (const event of batch) {
+          cursor = event.seq;
+          yield event;
+        }
+        if (batch.length < 500) break;
+      }
+      const [state] = await deps.db
+        .select({ status: runs.status, lastSeq: runs.lastSeq })
+        .from(runs)
+        .where(eq(runs.id, runId));
+      if (!state || (FINAL_RUN_STATUSES.includes(state.status) && cursor >= state.lastSeq)) return;
+      if (cursor < state.lastSeq) continue;
+      if ((await wake).done) return;
+      wake = notifications.next();
+    }
+  } finally {
+    await notifications.return?.();
+  }
+}
+
+/**
+ * Client tools are not executed yet (they arrive with the complete engine): every call
+ * answers that the run has no pending tool call with that id.
+ * @throws NotFoundError for an unknown run; InvalidTransitionError otherwise
+ */
+export async function submitToolResult(
+  deps: { db: Database },
+  organizationId: string,
+  input: { runId: string; toolCallId: string },
+): Promise<RunRow> {
+  const run = await findRun(deps.db, organizationId, input.runId);
+  throw new InvalidTransitionError(
+    'Run',
+    run.status,
+    'RUNNING',
+    `the run has no pending tool call "${input.toolCallId}" (client tools are not supported yet)`,
+  );
+}

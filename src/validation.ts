@@ -1,0 +1,50 @@
+/**
+ * Input validation for domain services: zod models whose failures become one
+ * {@link ValidationError} listing every bad path, so clients fix everything at once.
+ */
+import { z } from 'zod';
+
+import { ValidationError } from './errors.js';
+
+/**
+ * Parses `input` with `model`.
+ * @throws ValidationError with one issue per problem, paths relative to the input root
+ */
+export function parseInput<Model extends z.ZodType>(model: Model, input: unknown): z.output<Model> {
+  const result = model.safeParse(input);
+  if (result.success) return result.data;
+  throw new ValidationError(
+    result.error.issues.map((issue) => ({ path: issue.path.map(String), message: issue.message })),
+  );
+}
+
+/** `vendor/model`, as protocols name models (DESIGN.md "Models"). */
+export const ModelId = z
+  .string()
+  .regex(/^[a-z0-9][\w.-]*\/[\w.:-]+$/i, 'must look like vendor/model, e.g. openai/gpt-4o');
+
+/** An IANA time zone known to this runtime's Intl data, e.g. `America/Los_Angeles`. */
+export const TimeZone = z.string().refine(isTimeZone, 'must be an IANA time zone such as America/Los_Angeles');
+
+/** A skill with its level (worker.do.md "skills"). */
+export const SkillModel = z.object({
+  name: z.string().trim().min(1, 'must not be empty'),
+  level: z.enum(['BEGINNER', 'INTERMEDIATE', 'ADVANCED', 'EXPERT']),
+});
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * An optional field whose absence (undefined, or null as GraphQL sends it) means
+ * `fallback`, so GraphQL inputs and service callers share one model.
+ */
+export function withDefault<Model extends z.ZodType>(model: Model, fallback: z.output<Model>) {
+  return model.nullish().transform((value): z.output<Model> => value ?? fallback);
+}

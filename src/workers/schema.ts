@@ -1,0 +1,190 @@
+/** GraphQL types and operations of workers (API.md "Workers"); resolvers stay thin. */
+import { and, eq } from 'drizzle-orm';
+
+import { workerAvailability, workerLifecycle, workers } from '../db/schema.js';
+import { NotFoundError, ValidationError } from '../errors.js';
+import { builder } from '../graphql/builder.js';
+import { Fleet } from '../fleets/schema.js';
+import { TaskStatusEnum } from '../tasks/schema.js';
+import { hireWorker, type HireWorkerInput as HireWorkerInputData } from './service.js';
+
+export const WorkerLifecycleEnum = builder.enumType('WorkerLifecycle', {
+  description: 'Where a worker is in its employment lifecycle (HIRED → ONBOARDING → ACTIVE → OFFBOARDED).',
+  values: workerLifecycle.enumValues,
+});
+
+export const WorkerAvailabilityEnum = builder.enumType('WorkerAvailability', {
+  description: 'Whether a worker can take work right now.',
+  values: workerAvailability.enumValues,
+});
+
+export const SkillLevelEnum = builder.enumType('SkillLevel', {
+  description: 'Proficiency in a skill.',
+  values: ['BEGINNER', 'INTERMEDIATE', 'ADVANCED', 'EXPERT'] as const,
+});
+
+export const KpiPeriodEnum = builder.enumType('KpiPeriod', {
+  description: 'The period a KPI target is measured over.',
+  values: ['DAILY', 'WEEKLY', 'MONTHLY', 'QUARTERLY'] as const,
+});
+
+export const SkillRef = builder.objectRef<{ name: string; level: 'BEGINNER' | 'INTERMEDIATE' | 'ADVANCED' | 'EXPERT' }>('Skill').implement({
+  description: 'A skill and the level at which the worker has it.',
+  fields: (t) => ({
+    name: t.exposeString('name', { description: 'Skill name, e.g. `lead_qualification`.' }),
+    level: t.field({ type: SkillLevelEnum, description: 'Proficiency.', resolve: (s) => s.level }),
+  }),
+});
+
+const Kpi = builder.objectRef<{ name: string; target: number; period: 'DAILY' | 'WEEKLY' | 'MONTHLY' | 'QUARTERLY' }>('Kpi').implement({
+  description: 'A key performance indicator with its target.',
+  fields: (t) => ({
+    name: t.exposeString('name', { description: 'KPI name, e.g. `meetingsBooked`.' }),
+    target: t.exposeFloat('target', { description: 'Target value over the period.' }),
+    period: t.field({ type: KpiPeriodEnum, description: 'Measurement period.', resolve: (k) => k.period }),
+  }),
+});
+
+const Goals = builder.objectRef<{ daily?: string[]; weekly?: string[]; monthly?: string[] }>('WorkerGoals').implement({
+  description: 'Goals per period.',
+  fields: (t) => ({
+    daily: t.stringList({ description: 'Daily goals.', resolve: (g) => g.daily ?? [] }),
+    weekly: t.stringList({ description: 'Weekly goals.', resolve: (g) => g.weekly ?? [] }),
+    monthly: t.stringList({ description: 'Monthly goals.', resolve: (g) => g.monthly ?? [] }),
+  }),
+});
+
+export const Worker = builder.drizzleNode('workers', {
+  name: 'Worker',
+  description: 'An AI worker agent with an identity, skills, a lifecycle and a protocol it executes.',
+  id: { column: (worker) => worker.id },
+  fields: (t) => ({
+    name: t.exposeString('name', { description: 'Display name, e.g. `Sarah Chen`.' }),
+    role: t.exposeString('role', { description: 'Job role, e.g. `SalesDevelopmentRepresentative`.' }),
+    persona: t.expose('persona', { type: 'JSON', nullable: true, description: 'Background, expertise, communication style, working hours, languages.' }),
+    capabilities: t.exposeStringList('capabilities', { description: 'What the worker can do.' }),
+    skills: t.field({ type: [SkillRef], description: 'Skills with levels.', resolve: (w) => w.skills }),
+    responsibilities: t.exposeStringList('responsibilities', { description: 'What the worker is accountable for.' }),
+    goals: t.field({ type: Goals, description: 'Daily, weekly and monthly goals.', resolve: (w) => w.goals ?? {} }),
+    kpis: t.field({ type: [Kpi], description: 'KPI targets.', resolve: (w) => w.kpis }),
+    model: t.exposeString('model', { nullable: true, description: 'Default model (`vendor/model`).' }),
+    protocol: t.relation('protocol', { nullable: true, description: 'The protocol this worker executes for its tasks.' }),
+    lifecycle: t.field({ type: WorkerLifecycleEnum, description: 'Lifecycle state.', resolve: (w) => w.lifecycle }),
+    availability: t.field({ type: WorkerAvailabilityEnum, description: 'Availability right now.', resolve: (w) => w.availability }),
+    fleet: t.relation('fleet', { nullable: true, description: 'The fleet the worker belongs to.' }),
+    team: t.relation('team', { nullable: true, description: 'The team the worker is in.' }),
+    shift: t.relation('shift', { nullable: true, description: 'The shift the worker works.' }),
+    manager: t.relation('manager', { nullable: true, description: 'The worker this one reports to.' }),
+    tasks: t.relatedConnection('tasks', {
+      description: 'Tasks assigned to this worker, oldest first.',
+      args: { status: t.arg({ type: TaskStatusEnum, description: 'Only tasks in this status.' }) },
+      query: (args) => ({ where: args.status ? { status: args.status } : {}, orderBy: { id: 'asc' } }),
+      totalCount: true,
+    }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the worker was hired.' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'Last change.' }),
+  }),
+});
+
+export const SkillInput = builder.inputType('SkillInput', {
+  description: 'A skill and its level.',
+  fields: (t) => ({
+    name: t.string({ required: true, description: 'Skill name.' }),
+    level: t.field({ type: SkillLevelEnum, required: true, description: 'Proficiency.' }),
+  }),
+});
+
+const KpiInput = builder.inputType('KpiInput', {
+  description: 'A KPI target.',
+  fields: (t) => ({
+    name: t.string({ required: true, description: 'KPI name.' }),
+    target: t.float({ required: true, description: 'Target value.' }),
+    period: t.field({ type: KpiPeriodEnum, required: true, description: 'Measurement period.' }),
+  }),
+});
+
+const GoalsInput = builder.inputType('WorkerGoalsInput', {
+  description: 'Goals per period.',
+  fields: (t) => ({
+    daily: t.stringList({ description: 'Daily goals.' }),
+    weekly: t.stringList({ description: 'Weekly goals.' }),
+    monthly: t.stringList({ description: 'Monthly goals.' }),
+  }),
+});
+
+const HireWorkerInput = builder.inputType('HireWorkerInput', {
+  description: 'Identity of the worker to hire (seed worker.do.md "worker.create").',
+  fields: (t) => ({
+    name: t.string({ required: true, description: 'Display name.' }),
+    role: t.string({ required: true, description: 'Job role.' }),
+    persona: t.field({
+      type: 'JSON',
+      description: 'Object with background, expertise[], communicationStyle, personalityTraits[], workingHours {start end timezone}, languages[].',
+    }),
+    capabilities: t.stringList({ description: 'What the worker can do.' }),
+    skills: t.field({ type: [SkillInput], description: 'Skills with levels.' }),
+    responsibilities: t.stringList({ description: 'What the worker is accountable for.' }),
+    goals: t.field({ type: GoalsInput, description: 'Goals per period.' }),
+    kpis: t.field({ type: [KpiInput], description: 'KPI targets.' }),
+    model: t.string({ description: 'Default model, `vendor/model`.' }),
+    protocol: t.string({ description: 'Slug of the protocol the worker executes.' }),
+    fleetId: t.globalID({ description: 'Fleet to join.', for: Fleet }),
+    managerId: t.globalID({ description: 'Worker to report to.', for: Worker }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  worker: t.drizzleField({
+    type: 'workers',
+    nullable: true,
+    description: 'One worker by global ID.',
+    args: { id: t.arg.globalID({ required: true, description: 'Global ID of the worker.' }) },
+    resolve: (query, _root, { id }, ctx) =>
+      ctx.db.query.workers.findFirst(query({ where: { id: id.id, organizationId: ctx.actor.organizationId } })),
+  }),
+  workers: t.drizzleConnection({
+    type: 'workers',
+    description: 'Workers, oldest first.',
+    args: {
+      lifecycle: t.arg({ type: WorkerLifecycleEnum, description: 'Only workers in this lifecycle state.' }),
+      role: t.arg.string({ description: 'Only workers with this role.' }),
+    },
+    totalCount: (_root, args, ctx) =>
+      ctx.db.$count(
+        workers,
+        and(
+          eq(workers.organizationId, ctx.actor.organizationId),
+          args.lifecycle ? eq(workers.lifecycle, args.lifecycle) : undefined,
+          args.role ? eq(workers.role, args.role) : undefined,
+        ),
+      ),
+    resolve: (query, _root, args, ctx) =>
+      ctx.db.query.workers.findMany(
+        query({
+          where: {
+            organizationId: ctx.actor.organizationId,
+            ...(args.lifecycle ? { lifecycle: args.lifecycle } : {}),
+            ...(args.role ? { role: args.role } : {}),
+          },
+          orderBy: { id: 'asc' },
+        }),
+      ),
+  }),
+}));
+
+builder.mutationField('hireWorker', (t) =>
+  t.field({
+    type: Worker,
+    description: 'Hires a worker (lifecycle HIRED). Appends `Worker.hired`.',
+    errors: { types: [ValidationError, NotFoundError] },
+    args: { input: t.arg({ type: HireWorkerInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      hireWorker(ctx, ctx.actor.organizationId, {
+        ...input,
+        persona: input.persona as HireWorkerInputData['persona'],
+        protocolSlug: input.protocol,
+        fleetId: input.fleetId?.id,
+        managerId: input.managerId?.id,
+      }),
+  }),
+);

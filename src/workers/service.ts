@@ -1,0 +1,115 @@
+/**
+ * Workers: hiring and reading (seed worker.do.md). Lifecycle transitions beyond hiring
+ * arrive with the workers issue; the state machine lives here when they do.
+ */
+import { and, eq } from 'drizzle-orm';
+import { z } from 'zod';
+
+import type { Database, Executor } from '../db/client.js';
+import { requireOwned } from '../db/ownership.js';
+import { fleets, protocols, workers } from '../db/schema.js';
+import { NotFoundError } from '../errors.js';
+import { transactionWithEvents } from '../events/outbox.js';
+import type { Bus } from '../realtime/bus.js';
+import { ModelId, parseInput, SkillModel, TimeZone, withDefault } from '../validation.js';
+
+export type WorkerRow = typeof workers.$inferSelect;
+
+const PersonaModel = z
+  .object({
+    background: z.string().optional(),
+    expertise: z.array(z.string()).optional(),
+    communicationStyle: z.string().optional(),
+    personalityTraits: z.array(z.string()).optional(),
+    workingHours: z
+      .object({
+        start: z.string().regex(/^([01]?\d|2[0-3]):[0-5]\d$/, 'must be H:MM or HH:MM'),
+        end: z.string().regex(/^([01]?\d|2[0-4]):[0-5]\d$/, 'must be H:MM or HH:MM'),
+        timezone: TimeZone,
+      })
+      .optional(),
+    languages: z.array(z.string()).optional(),
+  })
+  .strict();
+
+/** What `hireWorker` accepts; ids are local UUIDs (the schema decodes global IDs). */
+export const HireWorkerModel = z.object({
+  name: z.string().trim().min(1, 'must not be empty').max(200),
+  role: z.string().trim().min(1, 'must not be empty').max(200),
+  persona: PersonaModel.nullish(),
+  capabilities: withDefault(z.array(z.string().trim().min(1)), []),
+  skills: withDefault(z.array(SkillModel), []),
+  responsibilities: withDefault(z.array(z.string().trim().min(1)), []),
+  goals: z
+    .object({ daily: z.array(z.string()).nullish(), weekly: z.array(z.string()).nullish(), monthly: z.array(z.string()).nullish() })
+    .nullish(),
+  kpis: withDefault(
+    z.array(
+      z.object({
+        name: z.string().trim().min(1),
+        target: z.number().finite(),
+        period: z.enum(['DAILY', 'WEEKLY', 'MONTHLY', 'QUARTERLY']),
+      }),
+    ),
+    [],
+  ),
+  model: ModelId.nullish(),
+  protocolSlug: z.string().nullish(),
+  fleetId: z.uuid().nullish(),
+  managerId: z.uuid().nullish(),
+});
+export type HireWorkerInput = z.input<typeof HireWorkerModel>;
+
+/**
+ * Hires a worker (lifecycle HIRED, availability OFFLINE) and appends `Worker.hired`.
+ * @throws ValidationError for bad input; NotFoundError for an unknown protocol, fleet or manager
+ */
+export async function hireWorker(
+  deps: { db: Database; bus: Bus },
+  organizationId: string,
+  input: HireWorkerInput,
+): Promise<WorkerRow> {
+  const data = parseInput(HireWorkerModel, input);
+  return transactionWithEvents(deps, async (tx, outbox) => {
+    const protocolId = data.protocolSlug ? (await requireProtocolBySlug(tx, organizationId, data.protocolSlug)).id : null;
+    if (data.fleetId) await requireOwned(tx, fleets, organizationId, data.fleetId, 'Fleet');
+    if (data.managerId) await requireOwned(tx, workers, organizationId, data.managerId, 'Worker');
+    const [worker] = await tx
+      .insert(workers)
+      .values({
+        organizationId,
+        name: data.name,
+        role: data.role,
+        persona: data.persona ?? null,
+        capabilities: data.capabilities,
+        skills: data.skills,
+        responsibilities: data.responsibilities,
+        goals: data.goals
+          ? { daily: data.goals.daily ?? [], weekly: data.goals.weekly ?? [], monthly: data.goals.monthly ?? [] }
+          : null,
+        kpis: data.kpis,
+        model: data.model ?? null,
+        protocolId,
+        fleetId: data.fleetId ?? null,
+        managerId: data.managerId ?? null,
+      })
+      .returning();
+    await outbox.append({
+      organizationId,
+      type: 'Worker.hired',
+      subjectId: worker!.id,
+      payload: { name: worker!.name, role: worker!.role },
+    });
+    return worker!;
+  });
+}
+
+async function requireProtocolBySlug(db: Executor, organizationId: string, slug: string) {
+  const [row] = await db
+    .select({ id: protocols.id })
+    .from(protocols)
+    .where(and(eq(protocols.organizationId, organizationId), eq(protocols.slug, slug)));
+  if (!row) throw new NotFoundError('Protocol', slug);
+  return row;
+}
+
