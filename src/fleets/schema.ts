@@ -2,7 +2,7 @@
 import { and, eq } from 'drizzle-orm';
 
 import type { FleetScaling, ScalingRule, TeamSlot, TeamWorkflow } from '../db/documents.js';
-import { fleets } from '../db/schema.js';
+import { fleets, workers } from '../db/schema.js';
 import { ValidationError } from '../errors.js';
 import { builder } from '../graphql/builder.js';
 import { SkillInput, SkillRef } from '../workers/schema.js';
@@ -89,8 +89,24 @@ export const Fleet = builder.drizzleNode('fleets', {
     sla: t.field({ type: SlaRef, nullable: true, description: 'SLA targets.', resolve: (f) => f.sla }),
     quotas: t.expose('quotas', { type: 'JSON', nullable: true, description: 'Per-worker quotas per period, e.g. {"leadsPerWorker": 100}.' }),
     timezone: t.exposeString('timezone', { description: 'IANA time zone for schedules and shifts.' }),
-    size: t.relatedCount('workers', { description: 'Number of workers in the fleet.' }),
-    workers: t.relatedConnection('workers', { description: 'Workers of the fleet.', query: { orderBy: { id: 'asc' } }, totalCount: true }),
+    // t.relatedCount and related totalCounts render broken SQL on drizzle-orm 1.0.0-rc.5
+    // (plugin-drizzle 0.20 passes relationToSQL's chunk arrays as SQL), so counts are ours.
+    size: t.int({
+      description: 'Number of workers in the fleet.',
+      select: {
+        extras: {
+          workerCount: (fleet, { sql }) => sql<number>`(select count(*)::int from workers where workers.fleet_id = ${fleet.id})`,
+        },
+      },
+      resolve: (fleet) => fleet.workerCount,
+    }),
+    workers: t.drizzleConnection({
+      type: 'workers',
+      description: 'Workers of the fleet, oldest first.',
+      totalCount: (fleet, _args, ctx) => ctx.db.$count(workers, eq(workers.fleetId, fleet.id)),
+      resolve: (query, fleet, _args, ctx) =>
+        ctx.db.query.workers.findMany(query({ where: { fleetId: fleet.id }, orderBy: { id: 'asc' } })),
+    }),
     teams: t.relation('teams', { description: 'Teams formed in the fleet.' }),
     shifts: t.relation('shifts', { description: 'Configured shifts.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'Creation time.' }),

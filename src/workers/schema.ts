@@ -1,7 +1,7 @@
 /** GraphQL types and operations of workers (API.md "Workers"); resolvers stay thin. */
 import { and, eq } from 'drizzle-orm';
 
-import { workerAvailability, workerLifecycle, workers } from '../db/schema.js';
+import { tasks, workerAvailability, workerLifecycle, workers } from '../db/schema.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import { builder } from '../graphql/builder.js';
 import { Fleet } from '../fleets/schema.js';
@@ -75,11 +75,18 @@ export const Worker = builder.drizzleNode('workers', {
     team: t.relation('team', { nullable: true, description: 'The team the worker is in.' }),
     shift: t.relation('shift', { nullable: true, description: 'The shift the worker works.' }),
     manager: t.relation('manager', { nullable: true, description: 'The worker this one reports to.' }),
-    tasks: t.relatedConnection('tasks', {
+    // A root-style connection rather than t.relatedConnection: the plugin's related
+    // totalCount renders broken SQL on drizzle-orm 1.0.0-rc.5 (plugin-drizzle 0.20).
+    tasks: t.drizzleConnection({
+      type: 'tasks',
       description: 'Tasks assigned to this worker, oldest first.',
       args: { status: t.arg({ type: TaskStatusEnum, description: 'Only tasks in this status.' }) },
-      query: (args) => ({ where: args.status ? { status: args.status } : {}, orderBy: { id: 'asc' } }),
-      totalCount: true,
+      totalCount: (worker, args, ctx) =>
+        ctx.db.$count(tasks, and(eq(tasks.assigneeId, worker.id), args.status ? eq(tasks.status, args.status) : undefined)),
+      resolve: (query, worker, args, ctx) =>
+        ctx.db.query.tasks.findMany(
+          query({ where: { assigneeId: worker.id, ...(args.status ? { status: args.status } : {}) }, orderBy: { id: 'asc' } }),
+        ),
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the worker was hired.' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'Last change.' }),
