@@ -1,0 +1,138 @@
+/**
+ * Helpers for the protocol engine's tests: loading inline packages, scripted mock
+ * models (AI SDK `MockLanguageModelV3`), and a host that records what the engine does.
+ */
+import { fileURLToPath } from 'node:url';
+import type { LanguageModelV3StreamPart } from '@ai-sdk/provider';
+import { APICallError } from 'ai';
+import { MockLanguageModelV3, simulateReadableStream } from 'ai/test';
+import type { Diagnostic } from '../../src/protocol/diagnostics.js';
+import type { StreamEvent } from '../../src/protocol/events.js';
+import type { ExecutionHost, ResolvedModel, RunState } from '../../src/protocol/execute.js';
+import { readProtocolPackage } from '../../src/protocol/package-files.js';
+import { loadProtocolPackage, loadProtocolPackageOrThrow } from '../../src/protocol/parse.js';
+import type { Protocol } from '../../src/protocol/types.js';
+
+export const WORKER_SETTINGS = { slug: 'test-worker', name: 'Test worker', format: 'worker' } as const;
+
+/** Names of the example packages under examples/. */
+export const EXAMPLES = ['title-generator', 'research-assistant', 'support-chat'] as const;
+
+export function examplePath(name: string): string {
+  return fileURLToPath(new URL(`../../examples/${name}`, import.meta.url));
+}
+
+export async function loadExample(name: string): Promise<Protocol> {
+  return loadProtocolPackageOrThrow(await readProtocolPackage(examplePath(name)));
+}
+
+/** Prompts given as `{name: content}`. */
+export type Prompts = Record<string, string>;
+
+function promptList(prompts: Prompts): Array<{ name: string; content: string }> {
+  return Object.entries(prompts).map(([name, content]) => ({ name, content }));
+}
+
+/** Loads an inline package; throws with its diagnostics when invalid. */
+export function load(source: string, prompts: Prompts = {}): Protocol {
+  return loadProtocolPackageOrThrow({ source, settings: WORKER_SETTINGS, prompts: promptList(prompts) });
+}
+
+/** The diagnostics of an inline package. */
+export function diagnose(source: string, prompts: Prompts = {}, settings: unknown = WORKER_SETTINGS): Diagnostic[] {
+  return loadProtocolPackage({ source, settings, prompts: promptList(prompts) }).diagnostics;
+}
+
+const USAGE = {
+  inputTokens: { total: 10, noCache: 10, cacheRead: undefined, cacheWrite: undefined },
+  outputTokens: { total: 4, text: 4, reasoning: undefined },
+};
+
+/** The stream parts of a reply: one text part split into `chunks`, then finish. */
+export function textReply(chunks: string[], options: { reasoning?: string[] } = {}): LanguageModelV3StreamPart[] {
+  const reasoning: LanguageModelV3StreamPart[] = options.reasoning
+    ? [
+        { type: 'reasoning-start', id: 'r0' },
+        ...options.reasoning.map((delta): LanguageModelV3StreamPart => ({ type: 'reasoning-delta', id: 'r0', delta })),
+        { type: 'reasoning-end', id: 'r0' },
+      ]
+    : [];
+  return [
+    { type: 'stream-start', warnings: [] },
+    ...reasoning,
+    { type: 'text-start', id: 't0' },
+    ...chunks.map((delta): LanguageModelV3StreamPart => ({ type: 'text-delta', id: 't0', delta })),
+    { type: 'text-end', id: 't0' },
+    { type: 'finish', finishReason: { unified: 'stop', raw: 'stop' }, usage: USAGE },
+  ];
+}
+
+/**
+ * A mock model answering each call with the next scripted reply (the last one repeats).
+ * A reply is stream parts, or an error thrown by `doStream`.
+ */
+export function scriptedModel(replies: Array<LanguageModelV3StreamPart[] | Error>, options: { chunkDelayInMs?: number; modelId?: string } = {}): MockLanguageModelV3 {
+  let call = 0;
+  return new MockLanguageModelV3({
+    modelId: options.modelId ?? 'mock-model',
+    doStream: async () => {
+      const reply = replies[Math.min(call, replies.length - 1)]!;
+      call += 1;
+      if (reply instanceof Error) throw reply;
+      return {
+        stream: simulateReadableStream({ chunks: reply, initialDelayInMs: null, chunkDelayInMs: options.chunkDelayInMs ?? null }),
+      };
+    },
+  });
+}
+
+/** An HTTP error from a provider, as @ai-sdk/openai raises it. */
+export function providerError(statusCode: number, options: { retryAfter?: string; data?: unknown } = {}): APICallError {
+  return new APICallError({
+    message: `Provider answered ${statusCode}`,
+    url: 'https://api.example.test/v1/chat/completions',
+    requestBodyValues: {},
+    statusCode,
+    responseHeaders: { 'x-request-id': 'req-1', ...(options.retryAfter ? { 'retry-after': options.retryAfter } : {}) },
+    isRetryable: statusCode === 429 || statusCode >= 500,
+    data: options.data,
+  });
+}
+
+/** A host that records events and checkpoints; models are looked up by id. */
+export class RecordingHost implements ExecutionHost {
+  readonly events: StreamEvent[] = [];
+  readonly checkpoints: RunState[] = [];
+  signal?: AbortSignal;
+  /** No retry with backoff: a provider error fails the call at once. */
+  maxRetries = 0;
+  /** Called after each event is recorded (e.g. to abort at a given point). */
+  onEvent?: (event: StreamEvent) => void;
+
+  constructor(private readonly models: Record<string, MockLanguageModelV3>) {}
+
+  resolveModel(id: string): ResolvedModel {
+    const model = this.models[id];
+    if (!model) throw new Error(`Cannot resolve model "${id}"`);
+    return { model, provider: 'mock', modelId: model.modelId, offline: false };
+  }
+
+  emit(event: StreamEvent): void {
+    this.events.push(event);
+    this.onEvent?.(event);
+  }
+
+  async checkpoint(state: RunState): Promise<void> {
+    this.checkpoints.push(JSON.parse(JSON.stringify(state)) as RunState);
+  }
+
+  /** The event types, in order. */
+  get types(): string[] {
+    return this.events.map((event) => event.type);
+  }
+
+  /** The events of one type. */
+  ofType<T extends StreamEvent['type']>(type: T): Array<Extract<StreamEvent, { type: T }>> {
+    return this.events.filter((event): event is Extract<StreamEvent, { type: T }> => event.type === type);
+  }
+}
