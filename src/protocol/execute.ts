@@ -19,7 +19,7 @@
  * of a standalone run.
  */
 import { defaultBlockDisplay } from './blocks.js';
-import type { BlockStartEvent, ResolvedModelInfo, StreamEvent, UsageCost } from './events.js';
+import type { BlockStartEvent, ResolvedModelInfo, StreamEvent, TokenUsage, UsageCost } from './events.js';
 import { describeError, ExecutionFailure, RunCancelled } from './execution-errors.js';
 import type { ExecutionHost, RunState, WorkerOutcome } from './execution-types.js';
 import { prepareInput } from './run-input.js';
@@ -59,6 +59,19 @@ export function initialRunState(protocol: Protocol): RunState {
 }
 
 /**
+ * The events that end a cancelled execution (section 13: an aborted run ends with
+ * `finish{stop}`; the worker reports `cancelled: true`; `usage` follows `finish`). Also
+ * used by hosts that cancel an execution that is not running (queued or paused).
+ */
+export function cancellationEvents(options: { workerId: string; executionId: string; usage: TokenUsage }): StreamEvent[] {
+  return [
+    { type: 'worker-result', workerId: options.workerId, cancelled: true },
+    { type: 'finish', finishReason: 'stop', executionId: options.executionId },
+    { type: 'usage', tokens: options.usage, cost: NO_COST },
+  ];
+}
+
+/**
  * Runs `protocol` (a valid worker, from `loadProtocolPackage`) to its end, or resumes
  * it from `options.state`. Emits every event through `host.emit` (stream shape in the
  * module comment) and checkpoints after each block.
@@ -88,9 +101,7 @@ export async function executeWorker(protocol: Protocol, options: ExecuteWorkerOp
     return { status: 'failed', error: { errorType: details.errorType, message: details.message }, usage: state.usage };
   };
   const cancel = (): WorkerOutcome => {
-    emit({ type: 'worker-result', workerId, cancelled: true });
-    emit({ type: 'finish', finishReason: 'stop', executionId });
-    emit({ type: 'usage', tokens: state.usage, cost: NO_COST });
+    for (const event of cancellationEvents({ workerId, executionId, usage: state.usage })) emit(event);
     return { status: 'cancelled', usage: state.usage };
   };
 

@@ -11,8 +11,9 @@
  */
 import { and, eq } from 'drizzle-orm';
 
-import type { Database } from '../db/client.js';
+import type { Database, Transaction } from '../db/client.js';
 import { runEvents, runs } from '../db/schema.js';
+import { transactionWithEvents, type Outbox } from '../events/outbox.js';
 import type { StreamEvent } from '../protocol/events.js';
 import type { Bus } from '../realtime/bus.js';
 
@@ -23,6 +24,9 @@ export type RunPatch = Partial<
     'status' | 'state' | 'output' | 'error' | 'usage' | 'finishedAt' | 'pendingToolCalls' | 'leaseOwner' | 'leaseExpiresAt'
   >
 >;
+
+/** More writes for the transaction of a flush; domain events go through `outbox`. */
+export type AlongsideWrite = (tx: Transaction, outbox: Outbox) => Promise<void>;
 
 /** Another process owns the run now; this writer must stop. */
 export class LeaseLostError extends Error {
@@ -73,18 +77,19 @@ export class RunEventLog {
   }
 
   /**
-   * Writes every appended event and `patch` to the run row in one transaction, then
+   * Writes every appended event and `patch` to the run row in one transaction, together
+   * with `alongside` (e.g. the run's task reaching its end, with its domain events), then
    * tells subscribers. Flushes run one after another, in call order.
    * @throws LeaseLostError when another process took the run over; the database error
    *   of a failed write (later flushes then fail with it too)
    */
-  flush(patch: RunPatch = {}): Promise<void> {
-    const next = this.chain.then(() => this.write(patch));
+  flush(patch: RunPatch = {}, alongside?: AlongsideWrite): Promise<void> {
+    const next = this.chain.then(() => this.write(patch, alongside));
     this.chain = next.catch(() => {});
     return next;
   }
 
-  private async write(patch: RunPatch): Promise<void> {
+  private async write(patch: RunPatch, alongside?: AlongsideWrite): Promise<void> {
     if (this.failure) throw this.failure;
     if (this.timer) {
       clearTimeout(this.timer);
@@ -92,10 +97,10 @@ export class RunEventLog {
     }
     const batch = this.pending;
     this.pending = [];
-    if (batch.length === 0 && Object.keys(patch).length === 0) return;
+    if (batch.length === 0 && Object.keys(patch).length === 0 && !alongside) return;
     const lastSeq = batch.at(-1)?.seq;
     try {
-      await this.deps.db.transaction(async (tx) => {
+      await transactionWithEvents(this.deps, async (tx, outbox) => {
         if (batch.length > 0) {
           await tx.insert(runEvents).values(
             batch.map(({ seq, event, at }) => ({
@@ -114,6 +119,7 @@ export class RunEventLog {
           .where(and(eq(runs.id, this.run.id), eq(runs.leaseOwner, this.leaseOwner)))
           .returning({ id: runs.id });
         if (updated.length === 0) throw new LeaseLostError(this.run.id);
+        await alongside?.(tx, outbox);
       });
     } catch (error) {
       this.failure = error instanceof Error ? error : new Error(String(error));

@@ -10,11 +10,13 @@ import { randomUUID } from 'node:crypto';
 
 import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 
-import type { Database } from '../db/client.js';
+import type { Database, Transaction } from '../db/client.js';
+import type { RunError, RunUsage } from '../db/documents.js';
 import { protocolVersions, runs } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import type { ModelRegistry } from '../models/registry.js';
-import { executeWorker, type RunState } from '../protocol/execute.js';
+import { cancellationEvents, executeWorker, type RunState } from '../protocol/execute.js';
+import type { Outbox } from '../events/outbox.js';
 import type { Bus } from '../realtime/bus.js';
 import { loadStoredVersion } from '../protocols/service.js';
 import { LeaseLostError, RunEventLog } from './event-log.js';
@@ -26,11 +28,24 @@ const LEASE_MS = 30_000;
 /** How long `stop()` waits for runs to reach their end before leaving them to a successor. */
 const SHUTDOWN_GRACE_MS = 5_000;
 
+/** How a run ended, as the rest of the system hears of it. */
+export type RunEnding =
+  | { status: 'COMPLETED'; output: unknown }
+  | { status: 'FAILED'; error: RunError }
+  | { status: 'CANCELLED' };
+
+/**
+ * Called inside the transaction that records a run's end (its last events and final
+ * status), so that whatever depends on the run (its task) changes atomically with it.
+ */
+export type RunEndedHandler = (tx: Transaction, outbox: Outbox, run: RunRow, ending: RunEnding) => Promise<void>;
+
 export interface RunExecutorOptions {
   db: Database;
   bus: Bus;
   models: ModelRegistry;
   logger: Logger;
+  onRunEnded?: RunEndedHandler;
 }
 
 /** Runs protocol executions in the background of this process. */
@@ -106,6 +121,31 @@ export class RunExecutor {
     this.options.logger.info({ runs: left }, 'left unfinished runs to resume at next start');
   }
 
+  /**
+   * Cancels a run that no process is executing (QUEUED and unclaimed, or paused for
+   * tools): claims it, writes the engine's cancellation events and ends it.
+   * @returns the ended run, or undefined when it is executing somewhere or already ended
+   */
+  async cancelIdle(runId: string): Promise<RunRow | undefined> {
+    const [run] = await this.options.db
+      .update(runs)
+      .set({ leaseOwner: this.owner, leaseExpiresAt: new Date(Date.now() + LEASE_MS) })
+      .where(
+        and(
+          eq(runs.id, runId),
+          inArray(runs.status, ['QUEUED', 'WAITING_FOR_TOOL']),
+          or(isNull(runs.leaseOwner), lt(runs.leaseExpiresAt, new Date())),
+        ),
+      )
+      .returning();
+    if (!run) return undefined;
+    const log = new RunEventLog(this.options, run, run.lastSeq, this.owner);
+    for (const event of cancellationEvents({ workerId: run.id, executionId: run.id, usage: run.usage })) log.append(event);
+    await this.end(log, run, { status: 'CANCELLED' });
+    const [ended] = await this.options.db.select().from(runs).where(eq(runs.id, runId));
+    return ended;
+  }
+
   private async claim(runId: string): Promise<RunRow | undefined> {
     const [row] = await this.options.db
       .update(runs)
@@ -155,40 +195,59 @@ export class RunExecutor {
           signal,
         },
       });
-      const finishedAt = new Date();
-      const release = { leaseOwner: null, leaseExpiresAt: null, finishedAt };
-      if (outcome.status === 'completed') {
-        await log.flush({ status: 'COMPLETED', output: outcome.output ?? null, ...release });
-      } else if (outcome.status === 'failed') {
-        await log.flush({ status: 'FAILED', error: outcome.error, ...release });
-      } else {
-        await log.flush({ status: 'CANCELLED', ...release });
-      }
+      const ending: RunEnding =
+        outcome.status === 'completed'
+          ? { status: 'COMPLETED', output: outcome.output ?? null }
+          : outcome.status === 'failed'
+            ? { status: 'FAILED', error: outcome.error }
+            : { status: 'CANCELLED' };
+      await this.end(log, run, ending, outcome.usage);
     } catch (error) {
       if (error instanceof LeaseLostError) {
         logger.warn({ runId }, 'another process took this run over; stopping here');
         return;
       }
       logger.error({ err: error, runId }, 'run failed unexpectedly');
-      await this.failUnexpectedly(log, run.id);
+      await this.failUnexpectedly(log, run);
     } finally {
       clearInterval(heartbeat);
     }
   }
 
-  /** Ends a run the engine could not finish (database or internal fault) as FAILED. */
-  private async failUnexpectedly(log: RunEventLog, runId: string): Promise<void> {
-    const message = 'The run stopped because of an internal error; see the server log.';
-    log.append({ type: 'worker-result', workerId: runId, error: message });
-    log.append({ type: 'error', errorType: 'internal_error', message, retryable: false, source: 'platform' });
-    await log
-      .flush({
-        status: 'FAILED',
-        error: { errorType: 'internal_error', message },
+  /**
+   * Records the end of a run: final status, released lease, the `Run.<status>` domain
+   * event and whatever `onRunEnded` changes, with the last events, in one transaction.
+   */
+  private async end(log: RunEventLog, run: RunRow, ending: RunEnding, usage?: RunUsage): Promise<void> {
+    await log.flush(
+      {
+        status: ending.status,
+        ...(ending.status === 'COMPLETED' ? { output: ending.output } : {}),
+        ...(ending.status === 'FAILED' ? { error: ending.error } : {}),
+        ...(usage ? { usage } : {}),
         leaseOwner: null,
         leaseExpiresAt: null,
         finishedAt: new Date(),
-      })
-      .catch((error: unknown) => this.options.logger.error({ err: error, runId }, 'could not record the failure'));
+      },
+      async (tx, outbox) => {
+        await outbox.append({
+          organizationId: run.organizationId,
+          type: `Run.${ending.status.toLowerCase()}`,
+          subjectId: run.id,
+          payload: { status: ending.status, ...(ending.status === 'FAILED' ? { error: ending.error } : {}) },
+        });
+        await this.options.onRunEnded?.(tx, outbox, run, ending);
+      },
+    );
+  }
+
+  /** Ends a run the engine could not finish (database or internal fault) as FAILED. */
+  private async failUnexpectedly(log: RunEventLog, run: RunRow): Promise<void> {
+    const message = 'The run stopped because of an internal error; see the server log.';
+    log.append({ type: 'worker-result', workerId: run.id, error: message });
+    log.append({ type: 'error', errorType: 'internal_error', message, retryable: false, source: 'platform' });
+    await this.end(log, run, { status: 'FAILED', error: { errorType: 'internal_error', message } }).catch((error: unknown) =>
+      this.options.logger.error({ err: error, runId: run.id }, 'could not record the failure'),
+    );
   }
 }

@@ -92,40 +92,15 @@ export async function cancelRun(deps: RunDeps, organizationId: string, runId: st
   const run = await findRun(deps.db, organizationId, runId);
   if (FINAL_RUN_STATUSES.includes(run.status)) throw new InvalidTransitionError('Run', run.status, 'CANCELLED');
   if (deps.runs.abort(run.id)) return run;
-  // Not executing here: nobody holds it (QUEUED or paused), so end it directly. The
-  // conditional update makes a concurrent claim or cancel lose cleanly.
-  return deps.db.transaction(async (tx) => {
-    const [locked] = await tx
-      .select()
-      .from(runs)
-      .where(and(eq(runs.id, run.id), eq(runs.status, run.status)))
-      .for('update', { skipLocked: true });
-    if (!locked || (locked.leaseOwner && locked.leaseExpiresAt && locked.leaseExpiresAt > new Date())) {
-      throw new InvalidTransitionError('Run', run.status, 'CANCELLED', 'the run is executing in another process');
-    }
-    const ended: StreamEvent[] = [
-      { type: 'worker-result', workerId: run.id, cancelled: true },
-      { type: 'finish', finishReason: 'stop', executionId: run.id },
-    ];
-    await tx.insert(runEvents).values(
-      ended.map((event, i) => ({
-        runId: run.id,
-        organizationId,
-        seq: locked.lastSeq + i + 1,
-        type: event.type,
-        payload: event as unknown as Record<string, unknown>,
-      })),
-    );
-    const [updated] = await tx
-      .update(runs)
-      .set({ status: 'CANCELLED', lastSeq: locked.lastSeq + ended.length, finishedAt: new Date(), leaseOwner: null })
-      .where(eq(runs.id, run.id))
-      .returning();
-    return updated!;
-  }).then((updated) => {
-    deps.bus.publish('run:events', updated.id, { lastSeq: updated.lastSeq });
-    return updated;
-  });
+  const ended = await deps.runs.cancelIdle(run.id);
+  if (ended) return ended;
+  const now = await findRun(deps.db, organizationId, runId);
+  throw new InvalidTransitionError(
+    'Run',
+    now.status,
+    'CANCELLED',
+    FINAL_RUN_STATUSES.includes(now.status) ? undefined : 'the run is executing in another process',
+  );
 }
 
 /**

@@ -84,4 +84,28 @@ describe('cancelRun', () => {
     const again = (await app.data(CANCEL, { runId })).cancelRun;
     expect(again).toMatchObject({ __typename: 'InvalidTransitionError', from: 'CANCELLED', to: 'CANCELLED' });
   });
+
+  it('cancels a queued run that no process has claimed, with the same ending', async () => {
+    // An executor that has stopped takes no new runs: the run stays QUEUED and unclaimed.
+    await app.app.services.runs.stop();
+    const runId = (await app.data(`mutation { executeWorker(input: { protocol: "slow" }) { ... on Run { id status } } }`)).executeWorker.id;
+    expect((await app.data(CANCEL, { runId })).cancelRun.__typename).toBe('Run');
+
+    const received = (
+      await app.collect<{ runEvents: { seq: number; type: string; cancelled?: boolean } }>(
+        `subscription ($runId: ID!) { runEvents(runId: $runId) { seq type ... on WorkerResultEvent { cancelled } } }`,
+        { runId },
+      )
+    ).map((e) => e.runEvents);
+    expect(received).toEqual([
+      { seq: 1, type: 'worker-result', cancelled: true },
+      { seq: 2, type: 'finish' },
+      { seq: 3, type: 'usage' },
+    ]);
+    const { run } = await app.data(`query ($id: ID!) { run(id: $id) { status } }`, { id: runId });
+    expect(run.status).toBe('CANCELLED');
+    const localId = Buffer.from(runId, 'base64').toString().split(':')[1]!;
+    const events = await app.app.services.db.query.events.findMany({ where: { subjectId: localId }, orderBy: { seq: 'asc' } });
+    expect(events.map((e) => e.type)).toEqual(['Run.queued', 'Run.cancelled']);
+  });
 });
