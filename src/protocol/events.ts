@@ -2,9 +2,9 @@
  * Stream events of a protocol execution (PROTOCOL.md section 13, after
  * `core/src/stream/types.ts` of the Octavus agent SDK).
  *
- * Names and fields are the protocol's, one interface per event `type`. Two fields are
+ * Names and fields are the protocol's, one interface per event `type`. Three fields are
  * ours and say so where they are declared: `worker-start.models` (DESIGN.md: the model
- * that really answers is never silent) and `text-start.thread`.
+ * that really answers is never silent), `text-start.thread` and `text-delta.thread`.
  *
  * `workerId?` marks an event as coming from a nested worker (section 11); it appears
  * exactly on the events where section 13 lists it. OPEN (section 13): a standalone run
@@ -226,6 +226,8 @@ export interface TextDeltaEvent {
   type: 'text-delta';
   id: string;
   delta: string;
+  /** Ours (API.md `TextDeltaEvent { id delta thread }`): the thread, as on `text-start`. */
+  thread?: string;
   workerId?: string;
 }
 

@@ -188,7 +188,7 @@ async function generate(run: BlockRun, block: BlockOf<'next-message'>, thread: T
         run.emit({ type: 'text-start', id: ourId('text', part.id), ...(responseType ? { responseType } : {}), thread: block.thread });
         break;
       case 'text-delta':
-        run.emit({ type: 'text-delta', id: ourId('text', part.id), delta: part.text });
+        run.emit({ type: 'text-delta', id: ourId('text', part.id), delta: part.text, thread: block.thread });
         break;
       case 'text-end':
         run.emit({ type: 'text-end', id: ourId('text', part.id) });

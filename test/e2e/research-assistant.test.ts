@@ -40,7 +40,7 @@ const WATCH = /* GraphQL */ `
       ... on WorkerStartEvent { workerSlug models { requested provider modelId offline } }
       ... on BlockStartEvent { blockName blockType thread }
       ... on TextStartEvent { id thread }
-      ... on TextDeltaEvent { id delta }
+      ... on TextDeltaEvent { id delta thread }
       ... on WorkerResultEvent { output error }
       ... on FinishEvent { finishReason }
       ... on UsageEvent { tokens { inputTokens outputTokens totalTokens } }
@@ -139,10 +139,9 @@ describe('research assistant over the OpenAI wire protocol', () => {
     const textOf = (thread: string) => {
       const ids = events.filter((e) => e.type === 'text-start' && e.thread === thread).map((e) => e.id);
       expect(ids).toHaveLength(1);
-      return events
-        .filter((e) => e.type === 'text-delta' && e.id === ids[0])
-        .map((e) => e.delta)
-        .join('');
+      const deltas = events.filter((e) => e.type === 'text-delta' && e.id === ids[0]);
+      expect(deltas.every((e) => e.thread === thread)).toBe(true);
+      return deltas.map((e) => e.delta).join('');
     };
     expect(textOf('research')).toBe(RESEARCH);
     expect(textOf('analysis')).toBe(ANALYSIS);
