@@ -54,6 +54,8 @@ export const relations = defineRelations(schema, (r) => ({
     worker: r.one.workers({ from: r.runs.workerId, to: r.workers.id }),
     task: r.one.tasks({ from: r.runs.taskId, to: r.tasks.id }),
     events: r.many.runEvents(),
+    parent: r.one.runs({ from: r.runs.parentRunId, to: r.runs.id, alias: 'parent' }),
+    children: r.many.runs({ alias: 'parent' }),
   },
   runEvents: {
     run: r.one.runs({ from: r.runEvents.runId, to: r.runs.id, optional: false }),

@@ -11,6 +11,7 @@
  * - JSON documents (persona, scaling policy, run state) are `jsonb` typed with `$type`.
  */
 import {
+  type AnyPgColumn,
   bigint,
   doublePrecision,
   index,
@@ -40,6 +41,7 @@ import type {
   WorkerSkill,
   WorkerTemplate,
 } from './documents.js';
+import type { PendingToolCall, ToolResult } from '../protocol/events.js';
 
 const id = () =>
   uuid('id')
@@ -263,7 +265,14 @@ export const runs = pgTable(
     error: jsonb('error').$type<RunError>(),
     /** The engine's checkpoint (RunState of src/protocol), written after every block. */
     state: jsonb('state').$type<unknown>(),
-    pendingToolCalls: jsonb('pending_tool_calls').$type<unknown[]>().notNull().default([]),
+    /** Tool calls the run waits for (PendingToolCall of src/protocol), empty unless WAITING_FOR_TOOL. */
+    pendingToolCalls: jsonb('pending_tool_calls').$type<PendingToolCall[]>().notNull().default([]),
+    /** Answers received so far for `pendingToolCalls` (ToolResult of src/protocol). */
+    toolResults: jsonb('tool_results').$type<ToolResult[]>().notNull().default([]),
+    /** The run whose run-worker block or worker tool started this one (section 11). */
+    parentRunId: uuid('parent_run_id').references((): AnyPgColumn => runs.id, { onDelete: 'set null' }),
+    /** Nesting depth: 0 for a run started by a client, parent's depth + 1 for a child. */
+    depth: integer('depth').notNull().default(0),
     usage: jsonb('usage').$type<RunUsage>().notNull().default({ inputTokens: 0, outputTokens: 0, totalTokens: 0 }),
     /** Seq of the newest stored run event; the next event gets lastSeq + 1. */
     lastSeq: integer('last_seq').notNull().default(0),
@@ -277,6 +286,7 @@ export const runs = pgTable(
   (t) => [
     index('runs_organization_idx').on(t.organizationId, t.id),
     index('runs_status_lease_idx').on(t.status, t.leaseExpiresAt),
+    index('runs_parent_idx').on(t.parentRunId),
   ],
 );
 
