@@ -12,6 +12,7 @@ import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 
 import { relations, type Relations } from '../db/relations.js';
 import type { AppContext } from './context.js';
+import { isVisibleNode } from './node-access.js';
 
 export const builder = new SchemaBuilder<{
   Context: AppContext;
@@ -39,8 +40,18 @@ export const builder = new SchemaBuilder<{
     cursorType: 'String',
     nodeTypeOptions: { description: 'An object with a globally unique ID (Relay).' },
     pageInfoTypeOptions: { description: 'Where a page of a connection starts and ends (Relay).' },
-    nodeQueryOptions: { description: 'Fetches any object by its global ID.' },
-    nodesQueryOptions: { description: 'Fetches several objects by their global IDs, in order.' },
+    nodeQueryOptions: {
+      description: 'Fetches any object by its global ID; null when there is no such object.',
+      resolve: async (_root, { id }, ctx, _info, resolveNode) =>
+        (await isVisibleNode(ctx.db, ctx.actor.organizationId, id)) ? resolveNode(id) : null,
+    },
+    nodesQueryOptions: {
+      description: 'Fetches several objects by their global IDs, in order; null for each that does not exist.',
+      resolve: (_root, { ids }, ctx, _info, resolveNodes) =>
+        ids.map(async (id) =>
+          (await isVisibleNode(ctx.db, ctx.actor.organizationId, id)) ? ((await resolveNodes([id]))[0] ?? null) : null,
+        ),
+    },
   },
   drizzle: {
     client: (ctx) => ctx.db,

@@ -3,15 +3,19 @@ import { and, eq } from 'drizzle-orm';
 
 import type { ProtocolPrompt } from '../db/documents.js';
 import { protocols } from '../db/schema.js';
-import { NotFoundError, ProtocolError, ValidationError } from '../errors.js';
+import { InvalidTransitionError, NotFoundError, ProtocolError, ValidationError } from '../errors.js';
 import { builder } from '../graphql/builder.js';
 import { DiagnosticRef } from '../graphql/errors.js';
 import type { Block, InputDeclaration, Protocol as ProtocolModel, ToolDeclaration, VariableDeclaration } from '../protocol/types.js';
 import {
   createProtocol,
+  deleteProtocol,
   loadStoredVersion,
+  updateProtocol,
   validateProtocolPackage,
   type CreateProtocolInput as CreateProtocolInputData,
+  type UpdateProtocolInput as UpdateProtocolInputData,
+  type ProtocolRow,
   type ProtocolValidation,
   type ProtocolVersionRow,
 } from './service.js';
@@ -126,6 +130,11 @@ const ProtocolSettingsInput = builder.inputType('ProtocolSettingsInput', {
   fields: (t) => ({
     name: t.string({ description: 'Display name; defaults to the slug.' }),
     description: t.string({ description: 'Short summary.' }),
+    httpTools: t.field({
+      type: 'JSON',
+      description:
+        'Declared tools run by POSTing their arguments to a URL: {"web-search": {"url": "https://…", "timeoutMs": 10000, "headers": {}}}. Tools neither bound here nor built in are client tools.',
+    }),
   }),
 });
 
@@ -135,8 +144,31 @@ const CreateProtocolInput = builder.inputType('CreateProtocolInput', {
     slug: t.string({ required: true, description: 'lowercase-with-dashes identifier.' }),
     source: t.string({ required: true, description: 'protocol.yaml text.' }),
     prompts: t.field({ type: [PromptInput], description: 'Prompt templates.' }),
-    settings: t.field({ type: ProtocolSettingsInput, description: 'Name and description.' }),
+    settings: t.field({ type: ProtocolSettingsInput, description: 'Name, description, HTTP tool bindings.' }),
   }),
+});
+
+const UpdateProtocolInput = builder.inputType('UpdateProtocolInput', {
+  description: 'The whole new package of an existing protocol; it becomes the next version.',
+  fields: (t) => ({
+    slug: t.string({ required: true, description: 'The protocol to update.' }),
+    source: t.string({ required: true, description: 'protocol.yaml text.' }),
+    prompts: t.field({ type: [PromptInput], description: 'Prompt templates.' }),
+    settings: t.field({ type: ProtocolSettingsInput, description: 'Name, description, HTTP tool bindings.' }),
+  }),
+});
+
+const DeletedProtocolRef = builder.objectRef<ProtocolRow>('DeletedProtocol').implement({
+  description: 'A protocol that was deleted.',
+  fields: (t) => ({
+    deletedProtocolId: t.globalID({ description: 'Global ID it had.', resolve: (p) => ({ type: 'Protocol', id: p.id }) }),
+    slug: t.exposeString('slug', { description: 'Slug it had (free again).' }),
+  }),
+});
+
+const DeleteProtocolInput = builder.inputType('DeleteProtocolInput', {
+  description: 'The protocol to delete.',
+  fields: (t) => ({ slug: t.string({ required: true, description: 'Its slug.' }) }),
 });
 
 builder.queryFields((t) => ({
@@ -166,13 +198,26 @@ builder.queryFields((t) => ({
   }),
 }));
 
-builder.mutationField('createProtocol', (t) =>
-  t.field({
+builder.mutationFields((t) => ({
+  createProtocol: t.field({
     type: Protocol,
     description: 'Validates and stores a protocol package as version 1. Appends `Protocol.created`.',
-    errors: { types: [ValidationError, ProtocolError, NotFoundError] },
+    errors: { types: [ValidationError, ProtocolError] },
     args: { input: t.arg({ type: CreateProtocolInput, required: true }) },
-    resolve: (_root, { input }, ctx) =>
-      createProtocol(ctx, ctx.actor.organizationId, input as CreateProtocolInputData),
+    resolve: (_root, { input }, ctx) => createProtocol(ctx, ctx.actor.organizationId, input as CreateProtocolInputData),
   }),
-);
+  updateProtocol: t.field({
+    type: Protocol,
+    description: 'Validates and stores a new version; runs keep the version they started with. Appends `Protocol.updated`.',
+    errors: { types: [ValidationError, ProtocolError, NotFoundError] },
+    args: { input: t.arg({ type: UpdateProtocolInput, required: true }) },
+    resolve: (_root, { input }, ctx) => updateProtocol(ctx, ctx.actor.organizationId, input as UpdateProtocolInputData),
+  }),
+  deleteProtocol: t.field({
+    type: DeletedProtocolRef,
+    description: 'Deletes a protocol that no run has executed. Appends `Protocol.deleted`.',
+    errors: { types: [NotFoundError, InvalidTransitionError] },
+    args: { input: t.arg({ type: DeleteProtocolInput, required: true }) },
+    resolve: (_root, { input }, ctx) => deleteProtocol(ctx, ctx.actor.organizationId, input.slug),
+  }),
+}));

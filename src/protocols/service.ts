@@ -1,19 +1,21 @@
 /**
  * Protocols: versioned worker-protocol packages (seed worker-protocol.md). A package is
- * validated by the engine before anything is stored; a run keeps the version it started.
+ * validated by the engine before anything is stored; an update stores a new version and
+ * a run keeps the version it started with.
  */
 import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
 
 import type { Database, Executor } from '../db/client.js';
 import type { ProtocolPrompt } from '../db/documents.js';
-import { protocols, protocolVersions } from '../db/schema.js';
-import { NotFoundError, ProtocolError, ValidationError } from '../errors.js';
+import { protocols, protocolVersions, runs } from '../db/schema.js';
+import { InvalidTransitionError, NotFoundError, ProtocolError, ValidationError } from '../errors.js';
 import { transactionWithEvents } from '../events/outbox.js';
 import type { Diagnostic } from '../protocol/diagnostics.js';
 import { loadProtocolPackage } from '../protocol/parse.js';
 import type { Protocol } from '../protocol/types.js';
 import type { Bus } from '../realtime/bus.js';
+import { HttpToolBindingsModel, type HttpToolBinding } from '../tools/http-tool.js';
 import { parseInput, withDefault } from '../validation.js';
 
 export type ProtocolRow = typeof protocols.$inferSelect;
@@ -29,22 +31,37 @@ const PromptModel = z.object({
   content: z.string(),
 });
 
+/** settings.json less the slug, plus our `httpTools` bindings (tool name → URL). */
 const SettingsModel = z
   .object({
     name: z.string().trim().min(1).nullish(),
     description: z.string().nullish(),
-    format: z.enum(['worker', 'WORKER']).nullish(),
+    httpTools: HttpToolBindingsModel.nullish(),
   })
   .nullish();
 
-/** What `createProtocol` accepts. */
-export const CreateProtocolModel = z.object({
-  slug: Slug,
+const PackageModel = {
   source: z.string().min(1, 'must not be empty'),
   prompts: withDefault(z.array(PromptModel), []),
   settings: SettingsModel,
-});
+};
+
+/** What `createProtocol` accepts. */
+export const CreateProtocolModel = z.object({ slug: Slug, ...PackageModel });
 export type CreateProtocolInput = z.input<typeof CreateProtocolModel>;
+
+/** What `updateProtocol` accepts: the whole new package of protocol `slug`. */
+export const UpdateProtocolModel = z.object({ slug: z.string().min(1), ...PackageModel });
+export type UpdateProtocolInput = z.input<typeof UpdateProtocolModel>;
+
+/** A version's settings as stored: settings.json fields and the HTTP tool bindings. */
+export interface StoredSettings {
+  slug: string;
+  name: string;
+  description?: string;
+  format: 'worker';
+  httpTools: Record<string, HttpToolBinding>;
+}
 
 /** The result of validating a package without storing it. */
 export interface ProtocolValidation {
@@ -56,23 +73,20 @@ export interface ProtocolValidation {
  * Parses and validates a package the way `createProtocol` would, storing nothing.
  * `valid` is false when any diagnostic is an error; warnings alone keep it valid.
  */
-export function validateProtocolPackage(input: {
-  source: string;
-  prompts: ProtocolPrompt[];
-  settings?: Record<string, unknown> | null;
-}): ProtocolValidation {
+export function validateProtocolPackage(input: { source: string; prompts: ProtocolPrompt[] }): ProtocolValidation {
   const { protocol, diagnostics } = loadProtocolPackage({
     source: input.source,
     prompts: input.prompts,
-    settings: input.settings ?? { slug: 'unsaved', name: 'Unsaved protocol', format: 'worker' },
+    settings: { slug: 'unsaved', name: 'Unsaved protocol', format: 'worker' },
   });
   return { valid: protocol !== null, diagnostics };
 }
 
 /**
  * Stores a new protocol as version 1 and appends `Protocol.created`.
- * @throws ValidationError for bad input or a slug already taken; ProtocolError with
- *   line/column diagnostics when the package does not validate (nothing is stored)
+ * @throws ValidationError for bad input, a slug already taken or an HTTP binding of an
+ *   undeclared tool; ProtocolError with line/column diagnostics when the package does not
+ *   validate (nothing is stored)
  */
 export async function createProtocol(
   deps: { db: Database; bus: Bus },
@@ -80,23 +94,11 @@ export async function createProtocol(
   input: CreateProtocolInput,
 ): Promise<ProtocolRow> {
   const data = parseInput(CreateProtocolModel, input);
-  const settings = {
-    slug: data.slug,
-    name: data.settings?.name ?? data.slug,
-    ...(data.settings?.description ? { description: data.settings.description } : {}),
-    format: 'worker',
-  };
-  requireValid(data.source, data.prompts, settings);
+  const settings = checkedPackage(data.slug, data);
   return transactionWithEvents(deps, async (tx, outbox) => {
     const [protocol] = await tx
       .insert(protocols)
-      .values({
-        organizationId,
-        slug: data.slug,
-        name: settings.name,
-        description: settings.description ?? null,
-        latestVersion: 1,
-      })
+      .values({ organizationId, slug: data.slug, name: settings.name, description: settings.description ?? null, latestVersion: 1 })
       .onConflictDoNothing()
       .returning();
     if (!protocol) {
@@ -108,19 +110,105 @@ export async function createProtocol(
       version: 1,
       source: data.source,
       prompts: data.prompts,
-      settings,
+      settings: { ...settings },
     });
-    await outbox.append({
-      organizationId,
-      type: 'Protocol.created',
-      subjectId: protocol.id,
-      payload: { slug: protocol.slug, version: 1 },
-    });
+    await outbox.append({ organizationId, type: 'Protocol.created', subjectId: protocol.id, payload: { slug: protocol.slug, version: 1 } });
     return protocol;
   });
 }
 
-function requireValid(source: string, prompts: ProtocolPrompt[], settings: Record<string, unknown>): Protocol {
+/**
+ * Stores a new version of protocol `slug` and appends `Protocol.updated`. Runs that
+ * started before keep their version.
+ * @throws NotFoundError; ValidationError; ProtocolError (nothing is stored)
+ */
+export async function updateProtocol(
+  deps: { db: Database; bus: Bus },
+  organizationId: string,
+  input: UpdateProtocolInput,
+): Promise<ProtocolRow> {
+  const data = parseInput(UpdateProtocolModel, input);
+  const settings = checkedPackage(data.slug, data);
+  return transactionWithEvents(deps, async (tx, outbox) => {
+    const [current] = await tx
+      .select()
+      .from(protocols)
+      .where(and(eq(protocols.organizationId, organizationId), eq(protocols.slug, data.slug)))
+      .for('update');
+    if (!current) throw new NotFoundError('Protocol', data.slug);
+    const version = current.latestVersion + 1;
+    await tx.insert(protocolVersions).values({
+      organizationId,
+      protocolId: current.id,
+      version,
+      source: data.source,
+      prompts: data.prompts,
+      settings: { ...settings },
+    });
+    const [protocol] = await tx
+      .update(protocols)
+      .set({ latestVersion: version, name: settings.name, description: settings.description ?? null })
+      .where(eq(protocols.id, current.id))
+      .returning();
+    await outbox.append({ organizationId, type: 'Protocol.updated', subjectId: current.id, payload: { slug: data.slug, version } });
+    return protocol!;
+  });
+}
+
+/**
+ * Deletes protocol `slug` with its versions and appends `Protocol.deleted`.
+ * @throws NotFoundError; InvalidTransitionError while runs of it exist (their history
+ *   needs the versions they executed)
+ */
+export async function deleteProtocol(
+  deps: { db: Database; bus: Bus },
+  organizationId: string,
+  slug: string,
+): Promise<ProtocolRow> {
+  return transactionWithEvents(deps, async (tx, outbox) => {
+    const [protocol] = await tx
+      .select()
+      .from(protocols)
+      .where(and(eq(protocols.organizationId, organizationId), eq(protocols.slug, slug)))
+      .for('update');
+    if (!protocol) throw new NotFoundError('Protocol', slug);
+    const runCount = await tx.$count(runs, eq(runs.protocolId, protocol.id));
+    if (runCount > 0) {
+      throw new InvalidTransitionError('Protocol', 'IN_USE', 'DELETED', `${runCount} run(s) executed it; their history keeps it`);
+    }
+    await tx.delete(protocols).where(eq(protocols.id, protocol.id));
+    await outbox.append({ organizationId, type: 'Protocol.deleted', subjectId: protocol.id, payload: { slug } });
+    return protocol;
+  });
+}
+
+/**
+ * Validates a package and its settings; returns the settings to store.
+ * @throws ProtocolError; ValidationError for an HTTP binding of an undeclared tool
+ */
+function checkedPackage(
+  slug: string,
+  data: { source: string; prompts: ProtocolPrompt[]; settings?: z.output<typeof SettingsModel> },
+): StoredSettings {
+  const settings: StoredSettings = {
+    slug,
+    name: data.settings?.name ?? slug,
+    ...(data.settings?.description ? { description: data.settings.description } : {}),
+    format: 'worker',
+    httpTools: data.settings?.httpTools ?? {},
+  };
+  const protocol = requireValid(data.source, data.prompts, settings);
+  const declared = new Set(protocol.tools.map((tool) => tool.name));
+  const unknown = Object.keys(settings.httpTools).filter((name) => !declared.has(name));
+  if (unknown.length > 0) {
+    throw new ValidationError(
+      unknown.map((name) => ({ path: ['settings', 'httpTools', name], message: `the protocol declares no tool "${name}"` })),
+    );
+  }
+  return settings;
+}
+
+function requireValid(source: string, prompts: ProtocolPrompt[], settings: object): Protocol {
   const { protocol, diagnostics } = loadProtocolPackage({ source, prompts, settings });
   if (!protocol) throw new ProtocolError(diagnostics);
   return protocol;
@@ -154,4 +242,9 @@ export async function findLatestVersion(
  */
 export function loadStoredVersion(version: ProtocolVersionRow): Protocol {
   return requireValid(version.source, version.prompts, version.settings);
+}
+
+/** The HTTP tool bindings of a stored version (older versions may have none). */
+export function httpToolsOf(version: ProtocolVersionRow): Record<string, HttpToolBinding> {
+  return HttpToolBindingsModel.parse((version.settings as Partial<StoredSettings>).httpTools ?? {});
 }

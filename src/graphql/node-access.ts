@@ -1,0 +1,39 @@
+/**
+ * Which rows `node(id)` and `nodes(ids)` may load: a global ID resolves only when its
+ * type is a node type, its key is a UUID, and the row exists in the caller's
+ * organisation. Anything else answers null, exactly like a missing object, so a global
+ * ID reveals nothing (Relay: a node that cannot be fetched is null).
+ */
+import { and, eq } from 'drizzle-orm';
+import { z } from 'zod';
+
+import type { Database } from '../db/client.js';
+import { fleets, protocols, runs, shifts, tasks, teams, workers } from '../db/schema.js';
+
+/** Node type name → its table. */
+const NODE_TABLES = {
+  Worker: workers,
+  Fleet: fleets,
+  Team: teams,
+  Shift: shifts,
+  Task: tasks,
+  Protocol: protocols,
+  Run: runs,
+} as const;
+
+const Uuid = z.uuid();
+
+/** Whether global ID `{ typename, id }` names a row `organizationId` may see. */
+export async function isVisibleNode(
+  db: Database,
+  organizationId: string,
+  globalId: { typename: string; id: string },
+): Promise<boolean> {
+  const table = NODE_TABLES[globalId.typename as keyof typeof NODE_TABLES];
+  if (!table || !Uuid.safeParse(globalId.id).success) return false;
+  const [row] = await db
+    .select({ id: table.id })
+    .from(table)
+    .where(and(eq(table.id, globalId.id), eq(table.organizationId, organizationId)));
+  return row !== undefined;
+}
