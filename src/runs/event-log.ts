@@ -21,7 +21,16 @@ import type { Bus } from '../realtime/bus.js';
 export type RunPatch = Partial<
   Pick<
     typeof runs.$inferInsert,
-    'status' | 'state' | 'output' | 'error' | 'usage' | 'finishedAt' | 'pendingToolCalls' | 'leaseOwner' | 'leaseExpiresAt'
+    | 'status'
+    | 'state'
+    | 'output'
+    | 'error'
+    | 'usage'
+    | 'finishedAt'
+    | 'pendingToolCalls'
+    | 'toolResults'
+    | 'leaseOwner'
+    | 'leaseExpiresAt'
   >
 >;
 

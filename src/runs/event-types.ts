@@ -32,7 +32,7 @@ export const RunEventRef = builder.interfaceRef<StoredRunEvent>('RunEvent').impl
   }),
 });
 
-const PendingToolCallRef = builder.objectRef<PendingToolCall>('PendingToolCall').implement({
+export const PendingToolCallRef = builder.objectRef<PendingToolCall>('PendingToolCall').implement({
   description: 'A tool call someone outside the engine must answer (PROTOCOL.md section 12).',
   fields: (t) => ({
     toolCallId: t.exposeString('toolCallId', { description: 'Id to answer with `submitToolResult`.' }),

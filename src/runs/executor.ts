@@ -11,15 +11,19 @@ import { randomUUID } from 'node:crypto';
 import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 
 import type { Database, Transaction } from '../db/client.js';
-import type { RunError, RunUsage } from '../db/documents.js';
+import type { RunUsage } from '../db/documents.js';
 import { protocolVersions, runs } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import type { ModelRegistry } from '../models/registry.js';
-import { cancellationEvents, executeWorker, type RunState } from '../protocol/execute.js';
+import { cancellationEvents, executeWorker, type ExecutionLimits, type RunState } from '../protocol/execute.js';
 import type { Outbox } from '../events/outbox.js';
 import type { Bus } from '../realtime/bus.js';
 import { loadStoredVersion } from '../protocols/service.js';
+import { defaultBuiltinTools, type BuiltinTools } from '../tools/registry.js';
 import { LeaseLostError, RunEventLog } from './event-log.js';
+import { createRunHost, endingOf, type RunEnding, type RunHostContext } from './run-host.js';
+
+export type { RunEnding };
 
 type RunRow = typeof runs.$inferSelect;
 
@@ -27,12 +31,6 @@ type RunRow = typeof runs.$inferSelect;
 const LEASE_MS = 30_000;
 /** How long `stop()` waits for runs to reach their end before leaving them to a successor. */
 const SHUTDOWN_GRACE_MS = 5_000;
-
-/** How a run ended, as the rest of the system hears of it. */
-export type RunEnding =
-  | { status: 'COMPLETED'; output: unknown }
-  | { status: 'FAILED'; error: RunError }
-  | { status: 'CANCELLED' };
 
 /**
  * Called inside the transaction that records a run's end (its last events and final
@@ -45,6 +43,10 @@ export interface RunExecutorOptions {
   bus: Bus;
   models: ModelRegistry;
   logger: Logger;
+  /** Server-side tools registered in code (default: `defaultBuiltinTools()`). */
+  builtinTools?: BuiltinTools;
+  /** Bounds on every run (engine defaults when absent). */
+  limits?: ExecutionLimits;
   onRunEnded?: RunEndedHandler;
 }
 
@@ -54,8 +56,20 @@ export class RunExecutor {
   readonly owner = `${process.pid}-${randomUUID()}`;
   private readonly active = new Map<string, { controller: AbortController; done: Promise<void> }>();
   private stopping = false;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private readonly hostContext: RunHostContext;
 
-  constructor(private readonly options: RunExecutorOptions) {}
+  constructor(private readonly options: RunExecutorOptions) {
+    this.hostContext = {
+      db: options.db,
+      bus: options.bus,
+      models: options.models,
+      builtinTools: options.builtinTools ?? defaultBuiltinTools(),
+      owner: this.owner,
+      leaseMs: LEASE_MS,
+      end: (log, run, ending, usage) => this.end(log, run, ending, usage),
+    };
+  }
 
   /**
    * Starts executing the QUEUED run `runId` in the background; returns at once. Does
@@ -66,8 +80,26 @@ export class RunExecutor {
     const controller = new AbortController();
     const done = this.execute(runId, controller.signal)
       .catch((error: unknown) => this.options.logger.error({ err: error, runId }, 'run execution failed'))
-      .finally(() => this.active.delete(runId));
+      .finally(() => {
+        this.active.delete(runId);
+        if (this.active.size === 0) this.stopHeartbeat();
+      });
     this.active.set(runId, { controller, done });
+    this.heartbeat ??= setInterval(() => void this.renewLeases(), LEASE_MS / 3);
+  }
+
+  /** Extends the lease of every run (children included) this process is executing. */
+  private async renewLeases(): Promise<void> {
+    await this.options.db
+      .update(runs)
+      .set({ leaseExpiresAt: new Date(Date.now() + LEASE_MS) })
+      .where(and(eq(runs.leaseOwner, this.owner), eq(runs.status, 'RUNNING')))
+      .catch((error: unknown) => this.options.logger.warn({ err: error }, 'lease renewal failed'));
+  }
+
+  private stopHeartbeat(): void {
+    clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
   }
 
   /** Whether this process is executing `runId` right now. */
@@ -109,6 +141,7 @@ export class RunExecutor {
    */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.stopHeartbeat();
     const pending = [...this.active.values()].map((entry) => entry.done);
     const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), SHUTDOWN_GRACE_MS).unref());
     if ((await Promise.race([Promise.all(pending), timeout])) !== 'timeout') return;
@@ -171,37 +204,45 @@ export class RunExecutor {
   private async execute(runId: string, signal: AbortSignal): Promise<void> {
     const run = await this.claim(runId);
     if (!run) return;
-    const { db, bus, models, logger } = this.options;
+    const { db, bus, logger } = this.options;
     const log = new RunEventLog({ db, bus }, run, run.lastSeq, this.owner);
-    const heartbeat = setInterval(() => {
-      void db
-        .update(runs)
-        .set({ leaseExpiresAt: new Date(Date.now() + LEASE_MS) })
-        .where(and(eq(runs.id, run.id), eq(runs.leaseOwner, this.owner)))
-        .catch((error: unknown) => logger.warn({ err: error, runId }, 'lease renewal failed'));
-    }, LEASE_MS / 3);
     try {
       const [version] = await db.select().from(protocolVersions).where(eq(protocolVersions.id, run.protocolVersionId));
       const protocol = loadStoredVersion(version!);
+      const resuming = run.toolResults.length > 0;
       const outcome = await executeWorker(protocol, {
         input: run.input,
         executionId: run.id,
         workerId: run.id,
+        depth: run.depth,
+        ...(this.options.limits ? { limits: this.options.limits } : {}),
         ...(run.state ? { state: run.state as RunState } : {}),
-        host: {
-          resolveModel: (id) => models.resolve(id),
-          emit: (event) => log.append(event),
-          checkpoint: (state) => log.flush({ state, usage: state.usage }),
-          signal,
-        },
+        ...(resuming ? { toolResults: run.toolResults } : {}),
+        host: createRunHost(this.hostContext, run, version!, log, signal),
       });
-      const ending: RunEnding =
-        outcome.status === 'completed'
-          ? { status: 'COMPLETED', output: outcome.output ?? null }
-          : outcome.status === 'failed'
-            ? { status: 'FAILED', error: outcome.error }
-            : { status: 'CANCELLED' };
-      await this.end(log, run, ending, outcome.usage);
+      const usage = { ...outcome.usage, threads: outcome.threadUsage };
+      if (outcome.status === 'paused') {
+        await log.flush(
+          {
+            status: 'WAITING_FOR_TOOL',
+            pendingToolCalls: outcome.pendingToolCalls,
+            toolResults: [],
+            usage,
+            leaseOwner: null,
+            leaseExpiresAt: null,
+          },
+          async (_tx, outbox) => {
+            await outbox.append({
+              organizationId: run.organizationId,
+              type: 'Run.waiting',
+              subjectId: run.id,
+              payload: { toolCalls: outcome.pendingToolCalls.map((call) => ({ toolCallId: call.toolCallId, toolName: call.toolName })) },
+            });
+          },
+        );
+        return;
+      }
+      await this.end(log, run, endingOf(outcome), usage);
     } catch (error) {
       if (error instanceof LeaseLostError) {
         logger.warn({ runId }, 'another process took this run over; stopping here');
@@ -209,8 +250,6 @@ export class RunExecutor {
       }
       logger.error({ err: error, runId }, 'run failed unexpectedly');
       await this.failUnexpectedly(log, run);
-    } finally {
-      clearInterval(heartbeat);
     }
   }
 
@@ -225,6 +264,8 @@ export class RunExecutor {
         ...(ending.status === 'COMPLETED' ? { output: ending.output } : {}),
         ...(ending.status === 'FAILED' ? { error: ending.error } : {}),
         ...(usage ? { usage } : {}),
+        pendingToolCalls: [],
+        toolResults: [],
         leaseOwner: null,
         leaseExpiresAt: null,
         finishedAt: new Date(),

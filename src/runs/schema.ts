@@ -1,12 +1,13 @@
 /** GraphQL types and operations of runs (API.md "Protocols and runs", "Subscriptions"). */
 import { and, eq } from 'drizzle-orm';
 
+import type { RunUsage, TokenCounts } from '../db/documents.js';
 import { runs, runStatus } from '../db/schema.js';
 import { InvalidTransitionError, NotFoundError, ValidationError } from '../errors.js';
 import { builder } from '../graphql/builder.js';
 import { Task } from '../tasks/schema.js';
 import { Worker } from '../workers/schema.js';
-import { RunEventRef } from './event-types.js';
+import { PendingToolCallRef, RunEventRef } from './event-types.js';
 import { cancelRun, executeWorker, listRunEvents, streamRunEvents, submitToolResult } from './service.js';
 
 export const RunStatusEnum = builder.enumType('RunStatus', {
@@ -22,12 +23,27 @@ const RunErrorRef = builder.objectRef<{ errorType: string; message: string }>('R
   }),
 });
 
-const RunUsageRef = builder.objectRef<{ inputTokens: number; outputTokens: number; totalTokens: number }>('RunUsage').implement({
-  description: 'Tokens used by a run so far.',
+const ThreadUsageRef = builder.objectRef<TokenCounts & { thread: string }>('ThreadUsage').implement({
+  description: 'Tokens used by one thread of a run.',
+  fields: (t) => ({
+    thread: t.exposeString('thread', { description: 'Thread name.' }),
+    inputTokens: t.exposeInt('inputTokens', { description: 'Prompt tokens.' }),
+    outputTokens: t.exposeInt('outputTokens', { description: 'Generated tokens.' }),
+    totalTokens: t.exposeInt('totalTokens', { description: 'Sum.' }),
+  }),
+});
+
+const RunUsageRef = builder.objectRef<RunUsage>('RunUsage').implement({
+  description: 'Tokens used by a run’s own model calls so far (nested workers count in their own runs).',
   fields: (t) => ({
     inputTokens: t.exposeInt('inputTokens', { description: 'Prompt tokens.' }),
     outputTokens: t.exposeInt('outputTokens', { description: 'Generated tokens.' }),
     totalTokens: t.exposeInt('totalTokens', { description: 'Sum.' }),
+    threads: t.field({
+      type: [ThreadUsageRef],
+      description: 'The same, per thread.',
+      resolve: (usage) => Object.entries(usage.threads ?? {}).map(([thread, counts]) => ({ thread, ...counts })),
+    }),
   }),
 });
 
@@ -44,7 +60,14 @@ export const Run = builder.drizzleNode('runs', {
     input: t.expose('input', { type: 'JSON', description: 'The protocol input.' }),
     output: t.expose('output', { type: 'JSON', nullable: true, description: 'The protocol output, once completed.' }),
     error: t.field({ type: RunErrorRef, nullable: true, description: 'Why it failed.', resolve: (run) => run.error }),
-    pendingToolCalls: t.expose('pendingToolCalls', { type: 'JSON', description: 'Tool calls the run waits for.' }),
+    pendingToolCalls: t.field({
+      type: [PendingToolCallRef],
+      description: 'Client tool calls the run waits for (status WAITING_FOR_TOOL); answer each with `submitToolResult`.',
+      resolve: (run) => run.pendingToolCalls.filter((call) => !run.toolResults.some((result) => result.toolCallId === call.toolCallId)),
+    }),
+    parent: t.relation('parent', { nullable: true, description: 'The run whose nested worker this run is.' }),
+    children: t.relation('children', { description: 'Runs of nested workers this run started.' }),
+    depth: t.exposeInt('depth', { description: 'Nesting depth: 0 for a run started by a client.' }),
     usage: t.field({ type: RunUsageRef, description: 'Tokens used.', resolve: (run) => run.usage }),
     lastSeq: t.exposeInt('lastSeq', { description: 'Seq of the newest stored event (0 before the first).' }),
     events: t.field({
@@ -143,7 +166,12 @@ builder.mutationFields((t) => ({
     errors: { types: [NotFoundError, InvalidTransitionError, ValidationError] },
     args: { input: t.arg({ type: SubmitToolResultInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      submitToolResult(ctx, ctx.actor.organizationId, { runId: input.runId.id, toolCallId: input.toolCallId }),
+      submitToolResult(ctx, ctx.actor.organizationId, {
+        runId: input.runId.id,
+        toolCallId: input.toolCallId,
+        output: input.output,
+        error: input.error,
+      }),
   }),
 }));
 

@@ -10,9 +10,9 @@ import { z } from 'zod';
 import type { Database } from '../db/client.js';
 import { requireOwned } from '../db/ownership.js';
 import { runEvents, runs, tasks, workers } from '../db/schema.js';
-import { InvalidTransitionError, NotFoundError } from '../errors.js';
+import { InvalidTransitionError, NotFoundError, ValidationError } from '../errors.js';
 import { transactionWithEvents } from '../events/outbox.js';
-import type { StreamEvent } from '../protocol/events.js';
+import type { StreamEvent, ToolResult } from '../protocol/events.js';
 import { findLatestVersion } from '../protocols/service.js';
 import type { Bus } from '../realtime/bus.js';
 import { parseInput } from '../validation.js';
@@ -176,21 +176,70 @@ export async function* streamRunEvents(
   }
 }
 
+/** What `submitToolResult` accepts: the answer to one pending call, a result or an error. */
+export const SubmitToolResultModel = z
+  .object({
+    runId: z.uuid(),
+    toolCallId: z.string().min(1, 'must not be empty'),
+    output: z.unknown().optional(),
+    error: z.string().min(1).nullish(),
+  })
+  .refine((input) => input.output === undefined || input.output === null || !input.error, {
+    message: 'give either output or error, not both',
+    path: ['error'],
+  });
+export type SubmitToolResultInput = z.input<typeof SubmitToolResultModel>;
+
 /**
- * Client tools are not executed yet (they arrive with the complete engine): every call
- * answers that the run has no pending tool call with that id.
- * @throws NotFoundError for an unknown run; InvalidTransitionError otherwise
+ * Answers one pending client tool call of a run paused for tools (PROTOCOL.md section
+ * 12). The answer is stored at once; when it was the last unanswered call of the batch,
+ * the run is queued again and resumes from exactly where it paused (also after a restart:
+ * everything needed is in the run row). Appends `Run.resumed` then.
+ * @throws NotFoundError for an unknown run; InvalidTransitionError when the run is not
+ *   waiting for tools; ValidationError for a call id that is not pending or was already
+ *   answered (path `toolCallId`)
  */
-export async function submitToolResult(
-  deps: { db: Database },
-  organizationId: string,
-  input: { runId: string; toolCallId: string },
-): Promise<RunRow> {
-  const run = await findRun(deps.db, organizationId, input.runId);
-  throw new InvalidTransitionError(
-    'Run',
-    run.status,
-    'RUNNING',
-    `the run has no pending tool call "${input.toolCallId}" (client tools are not supported yet)`,
-  );
+export async function submitToolResult(deps: RunDeps, organizationId: string, input: SubmitToolResultInput): Promise<RunRow> {
+  const data = parseInput(SubmitToolResultModel, input);
+  const { run, complete } = await transactionWithEvents(deps, async (tx, outbox) => {
+    const [locked] = await tx
+      .select()
+      .from(runs)
+      .where(and(eq(runs.id, data.runId), eq(runs.organizationId, organizationId)))
+      .for('update');
+    if (!locked) throw new NotFoundError('Run', data.runId);
+    if (locked.status !== 'WAITING_FOR_TOOL') {
+      throw new InvalidTransitionError('Run', locked.status, 'RUNNING', 'the run is not waiting for tool results');
+    }
+    const call = locked.pendingToolCalls.find((pending) => pending.toolCallId === data.toolCallId);
+    if (!call) {
+      throw new ValidationError([{ path: ['toolCallId'], message: `the run has no pending tool call "${data.toolCallId}"` }]);
+    }
+    if (locked.toolResults.some((result) => result.toolCallId === data.toolCallId)) {
+      throw new ValidationError([{ path: ['toolCallId'], message: `tool call "${data.toolCallId}" was already answered` }]);
+    }
+    const toolResults: ToolResult[] = [
+      ...locked.toolResults,
+      {
+        toolCallId: call.toolCallId,
+        toolName: call.toolName,
+        ...(data.error ? { error: data.error } : { result: data.output ?? null }),
+        ...(call.outputVariable === undefined ? {} : { outputVariable: call.outputVariable }),
+        ...(call.blockIndex === undefined ? {} : { blockIndex: call.blockIndex }),
+        ...(call.thread === undefined ? {} : { thread: call.thread }),
+      },
+    ];
+    const complete = toolResults.length === locked.pendingToolCalls.length;
+    const [updated] = await tx
+      .update(runs)
+      .set({ toolResults, ...(complete ? { status: 'QUEUED' as const } : {}) })
+      .where(eq(runs.id, locked.id))
+      .returning();
+    if (complete) {
+      await outbox.append({ organizationId, type: 'Run.resumed', subjectId: locked.id, payload: { toolResults: toolResults.length } });
+    }
+    return { run: updated!, complete };
+  });
+  if (complete) deps.runs.start(run.id);
+  return run;
 }

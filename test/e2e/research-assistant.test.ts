@@ -56,7 +56,7 @@ const RUN = /* GraphQL */ `
       lastSeq
       usage { totalTokens }
       protocol { slug }
-      events { seq type }
+      events { seq type ... on BlockStartEvent { blockType } }
     }
   }
 `;
@@ -176,10 +176,10 @@ describe('research assistant over the OpenAI wire protocol', () => {
     let stored: WatchedEvent[] = [];
     for (let attempt = 0; attempt < 200; attempt++) {
       stored = (await app.data(RUN, { id: runId })).run.events;
-      if (stored.some((e) => e.type === 'block-start' && stored.filter((x) => x.type === 'block-start').length >= 3)) break;
+      if (stored.some((e) => e.type === 'block-start' && e.blockType === 'next-message')) break;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    expect(stored.length).toBeGreaterThan(2);
+    expect(stored.at(-1)).toMatchObject({ type: 'block-start', blockType: 'next-message' });
     const after = stored.length - 1;
 
     const client = app.wsClient();

@@ -1,0 +1,150 @@
+/**
+ * The engine's host for one run (src/protocol `ExecutionHost`): where its events and
+ * checkpoints go (the run's event log), which models and tool handlers it gets, and how
+ * a nested worker becomes a child run of its own, linked to its parent.
+ */
+import { eq } from 'drizzle-orm';
+
+import type { Database } from '../db/client.js';
+import type { RunUsage } from '../db/documents.js';
+import { runs, type protocolVersions } from '../db/schema.js';
+import { transactionWithEvents } from '../events/outbox.js';
+import type { ModelRegistry } from '../models/registry.js';
+import type { ChildWorker, ExecutionHost, RunState, WorkerOutcome } from '../protocol/execute.js';
+import type { Bus } from '../realtime/bus.js';
+import { findLatestVersion, httpToolsOf, loadStoredVersion } from '../protocols/service.js';
+import { toolHandlerLookup, type BuiltinTools } from '../tools/registry.js';
+import { RunEventLog } from './event-log.js';
+
+type RunRow = typeof runs.$inferSelect;
+type ProtocolVersionRow = typeof protocolVersions.$inferSelect;
+
+/** How a run ended (not paused), as recorded on its row. */
+export type RunEnding =
+  | { status: 'COMPLETED'; output: unknown }
+  | { status: 'FAILED'; error: { errorType: string; message: string } }
+  | { status: 'CANCELLED' };
+
+/** What run hosts share: services, this process's lease id, and how to record an ending. */
+export interface RunHostContext {
+  db: Database;
+  bus: Bus;
+  models: ModelRegistry;
+  builtinTools: BuiltinTools;
+  /** This process's lease owner id. */
+  owner: string;
+  /** Lease length in ms, for child runs claimed at creation. */
+  leaseMs: number;
+  /** Records the end of a run (status, last events, domain event) in one transaction. */
+  end(log: RunEventLog, run: RunRow, ending: RunEnding, usage?: RunUsage): Promise<void>;
+}
+
+/** The ending of an outcome that is not a pause. */
+export function endingOf(outcome: Exclude<WorkerOutcome, { status: 'paused' }>): RunEnding {
+  switch (outcome.status) {
+    case 'completed':
+      return { status: 'COMPLETED', output: outcome.output ?? null };
+    case 'failed':
+      return { status: 'FAILED', error: outcome.error };
+    case 'cancelled':
+      return { status: 'CANCELLED' };
+  }
+}
+
+/** The run's usage as stored: its totals and the per-thread counts of its state. */
+export function usageOf(state: Pick<RunState, 'usage' | 'threads'>): RunUsage {
+  const threads = Object.fromEntries(
+    Object.entries(state.threads).flatMap(([name, thread]) => (thread.usage ? [[name, thread.usage]] : [])),
+  );
+  return { ...state.usage, threads };
+}
+
+/**
+ * Builds the host of `run` (executing `version`), writing to `log`.
+ * Events of hidden blocks, tools and workers are not stored: PROTOCOL.md section 13
+ * filters them out before the client, and the stored stream is what clients receive,
+ * numbered without gaps.
+ */
+export function createRunHost(
+  context: RunHostContext,
+  run: RunRow,
+  version: ProtocolVersionRow,
+  log: RunEventLog,
+  signal: AbortSignal,
+): ExecutionHost {
+  const { db, models } = context;
+  return {
+    resolveModel: (id) => models.resolve(id),
+    emit: (event, meta) => {
+      if (!meta.hidden) log.append(event);
+    },
+    // Once the engine has taken the answers of a paused batch in (its state no longer
+    // pending), they are cleared, so that a crash after this point resumes from the
+    // state alone.
+    checkpoint: (state) =>
+      log.flush({ state, usage: usageOf(state), ...(state.pending ? {} : { pendingToolCalls: [], toolResults: [] }) }),
+    signal,
+    toolHandler: toolHandlerLookup(context.builtinTools, httpToolsOf(version)),
+    workerProtocol: async (slug) => loadStoredVersion((await findLatestVersion(db, run.organizationId, slug)).version),
+    startWorker: (request) => startChildRun(context, run, request, signal),
+  };
+}
+
+/** Creates the child run of a nested worker, claimed by this process, and its host. */
+async function startChildRun(
+  context: RunHostContext,
+  parent: RunRow,
+  request: Parameters<NonNullable<ExecutionHost['startWorker']>>[0],
+  signal: AbortSignal,
+): Promise<ChildWorker> {
+  const { protocol: protocolRow, version } = await findLatestVersion(context.db, parent.organizationId, request.slug);
+  const protocol = loadStoredVersion(version);
+  const child = await transactionWithEvents(context, async (tx, outbox) => {
+    const [row] = await tx
+      .insert(runs)
+      .values({
+        id: request.workerId,
+        organizationId: parent.organizationId,
+        protocolId: protocolRow.id,
+        protocolVersionId: version.id,
+        version: version.version,
+        workerId: parent.workerId,
+        parentRunId: parent.id,
+        depth: request.depth,
+        status: 'RUNNING',
+        input: request.input,
+        leaseOwner: context.owner,
+        leaseExpiresAt: new Date(Date.now() + context.leaseMs),
+        startedAt: new Date(),
+      })
+      .returning();
+    await outbox.append({
+      organizationId: parent.organizationId,
+      type: 'Run.started',
+      subjectId: row!.id,
+      payload: { protocol: protocolRow.slug, version: version.version, parentRunId: parent.id },
+    });
+    return row!;
+  });
+  const log = new RunEventLog(context, child, 0, context.owner);
+  return {
+    protocol,
+    executionId: child.id,
+    host: createRunHost(context, child, version, log, signal),
+    finish: async (outcome) => {
+      if (outcome.status === 'paused') {
+        // The engine never pauses a child (its client tools are error results); a pause
+        // here is a broken contract, recorded as a failure rather than a stuck run.
+        await context.end(log, child, { status: 'FAILED', error: { errorType: 'internal_error', message: 'a nested worker paused' } });
+        return;
+      }
+      await context.end(log, child, endingOf(outcome), { ...outcome.usage, threads: outcome.threadUsage });
+    },
+  };
+}
+
+/** Reads a run row again (after it changed in the database). */
+export async function reloadRun(db: Database, runId: string): Promise<RunRow | undefined> {
+  const [row] = await db.select().from(runs).where(eq(runs.id, runId));
+  return row;
+}
