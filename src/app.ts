@@ -55,7 +55,13 @@ export async function createApp(
       openaiBaseUrl: config.openaiBaseUrl,
       modelAliases: config.modelAliases,
     });
-  const runs = new RunExecutor({ db: database.db, bus, models, logger: logger.child({ component: 'runs' }) });
+  const runs = new RunExecutor({
+    db: database.db,
+    bus,
+    models,
+    logger: logger.child({ component: 'runs' }),
+    leaseMs: config.runLeaseMs,
+  });
   const services: AppServices = { db: database.db, bus, models, runs, logger };
 
   // Until API keys exist, every caller acts as admin of the default organisation.
@@ -99,9 +105,9 @@ export async function createApp(
       const { port } = server.address() as AddressInfo;
       const host = config.host.includes(':') ? `[${config.host}]` : config.host;
       const url = `http://${host}:${port}${GRAPHQL_PATH}`;
-      const resumed = await runs.resumeAbandoned();
+      runs.startSweeping();
       logger.info(
-        { url, database: database.description, models: models.describe(), resumedRuns: resumed.length },
+        { url, database: database.description, models: models.describe() },
         `GraphiQL at ${url} · database: ${database.description} · models: ${models.describe()}`,
       );
       return url;

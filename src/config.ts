@@ -41,6 +41,7 @@ const EnvironmentModel = z.object({
   REDIS_URL: optionalString,
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   ADMIN_API_KEY: optionalString,
+  RUN_LEASE_MS: z.coerce.number().int().min(500).max(600_000).default(30_000),
 });
 
 /** The parsed configuration; see DESIGN.md for each variable's meaning and default. */
@@ -57,6 +58,11 @@ export interface Config {
   redisUrl: string | undefined;
   logLevel: (typeof LOG_LEVELS)[number];
   adminApiKey: string | undefined;
+  /**
+   * How long a process owns a run it executes without renewing its lease, in ms; a run
+   * whose process died is taken over by another process this long after its last renewal.
+   */
+  runLeaseMs: number;
 }
 
 /** Thrown by {@link loadConfig} with one line per bad variable. */
@@ -90,5 +96,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     redisUrl: e.REDIS_URL,
     logLevel: e.LOG_LEVEL,
     adminApiKey: e.ADMIN_API_KEY,
+    runLeaseMs: e.RUN_LEASE_MS,
   };
 }

@@ -15,6 +15,7 @@ describe('loadConfig', () => {
       redisUrl: undefined,
       logLevel: 'info',
       adminApiKey: undefined,
+      runLeaseMs: 30_000,
     });
   });
 

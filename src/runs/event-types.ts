@@ -66,113 +66,103 @@ const ResolvedModelRef = builder.objectRef<ResolvedModelInfo>('ResolvedModel').i
 
 type Scalar = 'String' | 'Int' | 'Float' | 'Boolean' | 'JSON';
 type FieldType = Scalar | [Scalar] | ObjectRef<never, unknown> | [ObjectRef<never, unknown>];
-/** A field of an event type: its GraphQL type, whether it is always present, and a description. */
+/** An event field: its GraphQL type, whether it is non-null, and a description. */
 type FieldSpec = [type: FieldType, required: boolean, description: string];
 
-const id: FieldSpec = ['String', true, 'Id of the part.'];
-const delta: FieldSpec = ['String', true, 'The chunk of text.'];
-const toolCallId: FieldSpec = ['String', true, 'Tool call id.'];
+/**
+ * Every event field, by name. One spec per name, so that a field has the same type and
+ * nullability on every event type that carries it: clients select `... on A { output }
+ * ... on B { output }` side by side, which GraphQL only allows when the shapes agree.
+ * A field is non-null only when every event carrying it always has it.
+ */
+const FIELDS = {
+  // start / finish / error
+  executionId: ['String', false, 'Execution id (the run).'],
+  messageId: ['String', false, 'Message id.'],
+  finishReason: ['String', true, '`stop`, `tool-calls`, `client-tool-calls`, `length`, `content-filter`, `error` or `other`.'],
+  errorType: ['String', true, 'PROTOCOL.md section 14 error type, e.g. `provider_error`.'],
+  message: ['String', true, 'What went wrong.'],
+  retryable: ['Boolean', true, 'Whether retrying may succeed.'],
+  source: ['String', true, '`platform`, `provider`, `tool` or `client`.'],
+  retryAfter: ['Int', false, 'Seconds to wait before retrying.'],
+  code: ['String', false, 'Machine-readable code, e.g. `OPENAI_429`.'],
+  provider: ['JSON', false, 'Provider details {name model statusCode errorType requestId}.'],
+  tool: ['JSON', false, 'Tool details {name callId}.'],
+  // text and reasoning parts
+  id: ['String', true, 'Id of the part, file or source.'],
+  delta: ['String', true, 'The next chunk.'],
+  responseType: ['String', false, 'Type name when the text is structured JSON.'],
+  thread: ['String', false, 'Thread the event belongs to.'],
+  // tools
+  toolCallId: ['String', true, 'Tool call id.'],
+  toolName: ['String', true, 'Tool name.'],
+  title: ['String', false, 'Label for display `title`.'],
+  display: ['String', false, 'Display mode: hidden, name, description, stream or title.'],
+  inputTextDelta: ['String', true, 'Chunk of the JSON arguments.'],
+  input: ['JSON', false, 'Arguments, or a worker’s input.'],
+  output: ['JSON', false, 'A tool’s result, or a worker’s output value.'],
+  error: ['String', false, 'Error message.'],
+  toolCalls: [[PendingToolCallRef as never], true, 'Calls to answer before the run goes on.'],
+  serverToolResults: ['JSON', false, 'Results of server tools of the same batch.'],
+  // sources and files
+  sourceType: ['String', true, '`url` or `document`.'],
+  url: ['String', false, 'Where to fetch it.'],
+  mediaType: ['String', false, 'Media type.'],
+  filename: ['String', false, 'File name.'],
+  size: ['Int', false, 'Bytes.'],
+  todos: ['JSON', true, 'Todo items {id content status}.'],
+  // blocks and resources
+  blockId: ['String', true, 'Block id.'],
+  blockName: ['String', true, 'Step name.'],
+  blockType: ['String', true, 'Block kind, e.g. `next-message`.'],
+  description: ['String', false, 'UI text.'],
+  outputToChat: ['Boolean', false, 'False for an independent next-message.'],
+  summary: ['String', false, 'Short summary.'],
+  name: ['String', true, 'Resource name.'],
+  value: ['JSON', false, 'New value.'],
+  // workers
+  workerSlug: ['String', true, 'Protocol slug of the worker.'],
+  models: [[ResolvedModelRef as never], true, 'Which model answers each model id the protocol names.'],
+  cancelled: ['Boolean', false, 'True when it was cancelled.'],
+  // usage
+  usage: [TokenUsageRef as never, false, 'Tokens the worker’s own model calls used.'],
+  tokens: [TokenUsageRef as never, true, 'Tokens used.'],
+  cost: ['JSON', true, 'Cost {currency bandwidthFee providerFee totalFee byok}.'],
+} satisfies Record<string, FieldSpec>;
 
-/** Fields of each event type beyond the `RunEvent` interface (section 13). */
-const EVENT_FIELDS: { [T in StreamEventType]: Record<string, FieldSpec> } = {
-  start: {
-    executionId: ['String', false, 'Execution id (the run).'],
-    messageId: ['String', false, 'Message id.'],
-  },
-  finish: {
-    finishReason: ['String', true, '`stop`, `tool-calls`, `client-tool-calls`, `length`, `content-filter`, `error` or `other`.'],
-    executionId: ['String', false, 'Execution id.'],
-  },
-  error: {
-    errorType: ['String', true, 'PROTOCOL.md section 14 error type, e.g. `provider_error`.'],
-    message: ['String', true, 'What went wrong.'],
-    retryable: ['Boolean', true, 'Whether retrying may succeed.'],
-    source: ['String', true, '`platform`, `provider`, `tool` or `client`.'],
-    retryAfter: ['Int', false, 'Seconds to wait before retrying.'],
-    code: ['String', false, 'Machine-readable code, e.g. `OPENAI_429`.'],
-    provider: ['JSON', false, 'Provider details {name model statusCode errorType requestId}.'],
-    tool: ['JSON', false, 'Tool details {name callId}.'],
-  },
-  'text-start': {
-    id,
-    responseType: ['String', false, 'Type name when the text is structured JSON.'],
-    thread: ['String', false, 'Thread whose model writes this text.'],
-  },
-  'text-delta': { id, delta, thread: ['String', false, 'Thread whose model writes this text.'] },
-  'text-end': { id },
-  'reasoning-start': { id },
-  'reasoning-delta': { id, delta },
-  'reasoning-end': { id },
-  'tool-input-start': {
-    toolCallId,
-    toolName: ['String', true, 'Tool name.'],
-    title: ['String', false, 'Label for display `title`.'],
-    display: ['String', false, 'Display mode.'],
-  },
-  'tool-input-delta': { toolCallId, inputTextDelta: ['String', true, 'Chunk of the JSON arguments.'] },
-  'tool-input-end': { toolCallId },
-  'tool-input-available': {
-    toolCallId,
-    toolName: ['String', true, 'Tool name.'],
-    input: ['JSON', true, 'Parsed arguments.'],
-  },
-  'tool-output-available': { toolCallId, output: ['JSON', true, 'Tool result.'] },
-  'tool-output-error': { toolCallId, error: ['String', true, 'Error message the model sees.'] },
-  source: {
-    sourceType: ['String', true, '`url` or `document`.'],
-    id,
-    url: ['String', false, 'URL (url sources).'],
-    title: ['String', false, 'Title.'],
-    mediaType: ['String', false, 'Media type (document sources).'],
-    filename: ['String', false, 'File name (document sources).'],
-  },
-  'todo-update': { todos: ['JSON', true, 'Todo items {id content status}.'] },
-  'block-start': {
-    blockId: ['String', true, 'Block id.'],
-    blockName: ['String', true, 'Step name.'],
-    blockType: ['String', true, 'Block kind, e.g. `next-message`.'],
-    display: ['String', true, 'Display mode.'],
-    description: ['String', false, 'UI text.'],
-    outputToChat: ['Boolean', false, 'False for an independent next-message.'],
-    thread: ['String', false, 'Thread the block works on.'],
-  },
-  'block-end': { blockId: ['String', true, 'Block id.'], summary: ['String', false, 'Short summary.'] },
-  'resource-update': { name: ['String', true, 'Resource name.'], value: ['JSON', false, 'New value.'] },
-  'tool-request': { toolCalls: [[PendingToolCallRef as never], true, 'Calls the caller must run.'] },
-  'client-tool-request': {
-    executionId: ['String', true, 'Execution to continue.'],
-    toolCalls: [[PendingToolCallRef as never], true, 'Calls the client must answer with submitToolResult.'],
-    serverToolResults: ['JSON', false, 'Results of server tools of the same batch.'],
-  },
-  'file-available': {
-    id,
-    mediaType: ['String', true, 'Media type.'],
-    url: ['String', true, 'Where to fetch it.'],
-    filename: ['String', false, 'File name.'],
-    size: ['Int', false, 'Bytes.'],
-    toolCallId: ['String', false, 'Tool call that produced it.'],
-  },
-  'worker-start': {
-    workerSlug: ['String', true, 'Protocol slug.'],
-    description: ['String', false, 'UI text.'],
-    input: ['JSON', false, 'Worker input (display stream only).'],
-    models: [[ResolvedModelRef as never], true, 'Which model answers each model id the protocol names.'],
-  },
-  'worker-result': {
-    output: ['JSON', false, 'The worker’s output value.'],
-    error: ['String', false, 'Error message when it failed.'],
-    cancelled: ['Boolean', false, 'True when it was cancelled.'],
-  },
-  'worker-input-start': {
-    workerSlug: ['String', true, 'Protocol slug.'],
-    description: ['String', false, 'UI text.'],
-  },
-  'worker-input-delta': { delta: ['String', true, 'Chunk of the input JSON.'] },
-  'worker-input-ready': { input: ['JSON', true, 'Complete input.'] },
-  usage: {
-    tokens: [TokenUsageRef as never, true, 'Tokens used.'],
-    cost: ['JSON', true, 'Cost {currency bandwidthFee providerFee totalFee byok}.'],
-  },
+type FieldName = keyof typeof FIELDS;
+
+/** Fields of each event type beyond the `RunEvent` interface (PROTOCOL.md section 13). */
+const EVENT_FIELDS: { [T in StreamEventType]: FieldName[] } = {
+  start: ['executionId', 'messageId'],
+  finish: ['finishReason', 'executionId'],
+  error: ['errorType', 'message', 'retryable', 'source', 'retryAfter', 'code', 'provider', 'tool'],
+  'text-start': ['id', 'responseType', 'thread'],
+  'text-delta': ['id', 'delta', 'thread'],
+  'text-end': ['id'],
+  'reasoning-start': ['id'],
+  'reasoning-delta': ['id', 'delta'],
+  'reasoning-end': ['id'],
+  'tool-input-start': ['toolCallId', 'toolName', 'title', 'display'],
+  'tool-input-delta': ['toolCallId', 'inputTextDelta'],
+  'tool-input-end': ['toolCallId'],
+  'tool-input-available': ['toolCallId', 'toolName', 'input'],
+  'tool-output-available': ['toolCallId', 'output'],
+  'tool-output-error': ['toolCallId', 'error'],
+  source: ['sourceType', 'id', 'url', 'title', 'mediaType', 'filename'],
+  'todo-update': ['todos'],
+  'block-start': ['blockId', 'blockName', 'blockType', 'display', 'description', 'outputToChat', 'thread'],
+  'block-end': ['blockId', 'summary'],
+  'resource-update': ['name', 'value'],
+  'tool-request': ['toolCalls'],
+  'client-tool-request': ['executionId', 'toolCalls', 'serverToolResults'],
+  'file-available': ['id', 'mediaType', 'url', 'filename', 'size', 'toolCallId'],
+  'worker-start': ['workerSlug', 'description', 'input', 'models'],
+  'worker-result': ['output', 'error', 'cancelled', 'usage'],
+  'worker-input-start': ['workerSlug', 'description'],
+  'worker-input-delta': ['delta'],
+  'worker-input-ready': ['input'],
+  usage: ['tokens', 'cost'],
 };
 
 /** `text-delta` → `TextDeltaEvent`. */
@@ -187,15 +177,16 @@ for (const type of Object.keys(STREAM_EVENT_TYPES) as StreamEventType[]) {
     isTypeOf: (event) => (event as StoredRunEvent).type === type,
     fields: (t) =>
       Object.fromEntries(
-        Object.entries(EVENT_FIELDS[type]).map(([name, [fieldType, required, description]]) => [
-          name,
-          t.field({
+        EVENT_FIELDS[type].map((name) => {
+          const [fieldType, required, description]: FieldSpec = FIELDS[name];
+          const field = t.field({
             type: fieldType as 'JSON',
             nullable: !required,
             description,
             resolve: (event) => (event as unknown as Record<string, unknown>)[name] ?? null,
-          }),
-        ]),
+          });
+          return [name, field];
+        }),
       ),
   });
 }

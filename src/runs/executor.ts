@@ -27,8 +27,6 @@ export type { RunEnding };
 
 type RunRow = typeof runs.$inferSelect;
 
-/** Lease length; renewed every third of it while a run works. */
-const LEASE_MS = 30_000;
 /** How long `stop()` waits for runs to reach their end before leaving them to a successor. */
 const SHUTDOWN_GRACE_MS = 5_000;
 
@@ -45,6 +43,8 @@ export interface RunExecutorOptions {
   logger: Logger;
   /** Server-side tools registered in code (default: `defaultBuiltinTools()`). */
   builtinTools?: BuiltinTools;
+  /** Lease length in ms (renewed every third of it while a run works; default 30 s). */
+  leaseMs?: number;
   /** Bounds on every run (engine defaults when absent). */
   limits?: ExecutionLimits;
   onRunEnded?: RunEndedHandler;
@@ -57,16 +57,19 @@ export class RunExecutor {
   private readonly active = new Map<string, { controller: AbortController; done: Promise<void> }>();
   private stopping = false;
   private heartbeat: NodeJS.Timeout | undefined;
+  private sweeper: NodeJS.Timeout | undefined;
   private readonly hostContext: RunHostContext;
+  private readonly leaseMs: number;
 
   constructor(private readonly options: RunExecutorOptions) {
+    this.leaseMs = options.leaseMs ?? 30_000;
     this.hostContext = {
       db: options.db,
       bus: options.bus,
       models: options.models,
       builtinTools: options.builtinTools ?? defaultBuiltinTools(),
       owner: this.owner,
-      leaseMs: LEASE_MS,
+      leaseMs: this.leaseMs,
       end: (log, run, ending, usage) => this.end(log, run, ending, usage),
     };
   }
@@ -85,14 +88,14 @@ export class RunExecutor {
         if (this.active.size === 0) this.stopHeartbeat();
       });
     this.active.set(runId, { controller, done });
-    this.heartbeat ??= setInterval(() => void this.renewLeases(), LEASE_MS / 3);
+    this.heartbeat ??= setInterval(() => void this.renewLeases(), this.leaseMs / 3);
   }
 
   /** Extends the lease of every run (children included) this process is executing. */
   private async renewLeases(): Promise<void> {
     await this.options.db
       .update(runs)
-      .set({ leaseExpiresAt: new Date(Date.now() + LEASE_MS) })
+      .set({ leaseExpiresAt: new Date(Date.now() + this.leaseMs) })
       .where(and(eq(runs.leaseOwner, this.owner), eq(runs.status, 'RUNNING')))
       .catch((error: unknown) => this.options.logger.warn({ err: error }, 'lease renewal failed'));
   }
@@ -135,12 +138,26 @@ export class RunExecutor {
   }
 
   /**
+   * Takes over abandoned runs now and then every half lease, so that a run whose process
+   * died is resumed by a live one without waiting for a restart.
+   */
+  startSweeping(): void {
+    void this.sweep();
+    this.sweeper ??= setInterval(() => void this.sweep(), this.leaseMs / 2);
+  }
+
+  private async sweep(): Promise<void> {
+    await this.resumeAbandoned().catch((error: unknown) => this.options.logger.warn({ err: error }, 'sweep for abandoned runs failed'));
+  }
+
+  /**
    * Stops taking runs, waits up to {@link SHUTDOWN_GRACE_MS} for active runs, and hands
    * the rest back (lease released) so that the next process resumes them from their
    * last checkpoint.
    */
   async stop(): Promise<void> {
     this.stopping = true;
+    clearInterval(this.sweeper);
     this.stopHeartbeat();
     const pending = [...this.active.values()].map((entry) => entry.done);
     const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), SHUTDOWN_GRACE_MS).unref());
@@ -162,7 +179,7 @@ export class RunExecutor {
   async cancelIdle(runId: string): Promise<RunRow | undefined> {
     const [run] = await this.options.db
       .update(runs)
-      .set({ leaseOwner: this.owner, leaseExpiresAt: new Date(Date.now() + LEASE_MS) })
+      .set({ leaseOwner: this.owner, leaseExpiresAt: new Date(Date.now() + this.leaseMs) })
       .where(
         and(
           eq(runs.id, runId),
@@ -185,7 +202,7 @@ export class RunExecutor {
       .set({
         status: 'RUNNING',
         leaseOwner: this.owner,
-        leaseExpiresAt: new Date(Date.now() + LEASE_MS),
+        leaseExpiresAt: new Date(Date.now() + this.leaseMs),
         startedAt: sql`coalesce(${runs.startedAt}, now())`,
       })
       .where(

@@ -2,37 +2,13 @@
  * The server as `npm start` runs it: a real process, configured by environment variables,
  * logging where it listens, and stopping cleanly on SIGTERM.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { describe, expect, it } from 'vitest';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-
-function startServer(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '', PORT: '0', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const listening = new Promise<{ url: string; database: string; models: string }>((resolve, reject) => {
-    child.stdout.on('data', () => {
-      const line = stdout.split('\n').find((l) => l.includes('"url"'));
-      if (line) resolve(JSON.parse(line));
-    });
-    void exited.then((code) => reject(new Error(`exited with ${code}: ${stderr}`)));
-  });
-  listening.catch(() => {}); // a test that expects the process to fail never awaits it
-  return { child, listening, exited, output: () => stdout + stderr };
-}
+import { startServerProcess as startServer } from '../support/server-process.js';
 
 describe('server process', () => {
   it('starts on the embedded defaults, logs its URL, database and models, and stops on SIGTERM', async () => {

@@ -7,6 +7,9 @@
  * running in parallel never see each other's rows.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 import { createClient, type Client } from 'graphql-ws';
 import postgres from 'postgres';
@@ -36,15 +39,20 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** Starts an app; `env` adds environment variables (OPENAI_BASE_URL …). */
-export async function createTestApp(options: { env?: Record<string, string> } = {}): Promise<TestApp> {
-  const database = await createTestDatabase();
+/**
+ * Starts an app; `env` adds environment variables (OPENAI_BASE_URL …). With `database`
+ * (from {@link createTestDatabase}) the app uses that database and leaves it in place
+ * when it closes, so that a second app can start on it (a restart).
+ */
+export async function createTestApp(options: { env?: Record<string, string>; database?: TestDatabase } = {}): Promise<TestApp> {
+  const database = options.database ?? (process.env.DATABASE_URL ? await createTestDatabase() : undefined);
+  const ownsDatabase = options.database === undefined;
   const config: Config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
     DATA_DIR: 'memory://',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    ...(database ? { DATABASE_URL: database.url } : {}),
+    ...database?.env,
     ...options.env,
   });
   const app = await createApp(config, { logger: createLogger(config.logLevel) });
@@ -88,14 +96,28 @@ export async function createTestApp(options: { env?: Record<string, string> } = 
     async close() {
       await Promise.all(clients.map((client) => client.dispose()));
       await app.stop();
-      await database?.drop();
+      if (ownsDatabase) await database?.drop();
     },
   };
 }
 
-async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> } | undefined> {
+/** A database of its own for a test: its environment variables and a way to drop it. */
+export interface TestDatabase {
+  /** `DATABASE_URL` of a fresh database on the server in DATABASE_URL, or a PGlite `DATA_DIR`. */
+  env: Record<string, string>;
+  drop(): Promise<void>;
+}
+
+/**
+ * A fresh database that outlives the apps (and server processes) using it: on the
+ * PostgreSQL server named by DATABASE_URL when set, else a PGlite directory.
+ */
+export async function createTestDatabase(): Promise<TestDatabase> {
   const serverUrl = process.env.DATABASE_URL;
-  if (!serverUrl) return undefined;
+  if (!serverUrl) {
+    const dir = await mkdtemp(join(tmpdir(), 'workforce-test-'));
+    return { env: { DATA_DIR: dir }, drop: () => rm(dir, { recursive: true, force: true }) };
+  }
   const name = `workforce_test_${randomUUID().replaceAll('-', '')}`;
   const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database "${name}"`);
@@ -103,7 +125,7 @@ async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   return {
-    url: url.toString(),
+    env: { DATABASE_URL: url.toString() },
     async drop() {
       const sql = postgres(serverUrl, { max: 1, onnotice: () => {} });
       await sql.unsafe(`drop database if exists "${name}" with (force)`);
