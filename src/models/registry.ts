@@ -1,10 +1,11 @@
 /**
- * Resolves the `vendor/model` ids that protocols name to AI SDK language models, through the
- * AI SDK's provider registry (DESIGN.md "Models (LLM)").
+ * Resolves the `vendor/model` ids that protocols name to AI SDK language and image models,
+ * through the AI SDK's provider registry (DESIGN.md "Models (LLM)").
  */
 import { createOpenAI } from '@ai-sdk/openai';
-import type { LanguageModelV3, ProviderV3 } from '@ai-sdk/provider';
+import type { ImageModelV3, LanguageModelV3, ProviderV3 } from '@ai-sdk/provider';
 import { createProviderRegistry, customProvider } from 'ai';
+import { OfflineImageModel } from './offline-image-model.js';
 import { OfflineLanguageModel } from './offline-model.js';
 
 /** The model settings of the server's configuration (`Config` in src/config.ts). */
@@ -29,6 +30,12 @@ export interface ResolvedModel {
   offline: boolean;
 }
 
+/** An image model id resolved to the model that will really draw. */
+export interface ResolvedImageModel extends Omit<ResolvedModel, 'model'> {
+  /** Ready for `generateImage({ model })`. */
+  model: ImageModelV3;
+}
+
 /** Created once at start-up by {@link createModelRegistry}; resolution is synchronous and cheap. */
 export interface ModelRegistry {
   /**
@@ -36,6 +43,13 @@ export interface ModelRegistry {
    * @throws ModelResolutionError when the id is not `vendor/model` or no provider serves its vendor.
    */
   resolve(id: string): ResolvedModel;
+  /**
+   * Resolves an image model id (generate-image `imageModel`) by the same rules as `resolve`:
+   * offline without configuration, aliases, `openai/*` to the OpenAI Images API, other
+   * vendors through a base URL.
+   * @throws ModelResolutionError like `resolve`.
+   */
+  resolveImage(id: string): ResolvedImageModel;
   /** One line for the start-up log naming who answers; never contains the API key. */
   describe(): string;
   /** True when no LLM is configured and every id resolves to the offline model. */
@@ -72,6 +86,7 @@ const OFFLINE_DESCRIPTION = 'offline (deterministic built-in model; set OPENAI_A
  * 5. another vendor's id, when a base URL is set, goes whole to that server as the model id
  *    (`anthropic/claude-sonnet-4-5` to a LiteLLM or OpenRouter gateway);
  * 6. otherwise a {@link ModelResolutionError}.
+ * Image model ids follow the same rules; offline they resolve to {@link OfflineImageModel}.
  * The API key and base URL come only from `config`, never from `process.env`.
  */
 export function createModelRegistry(config: ModelRegistryConfig): ModelRegistry {
@@ -80,7 +95,12 @@ export function createModelRegistry(config: ModelRegistryConfig): ModelRegistry 
 
   if (!openaiApiKey && !openaiBaseUrl) {
     const registry = createProviderRegistry(
-      { offline: customProvider({ languageModels: { offline: new OfflineLanguageModel() } }) },
+      {
+        offline: customProvider({
+          languageModels: { offline: new OfflineLanguageModel() },
+          imageModels: { 'offline-image': new OfflineImageModel() },
+        }),
+      },
       { separator: '/' },
     );
     return {
@@ -89,6 +109,10 @@ export function createModelRegistry(config: ModelRegistryConfig): ModelRegistry 
       resolve(id) {
         parseModelId(id);
         return { model: registry.languageModel('offline/offline'), provider: 'offline', modelId: 'offline', offline: true };
+      },
+      resolveImage(id) {
+        parseModelId(id);
+        return { model: registry.imageModel('offline/offline-image'), provider: 'offline', modelId: 'offline-image', offline: true };
       },
     };
   }
@@ -109,20 +133,24 @@ export function createModelRegistry(config: ModelRegistryConfig): ModelRegistry 
     );
   }
 
+  /** Rules 1, 3 and 4–6: the registry id that answers `id`. */
+  function registryIdOf(id: string): `openai/${string}` {
+    const requested = parseModelId(id);
+    const alias = Object.hasOwn(aliases, id) ? aliases[id] : undefined;
+    const target = alias === undefined ? requested : parseModelId(alias, id);
+    return route(target, id);
+  }
+
   return {
     offline: false,
     describe: () => describeOpenAI(openaiBaseUrl, Object.keys(aliases).length),
     resolve(id) {
-      const requested = parseModelId(id);
-      const alias = Object.hasOwn(aliases, id) ? aliases[id] : undefined;
-      const target = alias === undefined ? requested : parseModelId(alias, id);
-      const registryId = route(target, id);
-      return {
-        model: registry.languageModel(registryId),
-        provider: 'openai',
-        modelId: registryId.slice('openai/'.length),
-        offline: false,
-      };
+      const registryId = registryIdOf(id);
+      return { model: registry.languageModel(registryId), provider: 'openai', modelId: registryId.slice('openai/'.length), offline: false };
+    },
+    resolveImage(id) {
+      const registryId = registryIdOf(id);
+      return { model: registry.imageModel(registryId), provider: 'openai', modelId: registryId.slice('openai/'.length), offline: false };
     },
   };
 }

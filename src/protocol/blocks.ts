@@ -26,6 +26,13 @@ export interface BlockSpec {
    * serialize-thread (`name`) and the rest (`description`), as section 7 suggests.
    */
   defaultDisplay: DisplayMode;
+  /**
+   * Whether the block calls out (a model, a tool, an image model, a nested worker): such
+   * a block is checkpointed as it starts (with its `block-start` and attempt number),
+   * so that an interruption is noticed and the block retried once (issue 3, "Durable
+   * execution").
+   */
+  callsOut: boolean;
   fields: Readonly<Record<string, FieldSpec>>;
 }
 
@@ -77,6 +84,7 @@ export const BLOCK_SPECS: { readonly [K in BlockKind]: BlockSpec } = {
   'start-thread': {
     description: 'Create a thread and its LLM settings.',
     defaultDisplay: 'hidden',
+    callsOut: false,
     fields: {
       thread: thread('Thread name; defaults to the block name.'),
       model: { required: true, description: '`provider/model-id` or a variable holding one.', schema: dynamic(modelIdSchema) },
@@ -108,6 +116,7 @@ export const BLOCK_SPECS: { readonly [K in BlockKind]: BlockSpec } = {
   'add-message': {
     description: 'Append a rendered prompt to a thread.',
     defaultDisplay: 'hidden',
+    callsOut: false,
     fields: {
       thread: thread('Thread name; default `main`.'),
       role: { required: true, description: 'user | assistant | system.', schema: { enum: ['user', 'assistant', 'system'] } },
@@ -121,6 +130,7 @@ export const BLOCK_SPECS: { readonly [K in BlockKind]: BlockSpec } = {
   'next-message': {
     description: 'Ask the thread’s model for the next assistant message.',
     defaultDisplay: 'stream',
+    callsOut: true,
     fields: {
       thread: thread('Thread name; default `main`.'),
       output: variable('Variable receiving the reply (text, or the object with responseType).'),
@@ -131,6 +141,7 @@ export const BLOCK_SPECS: { readonly [K in BlockKind]: BlockSpec } = {
   'tool-call': {
     description: 'Call a tool deterministically.',
     defaultDisplay: 'description',
+    callsOut: true,
     fields: {
       tool: { required: true, description: 'A declared tool.', schema: { type: 'string' } },
       input: { description: 'Parameter name → variable name or literal.', schema: { type: 'object' } },
@@ -141,6 +152,7 @@ export const BLOCK_SPECS: { readonly [K in BlockKind]: BlockSpec } = {
   'serialize-thread': {
     description: 'Turn a thread into text.',
     defaultDisplay: 'name',
+    callsOut: false,
     fields: {
       thread: thread('Thread name; default `main`.'),
       format: { description: 'markdown (default) | json.', schema: { enum: ['markdown', 'json'] } },
@@ -150,6 +162,7 @@ export const BLOCK_SPECS: { readonly [K in BlockKind]: BlockSpec } = {
   'set-resource': {
     description: 'Write a resource (deprecated).',
     defaultDisplay: 'name',
+    callsOut: false,
     fields: {
       resource: { required: true, description: 'A declared, writable resource.', schema: declaredNameSchema },
       value: variable('Variable whose value is written.', true),
@@ -158,6 +171,7 @@ export const BLOCK_SPECS: { readonly [K in BlockKind]: BlockSpec } = {
   'generate-image': {
     description: 'Generate an image from a prompt variable.',
     defaultDisplay: 'description',
+    callsOut: true,
     fields: {
       prompt: variable('Variable holding the prompt.', true),
       imageModel: { required: true, description: 'Image model id or a variable holding one.', schema: dynamic(modelIdSchema) },
@@ -172,6 +186,7 @@ export const BLOCK_SPECS: { readonly [K in BlockKind]: BlockSpec } = {
   'generate-speech': {
     description: 'Speak a text.',
     defaultDisplay: 'description',
+    callsOut: true,
     fields: {
       text: variable('Variable holding the text.', true),
       speechModel: { required: true, description: 'Speech model id or a variable holding one.', schema: dynamic(modelIdSchema) },
@@ -187,6 +202,7 @@ export const BLOCK_SPECS: { readonly [K in BlockKind]: BlockSpec } = {
   'transcribe-audio': {
     description: 'Transcribe audio.',
     defaultDisplay: 'description',
+    callsOut: true,
     fields: {
       audio: variable('Variable holding a file or URL.', true),
       transcriptionModel: { required: true, description: 'Transcription model id or a variable holding one.', schema: dynamic(modelIdSchema) },
@@ -199,6 +215,7 @@ export const BLOCK_SPECS: { readonly [K in BlockKind]: BlockSpec } = {
   'run-worker': {
     description: 'Run a declared worker to completion.',
     defaultDisplay: 'description',
+    callsOut: true,
     fields: {
       worker: { required: true, description: 'A slug from `workers:`.', schema: { type: 'string' } },
       input: { description: 'Worker input name → variable.', schema: inputMappingSchema },

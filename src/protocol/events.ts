@@ -2,9 +2,10 @@
  * Stream events of a protocol execution (PROTOCOL.md section 13, after
  * `core/src/stream/types.ts` of the Octavus agent SDK).
  *
- * Names and fields are the protocol's, one interface per event `type`. Three fields are
+ * Names and fields are the protocol's, one interface per event `type`. Four fields are
  * ours and say so where they are declared: `worker-start.models` (DESIGN.md: the model
- * that really answers is never silent), `text-start.thread` and `text-delta.thread`.
+ * that really answers is never silent), `text-start.thread`, `text-delta.thread` and
+ * `worker-result.usage`.
  *
  * `workerId?` marks an event as coming from a nested worker (section 11); it appears
  * exactly on the events where section 13 lists it. OPEN (section 13): a standalone run
@@ -415,6 +416,11 @@ export interface WorkerResultEvent {
   /** The error message when the worker failed. */
   error?: string;
   cancelled?: boolean;
+  /**
+   * Ours (issue 3): tokens used by this worker's own model calls, every leg included
+   * (its nested workers report theirs in their own `worker-result`).
+   */
+  usage?: TokenUsage;
 }
 
 export interface WorkerInputStartEvent {

@@ -1,49 +1,71 @@
 /**
- * Executing a worker protocol (PROTOCOL.md sections 7–10, 13 and 14): input checks,
- * steps in order with a checkpoint after each, the event stream, the output value.
+ * Executing a worker protocol (PROTOCOL.md sections 7–14): input checks, steps in order
+ * with checkpoints, pauses for client tools and their resumption, crash recovery, the
+ * event stream, the output value. The contract with the host is execution-types.ts.
  *
- * The stream of one run, as this engine emits it:
+ * The stream of one leg, as this engine emits it:
  *
- *   start{executionId} → worker-start{workerId, workerSlug, models}
- *   (block-start … block-end)*          one pair per step, from `state.nextStep`
+ *   start{executionId}
+ *   worker-start{workerId, workerSlug, models}         first leg only (no `state` given)
+ *   (block-start … block-end)*                          one pair per step, from `state.nextStep`
  *   then one of
- *     worker-result{output?} → finish{stop} → usage               completed
- *     worker-result{error} → error                                failed
- *     worker-result{cancelled: true} → finish{stop} → usage       cancelled
+ *     worker-result{output?, usage} → finish{stop} → usage                     completed
+ *     worker-result{error, usage} → error                                      failed
+ *     worker-result{cancelled: true, usage} → finish{stop} → usage             cancelled
+ *     client-tool-request{executionId, toolCalls, serverToolResults?}
+ *       → finish{client-tool-calls, executionId}                               paused
+ *
+ * Legs after the first (issue 3): a leg resumed with tool results starts with `start`
+ * and goes on inside the paused block (no second `block-start`; the client results'
+ * `tool-output-*` come first). A leg resumed after a crash starts with `start`; a
+ * block that calls out (`BLOCK_SPECS[kind].callsOut`) and was interrupted is retried
+ * once, visibly: a second `block-start` with the same `blockId`, its text under new part
+ * ids; interrupted a second time, the run fails (`execution_error`). An agentic turn
+ * checkpointed between steps is continued, not restarted.
  *
  * A failing block gets no block-end. Errors thrown by the host (`emit`, `checkpoint`)
  * are not run failures: they propagate unchanged, so the host can tell a lost lease
- * from a failed step.
+ * from a failed step. Tool results that do not answer the paused batch reject with
+ * `ToolResultsError` before any event.
  *
  * OPEN (section 13): `workerId` is set on the worker-* events only, not on every event
- * of a standalone run.
+ * of a standalone run; nested workers' forwarded events carry theirs.
  */
-import { defaultBlockDisplay } from './blocks.js';
+import { BLOCK_SPECS, defaultBlockDisplay } from './blocks.js';
 import type { BlockStartEvent, ResolvedModelInfo, StreamEvent, TokenUsage, UsageCost } from './events.js';
 import { describeError, ExecutionFailure, RunCancelled } from './execution-errors.js';
-import type { ExecutionHost, RunState, WorkerOutcome } from './execution-types.js';
+import type { ExecuteWorkerOptions, ExecutionHost, ExecutionLimits, PendingBatch, RunState, ThreadUsage, WorkerOutcome } from './execution-types.js';
+import { RunClock, resolveLimits } from './limits.js';
+import { generateImageBlock } from './media-blocks.js';
+import { resolveModel } from './model-resolution.js';
+import { runWorkerBlock } from './nested-workers.js';
+import { nextMessage } from './next-message.js';
+import { BlockRun, Execution, HostChannel, type BlockOutcome, type Resumption } from './run-context.js';
 import { prepareInput } from './run-input.js';
 import { RunScope } from './run-scope.js';
-import { addMessage, nextMessage, resolveModel, serializeThreadBlock, startThread, type BlockRun } from './thread-blocks.js';
+import { setResource } from './set-resource.js';
+import { addMessage, serializeThreadBlock, startThread } from './thread-blocks.js';
+import { toolCallBlock } from './tool-call-block.js';
+import { checkToolResults } from './tool-results.js';
 import type { Block, BlockKind, Protocol } from './types.js';
+import { threadUsage, zeroUsage } from './usage.js';
 
-export type { ExecutionHost, ResolvedModel, RunState, ThreadSettings, ThreadState, WorkerOutcome } from './execution-types.js';
+export type * from './execution-types.js';
 
-/** Options of `executeWorker`. */
-export interface ExecuteWorkerOptions {
-  /** The caller's input, checked per section 4 before any step. */
-  input: Record<string, unknown>;
-  host: ExecutionHost;
-  /** Identifies this execution in `start` and `finish`. */
-  executionId: string;
-  /** Identifies this worker invocation in `worker-start` and `worker-result`. */
-  workerId: string;
-  /** A checkpoint to resume from: steps before `state.nextStep` are not run again. */
-  state?: RunState;
-}
+/** Block kinds this server executes; the others validate (with a warning) but fail at run start. */
+export const EXECUTABLE_BLOCK_KINDS: readonly BlockKind[] = [
+  'start-thread',
+  'add-message',
+  'next-message',
+  'tool-call',
+  'serialize-thread',
+  'set-resource',
+  'generate-image',
+  'run-worker',
+];
 
-/** Block kinds this milestone executes; the others validate but fail at run start. */
-export const EXECUTABLE_BLOCK_KINDS: readonly BlockKind[] = ['start-thread', 'add-message', 'next-message', 'serialize-thread'];
+/** Times a block that calls out may be started before an interruption fails the run. */
+const MAX_ATTEMPTS = 2;
 
 /**
  * We have no price table: fees are reported as 0, and `byok` is true because the
@@ -55,7 +77,7 @@ const NO_COST: UsageCost = { currency: 'USD', bandwidthFee: 0, providerFee: 0, t
 export function initialRunState(protocol: Protocol): RunState {
   const variables: Record<string, unknown> = {};
   for (const variable of protocol.variables) if (variable.default !== undefined) variables[variable.name] = variable.default;
-  return { nextStep: 0, variables, threads: {}, usage: { inputTokens: 0, outputTokens: 0, totalTokens: 0 } };
+  return { nextStep: 0, variables, threads: {}, usage: zeroUsage() };
 }
 
 /**
@@ -65,86 +87,145 @@ export function initialRunState(protocol: Protocol): RunState {
  */
 export function cancellationEvents(options: { workerId: string; executionId: string; usage: TokenUsage }): StreamEvent[] {
   return [
-    { type: 'worker-result', workerId: options.workerId, cancelled: true },
+    { type: 'worker-result', workerId: options.workerId, cancelled: true, usage: options.usage },
     { type: 'finish', finishReason: 'stop', executionId: options.executionId },
     { type: 'usage', tokens: options.usage, cost: NO_COST },
   ];
 }
 
 /**
- * Runs `protocol` (a valid worker, from `loadProtocolPackage`) to its end, or resumes
- * it from `options.state`. Emits every event through `host.emit` (stream shape in the
- * module comment) and checkpoints after each block.
+ * Runs `protocol` (a valid worker, from `loadProtocolPackage`) for one leg: from the
+ * start, from `options.state` after a crash, or from a paused `options.state` with
+ * `options.toolResults`. Emits every event through `host.emit` (stream shape in the
+ * module comment) and checkpoints through `host.checkpoint`.
  *
  * Resolves with the outcome; never rejects for a failing run (that is a `failed`
- * outcome with its `error` event). Rejects only with errors thrown by the host itself.
+ * outcome with its `error` event).
+ * @throws ToolResultsError when `toolResults` do not answer the paused batch exactly
+ *   (before any event); any error thrown by the host itself.
  */
 export async function executeWorker(protocol: Protocol, options: ExecuteWorkerOptions): Promise<WorkerOutcome> {
-  const { host, executionId, workerId } = options;
   const state: RunState = options.state ? structuredClone(options.state) : initialRunState(protocol);
-  let hostFailure: { error: unknown } | undefined;
-  const emit = (event: StreamEvent): void => {
-    try {
-      host.emit(event);
-    } catch (error) {
-      hostFailure ??= { error };
-      throw error;
-    }
-  };
+  const results = checkToolResults(state, options.toolResults);
+  const resumption: Resumption | undefined = state.pending ? { batch: state.pending, results } : undefined;
+  const limits = resolveLimits(options.limits);
+  const clock = new RunClock(options.host.signal, limits, state.activeMs ?? 0);
+  try {
+    return await runLeg(protocol, options, state, resumption, new HostChannel(options.host), clock, limits);
+  } finally {
+    clock.dispose();
+  }
+}
 
-  const fail = (error: unknown): WorkerOutcome => {
-    if (hostFailure) throw hostFailure.error;
-    if (error instanceof RunCancelled || host.signal?.aborted) return cancel();
-    const details = describeError(error);
-    emit({ type: 'worker-result', workerId, error: details.message });
-    emit({ type: 'error', ...details });
-    return { status: 'failed', error: { errorType: details.errorType, message: details.message }, usage: state.usage };
-  };
+async function runLeg(
+  protocol: Protocol,
+  options: ExecuteWorkerOptions,
+  state: RunState,
+  resumption: Resumption | undefined,
+  channel: HostChannel,
+  clock: RunClock,
+  limits: Required<ExecutionLimits>,
+): Promise<WorkerOutcome> {
+  const { host, executionId, workerId } = options;
+  const emit = (event: StreamEvent): void => channel.emit(event, false);
+  const totals = (): { usage: TokenUsage; threadUsage: ThreadUsage } => ({ usage: state.usage, threadUsage: threadUsage(state) });
+
   const cancel = (): WorkerOutcome => {
     for (const event of cancellationEvents({ workerId, executionId, usage: state.usage })) emit(event);
-    return { status: 'cancelled', usage: state.usage };
+    return { status: 'cancelled', ...totals() };
+  };
+  const fail = (error: unknown): WorkerOutcome => {
+    channel.rethrowHostFailure();
+    if (error instanceof RunCancelled || host.signal?.aborted) return cancel();
+    const details = describeError(error);
+    emit({ type: 'worker-result', workerId, error: details.message, usage: state.usage });
+    emit({ type: 'error', ...details });
+    return { status: 'failed', error: { errorType: details.errorType, message: details.message }, ...totals() };
   };
 
   emit({ type: 'start', executionId });
-  const models = listModels(protocol, host, options.input);
-  emit({
-    type: 'worker-start',
-    workerId,
-    workerSlug: protocol.settings.slug,
-    ...(protocol.settings.description ? { description: protocol.settings.description } : {}),
-    models: models.resolved,
-  });
-
-  let scope: RunScope;
+  let exec: Execution;
   try {
-    if (models.failure) throw models.failure.error;
+    if (!options.state) {
+      const models = listModels(protocol, host, options.input);
+      emit({
+        type: 'worker-start',
+        workerId,
+        workerSlug: protocol.settings.slug,
+        ...(protocol.settings.description ? { description: protocol.settings.description } : {}),
+        models: models.resolved,
+      });
+      if (models.failure) throw models.failure.error;
+    }
     checkExecutable(protocol, state.nextStep);
-    scope = new RunScope(protocol, prepareInput(protocol, options.input), state);
+    const scope = new RunScope(protocol, prepareInput(protocol, options.input), state);
+    exec = new Execution(protocol, state, scope, options, channel, clock, limits, executeWorker);
   } catch (error) {
     return fail(error);
   }
 
   for (let index = state.nextStep; index < protocol.steps.length; index++) {
-    if (host.signal?.aborted) return cancel();
     const block = protocol.steps[index]!;
-    const blockId = `${executionId}:${index}`;
+    const resume = resumption?.batch.blockIndex === index ? resumption : undefined;
+    let outcome: BlockOutcome;
     try {
-      emit(blockStartEvent(block, blockId));
-      await runBlock({ protocol, state, scope, host, emit, blockId }, block);
-      emit({ type: 'block-end', blockId });
+      clock.throwIfStopped();
+      const run = new BlockRun(exec, block, countAttempt(state, block, resume !== undefined));
+      if (!resume) {
+        run.emit(blockStartEvent(block, run.blockId));
+        // Stored with its block-start, before the block calls out: an interruption from
+        // here on is noticed on resume, and the interrupted attempt stays visible.
+        if (BLOCK_SPECS[block.kind].callsOut) await exec.checkpoint();
+      }
+      outcome = await runBlock(run, block, resume);
+      if (outcome.status === 'done') run.emit({ type: 'block-end', blockId: run.blockId });
     } catch (error) {
       return fail(error);
     }
+    if (outcome.status === 'paused') return pause(exec, outcome.batch);
+    delete state.attempt;
     state.nextStep = index + 1;
-    await host.checkpoint(structuredClone(state));
+    await exec.checkpoint();
   }
 
   const hasOutput = protocol.output !== undefined;
   const output = hasOutput ? outputValue(protocol, state) : undefined;
-  emit({ type: 'worker-result', workerId, ...(hasOutput ? { output } : {}) });
+  emit({ type: 'worker-result', workerId, ...(hasOutput ? { output } : {}), usage: state.usage });
   emit({ type: 'finish', finishReason: 'stop', executionId });
   emit({ type: 'usage', tokens: state.usage, cost: NO_COST });
-  return { status: 'completed', ...(hasOutput ? { output } : {}), usage: state.usage };
+  return { status: 'completed', ...(hasOutput ? { output } : {}), ...totals() };
+}
+
+/**
+ * Counts a start of `block` in `state.attempt` (issue 3, "Durable execution"). A block
+ * that calls out is checkpointed with its attempt number as it starts; finding that
+ * number on resume means the block was interrupted. A block continued after a pause
+ * starts a fresh count.
+ * @returns the attempt number (1, or 2 for the retry)
+ * @throws ExecutionFailure when the block was already interrupted `MAX_ATTEMPTS` times.
+ */
+function countAttempt(state: RunState, block: Block, resumingPause: boolean): number {
+  if (!resumingPause && !BLOCK_SPECS[block.kind].callsOut) return 1;
+  const previous = !resumingPause && state.attempt?.step === block.index ? state.attempt.count : 0;
+  if (previous >= MAX_ATTEMPTS) {
+    throw new ExecutionFailure('execution_error', `Step "${block.name}" was interrupted ${previous} times (the server stopped while it ran); it is not tried again.`);
+  }
+  state.attempt = { step: block.index, count: previous + 1 };
+  return previous + 1;
+}
+
+/** Section 12, step 3: announces the client calls, ends the leg, checkpoints the pause. */
+async function pause(exec: Execution, batch: PendingBatch): Promise<WorkerOutcome> {
+  const { state, executionId } = exec;
+  state.pending = batch;
+  // Never hidden: whoever answers the calls must see them, whatever the tool's display.
+  exec.emit(
+    { type: 'client-tool-request', executionId, toolCalls: batch.calls, ...(batch.serverResults.length > 0 ? { serverToolResults: batch.serverResults } : {}) },
+    false,
+  );
+  exec.emit({ type: 'finish', finishReason: 'client-tool-calls', executionId }, false);
+  await exec.checkpoint();
+  return { status: 'paused', pendingToolCalls: batch.calls, usage: state.usage, threadUsage: threadUsage(state) };
 }
 
 /** Section 10: the output variable's value; a variable never set gives null (OPEN; its default is already in place). */
@@ -153,27 +234,36 @@ function outputValue(protocol: Protocol, state: RunState): unknown {
   return Object.hasOwn(state.variables, name) ? state.variables[name] : null;
 }
 
-async function runBlock(run: BlockRun, block: Block): Promise<void> {
+function runBlock(run: BlockRun, block: Block, resume: Resumption | undefined): BlockOutcome | Promise<BlockOutcome> {
   switch (block.kind) {
     case 'start-thread':
       return startThread(run, block);
     case 'add-message':
       return addMessage(run, block);
     case 'next-message':
-      return nextMessage(run, block);
+      return nextMessage(run, block, resume);
+    case 'tool-call':
+      return toolCallBlock(run, block, resume);
     case 'serialize-thread':
       return serializeThreadBlock(run, block);
-    default:
-      throw new ExecutionFailure('unsupported_error', `Block kind \`${block.kind}\` is not supported yet.`);
+    case 'set-resource':
+      return setResource(run, block);
+    case 'generate-image':
+      return generateImageBlock(run, block);
+    case 'run-worker':
+      return runWorkerBlock(run, block);
+    case 'generate-speech':
+    case 'transcribe-audio':
+      throw new ExecutionFailure('unsupported_error', `Block kind \`${block.kind}\` is not supported by this server.`);
   }
 }
 
-/** Fails before any step when a step still to run has a kind this milestone cannot execute. */
+/** Fails before any step when a step still to run has a kind this server cannot execute. */
 function checkExecutable(protocol: Protocol, from: number): void {
   const unsupported = protocol.steps.slice(from).filter((block) => !EXECUTABLE_BLOCK_KINDS.includes(block.kind));
   if (unsupported.length === 0) return;
   const list = unsupported.map((block) => `"${block.name}" (${block.kind})`).join(', ');
-  throw new ExecutionFailure('unsupported_error', `This server cannot execute these steps yet: ${list}. Supported blocks: ${EXECUTABLE_BLOCK_KINDS.join(', ')}.`);
+  throw new ExecutionFailure('unsupported_error', `This server cannot execute these steps: ${list}. Supported blocks: ${EXECUTABLE_BLOCK_KINDS.join(', ')}.`);
 }
 
 /** The `block-start` of `block`, with its display default (section 7). */

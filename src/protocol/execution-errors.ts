@@ -31,6 +31,33 @@ export class RunCancelled extends Error {
   }
 }
 
+/**
+ * A model or image call that took longer than `limits.stepTimeoutMs`. Classified like a
+ * provider timeout (`provider_timeout`, transient: the `backupModel` may take over).
+ */
+export class StepTimeoutError extends Error {
+  override readonly name = 'StepTimeoutError';
+
+  constructor(readonly timeoutMs: number) {
+    super(`The model did not finish within ${timeoutMs} ms (limits.stepTimeoutMs).`);
+  }
+}
+
+/**
+ * A tool call whose error ends the run (`tool_error`, section 14: "tool_error when
+ * fatal"): a tool-call block's call failed, so there is no model to see the error.
+ */
+export class ToolCallFailure extends Error {
+  override readonly name = 'ToolCallFailure';
+
+  constructor(
+    message: string,
+    readonly tool: { name: string; callId: string },
+  ) {
+    super(message);
+  }
+}
+
 /** The model a failing call went to, for `error.provider`. */
 export interface FailedModel {
   provider: string;
@@ -55,6 +82,8 @@ export class ModelCallError extends Error {
  * Classifies any thrown value as `error` event fields (a `ModelCallError` by its cause,
  * with its model as `error.provider`):
  * - `ExecutionFailure`: its own type, `source: platform`;
+ * - `ToolCallFailure`: `tool_error`, `source: tool`, with `error.tool`;
+ * - `StepTimeoutError`: `provider_timeout`, `source: provider`, retryable;
  * - an object with a valid `errorType` string (e.g. a host's model-resolution error):
  *   that type, `source: platform`;
  * - `APICallError` (unwrapped from `RetryError`): section 14's table by status, with
@@ -67,6 +96,13 @@ export function describeError(error: unknown, model?: FailedModel): ErrorDetails
   const cause = RetryError.isInstance(error) ? error.lastError : error;
   if (cause instanceof ExecutionFailure) {
     return { errorType: cause.errorType, message: cause.message, retryable: cause.retryable, source: 'platform' };
+  }
+  if (cause instanceof ToolCallFailure) {
+    return { errorType: 'tool_error', message: cause.message, retryable: false, source: 'tool', tool: cause.tool };
+  }
+  if (cause instanceof StepTimeoutError) {
+    const provider = (model?.provider ?? 'provider').split('.')[0] ?? 'provider';
+    return { errorType: 'provider_timeout', message: cause.message, retryable: true, source: 'provider', provider: { name: provider, ...(model ? { model: model.modelId } : {}) } };
   }
   if (APICallError.isInstance(cause)) return describeApiCallError(cause, model);
   if (UnsupportedFunctionalityError.isInstance(cause)) {

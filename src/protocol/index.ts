@@ -7,8 +7,12 @@ export { loadProtocolPackage, loadProtocolPackageOrThrow, parseProtocolSource, M
 export type { LoadResult, ProtocolPackageSource, ProtocolSections } from './parse.js';
 export { readProtocolPackage, type ProtocolPackageFiles } from './package-files.js';
 export { formatDiagnostic, hasErrors, ProtocolValidationError, type Diagnostic, type DiagnosticSeverity } from './diagnostics.js';
-export { executeWorker, initialRunState, blockStartEvent, EXECUTABLE_BLOCK_KINDS, type ExecuteWorkerOptions } from './execute.js';
-export type { ExecutionHost, ResolvedModel, RunState, ThreadSettings, ThreadState, WorkerOutcome } from './execution-types.js';
+export { executeWorker, initialRunState, blockStartEvent, cancellationEvents, EXECUTABLE_BLOCK_KINDS } from './execute.js';
+export type * from './execution-types.js';
+export { checkToolResults, ToolResultsError, type ToolResultsProblem } from './tool-results.js';
+export { DEFAULT_LIMITS } from './limits.js';
+export { BUILT_IN_TOOLS } from './built-in-tools.js';
+export { noHandlerError } from './tool-calls.js';
 export { renderPrompt, formatValue, PromptRenderError, OMITTED_INPUT_TEXT, MAX_RENDERED_PROMPT_CHARS, type RenderOptions, type ScopeEntry } from './render.js';
 export { protocolJsonSchema } from './json-schema.js';
 export { BLOCK_KINDS, BLOCK_SPECS, defaultBlockDisplay } from './blocks.js';

@@ -13,7 +13,8 @@ import { THINKING_LEVELS, type Protocol, type ThinkingLevel, type ValueSource } 
 /** Reads names for prompts, mappings and dynamic settings during one run. */
 export class RunScope {
   readonly #inputs: ReadonlySet<string>;
-  readonly #resources: ReadonlyMap<string, unknown>;
+  /** Declared resource defaults; `state.resources` holds what set-resource wrote. */
+  readonly #resourceDefaults: ReadonlyMap<string, unknown>;
 
   constructor(
     protocol: Protocol,
@@ -21,8 +22,7 @@ export class RunScope {
     private readonly state: RunState,
   ) {
     this.#inputs = new Set(protocol.input.map((declaration) => declaration.name));
-    // Resources keep their declared default: no block writes them in this milestone.
-    this.#resources = new Map(protocol.resources.map((resource) => [resource.name, resource.default]));
+    this.#resourceDefaults = new Map(protocol.resources.map((resource) => [resource.name, resource.default]));
   }
 
   /**
@@ -35,7 +35,8 @@ export class RunScope {
       return this.input.omitted.has(name) ? { state: 'omitted' } : { state: 'unset' };
     }
     if (Object.hasOwn(this.state.variables, name)) return { state: 'set', value: this.state.variables[name] };
-    const resource = this.#resources.get(name);
+    const written = this.state.resources;
+    const resource = written && Object.hasOwn(written, name) ? written[name] : this.#resourceDefaults.get(name);
     return resource === undefined ? { state: 'unset' } : { state: 'set', value: resource };
   };
 

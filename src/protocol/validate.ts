@@ -1,13 +1,15 @@
 /**
  * Cross-reference validation of a parsed worker protocol (PROTOCOL.md section 15):
  * names and conventions, types, tools, threads started before use, every name a block
- * reads or writes, prompts, and the deprecations. Called by `loadProtocolPackage`
+ * reads or writes, prompts, the deprecations, and what this server runs
+ * (validate-support.ts). Called by `loadProtocolPackage`
  * after the shape of each section has been read.
  */
 import type { Diagnostic } from './diagnostics.js';
 import { KEBAB_CASE, MODEL_ID, RESERVED_TOOL_PREFIX, UPPER_SNAKE_CASE } from './naming.js';
 import type { BlockOf, InputMappingEntry, Protocol } from './types.js';
 import { validatePrompts, type PromptUsage } from './validate-prompts.js';
+import { validateSupport } from './validate-support.js';
 import { checkTypeReference, validateTypes } from './validate-types.js';
 import { ValidationContext } from './validation-context.js';
 import type { SourceMap } from './yaml-reader.js';
@@ -24,6 +26,7 @@ export function validateProtocol(protocol: Protocol, sourceMap: SourceMap): Diag
   const usages = validateSteps(ctx);
   validatePrompts(ctx, usages);
   validateOutput(ctx);
+  validateSupport(ctx);
   return ctx.diagnostics;
 }
 

@@ -22,7 +22,7 @@ describe('executeWorker: the title generator', () => {
       workerId: 'worker-1',
     });
 
-    expect(outcome).toEqual({ status: 'completed', output: 'Battery breakthroughs', usage: USAGE.tokens });
+    expect(outcome).toEqual({ status: 'completed', output: 'Battery breakthroughs', usage: USAGE.tokens, threadUsage: { 'title-gen': USAGE.tokens } });
     expect(host.events).toEqual([
       { type: 'start', executionId: 'exec-1' },
       {
@@ -50,7 +50,7 @@ describe('executeWorker: the title generator', () => {
       { type: 'text-delta', id: 'exec-1:2:text-1', delta: 'breakthroughs', thread: 'title-gen' },
       { type: 'text-end', id: 'exec-1:2:text-1' },
       { type: 'block-end', blockId: 'exec-1:2' },
-      { type: 'worker-result', workerId: 'worker-1', output: 'Battery breakthroughs' },
+      { type: 'worker-result', workerId: 'worker-1', output: 'Battery breakthroughs', usage: USAGE.tokens },
       { type: 'finish', finishReason: 'stop', executionId: 'exec-1' },
       USAGE,
     ]);
@@ -72,16 +72,19 @@ describe('executeWorker: the title generator', () => {
     expect(call!.prompt).toHaveLength(2);
   });
 
-  it('checkpoints after every block with the whole serialisable state', async () => {
+  it('checkpoints after every block, and before a model block starts, with the whole serialisable state', async () => {
     const protocol = await loadExample('title-generator');
     const host = new RecordingHost({ [SONNET]: scriptedModel([textReply(['T'])]) });
     await executeWorker(protocol, { input: { CONVERSATION_SUMMARY: 's' }, host, executionId: 'e', workerId: 'w' });
-    expect(host.checkpoints.map((state) => state.nextStep)).toEqual([1, 2, 3]);
+    expect(host.checkpoints.map((state) => state.nextStep)).toEqual([1, 2, 2, 3]);
+    // The checkpoint before next-message counts its attempt; the one after it clears it.
+    expect(host.checkpoints.map((state) => state.attempt)).toEqual([undefined, undefined, { step: 2, count: 1 }, undefined]);
     const last = host.checkpoints.at(-1)!;
     expect(last.variables).toEqual({ TITLE: 'T' });
     expect(last.threads['title-gen']).toMatchObject({ model: SONNET, settings: { maxSteps: 1, tools: [] } });
     expect(last.threads['title-gen']!.messages.map((message) => message.role)).toEqual(['user', 'assistant']);
     expect(last.usage).toEqual(USAGE.tokens);
+    expect(last.threads['title-gen']!.usage).toEqual(USAGE.tokens);
   });
 });
 
@@ -108,9 +111,17 @@ describe('executeWorker: threads', () => {
     expect(state.threads.research!.messages).toHaveLength(2);
     expect(state.threads.analysis!.messages).toHaveLength(2);
     expect(state.variables).toEqual({ RESEARCH_DATA: 'Fact 1 [source]', ANALYSIS: '## Summary\nPromising.' });
-    // Thread tools are recorded but not offered to the model in this milestone.
+    // The research thread offers its tool to the model, with the schema of its parameters.
     expect(state.threads.research!.settings).toEqual({ maxSteps: 5, tools: ['web-search'] });
-    expect(research!.tools).toBeUndefined();
+    expect(research!.tools).toEqual([
+      {
+        type: 'function',
+        name: 'web-search',
+        description: 'Search the web',
+        inputSchema: { type: 'object', properties: { query: { type: 'string' } }, required: ['query'], additionalProperties: false },
+      },
+    ]);
+    expect(analysis!.tools).toBeUndefined();
 
     const textStarts = host.ofType('text-start');
     expect(textStarts.map((event) => event.thread)).toEqual(['research', 'analysis']);
@@ -189,7 +200,8 @@ describe('executeWorker: resume and cancellation', () => {
 
     expect(outcome).toMatchObject({ status: 'completed', output: 'Resumed title' });
     expect(host.ofType('block-start').map((event) => event.blockName)).toEqual(['Generate title']);
-    expect(host.types.slice(0, 2)).toEqual(['start', 'worker-start']);
+    // A resumed leg starts with `start` alone: the worker started in the first leg.
+    expect(host.types.slice(0, 2)).toEqual(['start', 'block-start']);
     expect(model.doStreamCalls).toHaveLength(1);
     expect(model.doStreamCalls[0]!.prompt.map((message) => message.role)).toEqual(['system', 'user']);
     // The resumed state is not mutated by the run.
@@ -209,10 +221,10 @@ describe('executeWorker: resume and cancellation', () => {
 
     expect(outcome.status).toBe('cancelled');
     expect(host.types.slice(-3)).toEqual(['worker-result', 'finish', 'usage']);
-    expect(host.events.at(-3)).toEqual({ type: 'worker-result', workerId: 'w', cancelled: true });
+    expect(host.events.at(-3)).toEqual({ type: 'worker-result', workerId: 'w', cancelled: true, usage: { inputTokens: 0, outputTokens: 0, totalTokens: 0 } });
     expect(host.events.at(-2)).toEqual({ type: 'finish', finishReason: 'stop', executionId: 'e' });
     expect(host.ofType('block-end')).toHaveLength(2);
-    expect(host.checkpoints.map((state) => state.nextStep)).toEqual([1, 2]);
+    expect(host.checkpoints.map((state) => state.nextStep)).toEqual([1, 2, 2]);
   });
 
   it('cancels before the first block when the signal is already aborted', async () => {
@@ -246,9 +258,10 @@ describe('executeWorker: errors', () => {
       status: 'failed',
       error: { errorType: 'rate_limit_error', message: 'Provider answered 429' },
       usage: { inputTokens: 0, outputTokens: 0, totalTokens: 0 },
+      threadUsage: { 'title-gen': { inputTokens: 0, outputTokens: 0, totalTokens: 0 } },
     });
     expect(host.types.slice(-3)).toEqual(['block-start', 'worker-result', 'error']);
-    expect(host.events.at(-2)).toEqual({ type: 'worker-result', workerId: 'w', error: 'Provider answered 429' });
+    expect(host.events.at(-2)).toEqual({ type: 'worker-result', workerId: 'w', error: 'Provider answered 429', usage: { inputTokens: 0, outputTokens: 0, totalTokens: 0 } });
     expect(host.events.at(-1)).toEqual({
       type: 'error',
       errorType: 'rate_limit_error',
@@ -359,23 +372,23 @@ steps:
     expect(host.types).toEqual(['start', 'worker-start', 'worker-result', 'error']);
   });
 
-  it('refuses up front to run blocks this milestone cannot execute', async () => {
+  it('refuses up front to run blocks this server cannot execute', async () => {
     const protocol = load(`
-tools:
-  lookup: { description: Look up }
 variables:
-  R: { type: unknown }
+  TEXT: { type: string, default: hello }
+  AUDIO: { type: string }
 steps:
   Call:
-    block: tool-call
-    tool: lookup
-    output: R
+    block: generate-speech
+    text: TEXT
+    speechModel: openai/tts-1
+    output: AUDIO
 `);
     const host = new RecordingHost({});
     const outcome = await executeWorker(protocol, { input: {}, host, executionId: 'e', workerId: 'w' });
     expect(outcome).toMatchObject({ status: 'failed', error: { errorType: 'unsupported_error' } });
     expect(host.ofType('block-start')).toHaveLength(0);
-    expect(host.events.at(-1)).toMatchObject({ type: 'error', message: expect.stringContaining('"Call" (tool-call)') });
+    expect(host.events.at(-1)).toMatchObject({ type: 'error', message: expect.stringContaining('"Call" (generate-speech)') });
   });
 });
 
@@ -483,7 +496,7 @@ output: NEVER
     );
     const host = new RecordingHost({ 'test/model': scriptedModel([textReply(['x'])]) });
     await expect(executeWorker(protocol, { input: {}, host, executionId: 'e', workerId: 'w' })).resolves.toMatchObject({ output: null });
-    expect(host.ofType('worker-result')[0]).toEqual({ type: 'worker-result', workerId: 'w', output: null });
+    expect(host.ofType('worker-result')[0]).toEqual({ type: 'worker-result', workerId: 'w', output: null, usage: { inputTokens: 0, outputTokens: 0, totalTokens: 0 } });
     expect(host.checkpoints[0]!.variables).toEqual({ SEEDED: 'seed' });
   });
 
@@ -491,7 +504,8 @@ output: NEVER
     const protocol = load(`steps:\n  Start: { block: start-thread, thread: main, model: test/model, system: sys }\n`, { sys: 'x' });
     const host = new RecordingHost({ 'test/model': scriptedModel([textReply(['x'])]) });
     const outcome = await executeWorker(protocol, { input: {}, host, executionId: 'e', workerId: 'w' });
-    expect(outcome).toEqual({ status: 'completed', usage: { inputTokens: 0, outputTokens: 0, totalTokens: 0 } });
-    expect(host.ofType('worker-result')[0]).toEqual({ type: 'worker-result', workerId: 'w' });
+    const zero = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
+    expect(outcome).toEqual({ status: 'completed', usage: zero, threadUsage: { main: zero } });
+    expect(host.ofType('worker-result')[0]).toEqual({ type: 'worker-result', workerId: 'w', usage: zero });
   });
 });

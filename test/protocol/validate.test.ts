@@ -361,3 +361,71 @@ describe('parsing', () => {
     expect(diagnose(bomb, { sys: 'x' }).map((d) => [d.message, d.line])).toEqual([[expect.stringMatching(/alias/i), 4]]);
   });
 });
+
+describe('what this server runs: warnings, never a silent no-op', () => {
+  it('warns about thread features it does not provide (skills, MCP, web search, unenforced limits)', () => {
+    const source = `skills:
+  pdf: {}
+mcpServers:
+  docs: { url: https://mcp.example.test }
+steps:
+${START}    skills: [pdf]
+    sandboxTimeout: 60000
+    mcpServers: [docs]
+    onDemandMcpServers: [remote]
+    webSearch: true
+    loopGuard: true
+    cache: extended
+    maxImageDimension: 1024
+`;
+    expect(diagnose(source, { sys: 'x' }).map((d) => [d.severity, d.path.at(-1), d.line])).toEqual([
+      ['warning', 'skills', 11],
+      ['warning', 'sandboxTimeout', 12],
+      ['warning', 'mcpServers', 13],
+      ['warning', 'onDemandMcpServers', 14],
+      ['warning', 'webSearch', 15],
+      ['warning', 'loopGuard', 16],
+      ['warning', 'cache', 17],
+      ['warning', 'maxImageDimension', 18],
+    ]);
+    const messages = diagnose(source, { sys: 'x' }).map((d) => d.message);
+    expect(messages[0]).toBe('Skills run in hosted sandboxes, which this server does not provide: a run reaching this step fails (unsupported_error).');
+    expect(messages[4]).toBe('Web search runs only when the server registers a `octavus_web_search` handler; without one, a run reaching this step fails (unsupported_error).');
+  });
+
+  it('warns about speech blocks and a resolution only Gemini reads', () => {
+    const source = `variables:
+  TEXT: { type: string }
+steps:
+  Speak:
+    block: generate-speech
+    text: TEXT
+    speechModel: openai/tts-1
+  Draw:
+    block: generate-image
+    prompt: TEXT
+    imageModel: openai/gpt-image-1
+    resolution: 2K
+`;
+    expect(diagnose(source).map((d) => [d.severity, d.message, d.line])).toEqual([
+      ['warning', '`generate-speech` is not supported by this server: a run with this step fails before its first step (unsupported_error).', 5],
+      ['warning', '`resolution` applies to Gemini 3 image models only; `openai/gpt-image-1` ignores it.', 12],
+    ]);
+  });
+
+  it('rejects a thread that would offer two tools with one name', () => {
+    const source = `tools:
+  summarize: { description: Summarize locally }
+workers:
+  summarize: { description: Summarizing }
+steps:
+${START}    tools: [summarize]
+    workers: [summarize]
+`;
+    expect(only(source)).toMatchObject({
+      severity: 'error',
+      message: 'The model of thread `main` would see two tools named `summarize`: tool `summarize` and worker `summarize`.',
+      path: ['steps', 'Start', 'workers'],
+    });
+  });
+});
