@@ -15,6 +15,7 @@ import { WebSocketServer } from 'ws';
 import type { Config } from './config.js';
 import { openDatabase, type DatabaseHandle } from './db/client.js';
 import { DEFAULT_ORGANIZATION_ID } from './db/schema.js';
+import { dispatchEvents } from './events/dispatcher.js';
 import type { Actor, AppContext, AppServices } from './graphql/context.js';
 import { defaultQuery } from './graphql/default-query.js';
 import { buildSchema } from './graphql/schema.js';
@@ -22,6 +23,13 @@ import { createLogger, type Logger } from './logger.js';
 import { createModelRegistry } from './models/registry.js';
 import { createBus } from './realtime/bus.js';
 import { RunExecutor } from './runs/executor.js';
+import { systemClock, type Clock } from './scheduler/clock.js';
+import { Scheduler } from './scheduler/scheduler.js';
+import { createRunEndedHandler, WorkRunner } from './tasks/execution.js';
+import { fireDueSchedules } from './tasks/recurring.js';
+import { fireTriggers } from './triggers/service.js';
+import { deliverWebhooks } from './webhooks/deliver.js';
+import { enqueueDeliveries } from './webhooks/service.js';
 
 /** The GraphQL endpoint; graphql-ws shares it. */
 export const GRAPHQL_PATH = '/graphql';
@@ -30,6 +38,8 @@ export const GRAPHQL_PATH = '/graphql';
 export interface App {
   services: AppServices;
   database: DatabaseHandle;
+  /** Recurring tasks, event dispatch (triggers, webhooks), webhook retries, the work sweep. */
+  scheduler: Scheduler;
   yoga: YogaServerInstance<Record<string, never>, AppContext>;
   /** Listens on config.port (0: a free port); resolves with the URL of GraphiQL. */
   start(): Promise<string>;
@@ -39,11 +49,11 @@ export interface App {
 
 /**
  * Opens the database (migrating it), builds the schema and wires the services.
- * @param overrides replace services (tests inject a logger or a model registry)
+ * @param overrides replace services (tests inject a logger, a model registry or a clock)
  */
 export async function createApp(
   config: Config,
-  overrides: { logger?: Logger; models?: AppServices['models'] } = {},
+  overrides: { logger?: Logger; models?: AppServices['models']; clock?: Clock } = {},
 ): Promise<App> {
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
@@ -55,14 +65,34 @@ export async function createApp(
       openaiBaseUrl: config.openaiBaseUrl,
       modelAliases: config.modelAliases,
     });
+  const clock = overrides.clock ?? systemClock;
   const runs = new RunExecutor({
     db: database.db,
     bus,
     models,
     logger: logger.child({ component: 'runs' }),
     leaseMs: config.runLeaseMs,
+    onRunEnded: createRunEndedHandler(),
   });
-  const services: AppServices = { db: database.db, bus, models, runs, logger };
+  const services: AppServices = { db: database.db, bus, models, runs, logger, clock };
+  const work = new WorkRunner({ db: database.db, bus, runs, logger: logger.child({ component: 'work' }) });
+  const schedulerLogger = logger.child({ component: 'scheduler' });
+  const scheduler = new Scheduler({
+    clock,
+    logger: schedulerLogger,
+    jobs: [
+      { name: 'recurring-tasks', run: (now) => fireDueSchedules({ db: database.db, bus, logger: schedulerLogger }, now) },
+      { name: 'event-dispatch', run: (now) => dispatchEvents({ db: database.db, bus }, [fireTriggers, enqueueDeliveries], now) },
+      { name: 'webhook-delivery', run: (now) => deliverWebhooks({ db: database.db, logger: schedulerLogger }, now) },
+      { name: 'work-sweep', run: () => work.sweep() },
+    ],
+  });
+  // Every stored event asks for a tick, so triggers and webhooks react at once; the
+  // timer covers what other processes stored and what falls due with time.
+  const appended = bus.subscribe('domain:appended')[Symbol.asyncIterator]();
+  void (async () => {
+    while (!(await appended.next()).done) scheduler.kick();
+  })();
 
   // Until API keys exist, every caller acts as admin of the default organisation.
   const actor: Actor = { organizationId: DEFAULT_ORGANIZATION_ID, role: 'admin' };
@@ -96,6 +126,7 @@ export async function createApp(
   return {
     services,
     database,
+    scheduler,
     yoga,
     async start() {
       await new Promise<void>((resolve, reject) => {
@@ -106,6 +137,8 @@ export async function createApp(
       const host = config.host.includes(':') ? `[${config.host}]` : config.host;
       const url = `http://${host}:${port}${GRAPHQL_PATH}`;
       runs.startSweeping();
+      work.start();
+      scheduler.start();
       logger.info(
         { url, database: database.description, models: models.describe() },
         `GraphiQL at ${url} · database: ${database.description} · models: ${models.describe()}`,
@@ -118,6 +151,9 @@ export async function createApp(
           server.close(() => resolve());
           server.closeIdleConnections();
         });
+        await appended.return?.();
+        await scheduler.stop();
+        await work.stop();
         await runs.stop();
         await wsDisposable.dispose();
         for (const socket of wsServer.clients) socket.terminate();

@@ -28,11 +28,43 @@ export interface WorkerGoals {
   monthly?: string[];
 }
 
-/** A KPI target over a period (worker.do.md "kpis"). */
+/** The periods goals and KPIs are measured over. */
+export type KpiPeriod = 'DAILY' | 'WEEKLY' | 'MONTHLY' | 'QUARTERLY';
+
+/**
+ * A KPI target over a period (worker.do.md "kpis"). Its actual value is the number of
+ * tasks the worker completed in the current period, only those with `action` when set.
+ */
 export interface WorkerKpi {
   name: string;
   target: number;
-  period: 'DAILY' | 'WEEKLY' | 'MONTHLY' | 'QUARTERLY';
+  period: KpiPeriod;
+  action?: string | null;
+}
+
+/** What onboarding gave a worker (worker.do.md "worker.onboard"). */
+export interface WorkerOnboarding {
+  training: string[];
+  access: string[];
+  mentorId: string | null;
+  startedAt: string;
+}
+
+/** Why and how a worker left (worker.do.md "worker.offboard"). */
+export interface WorkerOffboarding {
+  reason: string;
+  transferWorkToId: string | null;
+  documentationComplete: boolean;
+  at: string;
+}
+
+/** One HTTP attempt of a webhook delivery. */
+export interface WebhookAttempt {
+  at: string;
+  /** HTTP status of the answer; null when no answer came (network error, timeout). */
+  statusCode: number | null;
+  error: string | null;
+  durationMs: number;
 }
 
 /** What a fleet hires from (workers.do.md "workerTemplate"). */
@@ -93,9 +125,14 @@ export interface RunError {
   message: string;
 }
 
-/** Tokens a run used, summed over its model calls. */
-export interface RunUsage {
+/** Token counts of some model calls. */
+export interface TokenCounts {
   inputTokens: number;
   outputTokens: number;
   totalTokens: number;
+}
+
+/** Tokens a run used, summed over its own model calls, and per thread. */
+export interface RunUsage extends TokenCounts {
+  threads?: Record<string, TokenCounts>;
 }

@@ -31,11 +31,45 @@ export const relations = defineRelations(schema, (r) => ({
     protocol: r.one.protocols({ from: r.workers.protocolId, to: r.protocols.id }),
     tasks: r.many.tasks(),
     runs: r.many.runs(),
+    roleChanges: r.many.workerRoleChanges(),
+    feedback: r.many.workerFeedback(),
+    messages: r.many.workerMessages(),
+    meetings: r.many.workerMeetings(),
+    schedules: r.many.taskSchedules(),
   },
   tasks: {
     assignee: r.one.workers({ from: r.tasks.assigneeId, to: r.workers.id }),
     fleet: r.one.fleets({ from: r.tasks.fleetId, to: r.fleets.id }),
     run: r.one.runs({ from: r.tasks.runId, to: r.runs.id }),
+    schedule: r.one.taskSchedules({ from: r.tasks.scheduleId, to: r.taskSchedules.id }),
+    trigger: r.one.triggers({ from: r.tasks.triggerId, to: r.triggers.id }),
+  },
+  workerRoleChanges: {
+    worker: r.one.workers({ from: r.workerRoleChanges.workerId, to: r.workers.id, optional: false }),
+  },
+  workerFeedback: {
+    worker: r.one.workers({ from: r.workerFeedback.workerId, to: r.workers.id, optional: false }),
+  },
+  workerMessages: {
+    worker: r.one.workers({ from: r.workerMessages.workerId, to: r.workers.id, optional: false }),
+  },
+  workerMeetings: {
+    worker: r.one.workers({ from: r.workerMeetings.workerId, to: r.workers.id, optional: false }),
+  },
+  taskSchedules: {
+    worker: r.one.workers({ from: r.taskSchedules.workerId, to: r.workers.id, optional: false }),
+    tasks: r.many.tasks(),
+  },
+  triggers: {
+    worker: r.one.workers({ from: r.triggers.workerId, to: r.workers.id }),
+    fleet: r.one.fleets({ from: r.triggers.fleetId, to: r.fleets.id }),
+    tasks: r.many.tasks(),
+  },
+  webhooks: {
+    deliveries: r.many.webhookDeliveries(),
+  },
+  webhookDeliveries: {
+    webhook: r.one.webhooks({ from: r.webhookDeliveries.webhookId, to: r.webhooks.id, optional: false }),
   },
   protocols: {
     versions: r.many.protocolVersions(),

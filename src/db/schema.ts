@@ -10,9 +10,11 @@
  * - timestamps are `timestamptz`, `created_at`/`updated_at` on every mutable table;
  * - JSON documents (persona, scaling policy, run state) are `jsonb` typed with `$type`.
  */
+import { sql } from 'drizzle-orm';
 import {
   type AnyPgColumn,
   bigint,
+  boolean,
   doublePrecision,
   index,
   integer,
@@ -35,8 +37,11 @@ import type {
   ShiftHandoff,
   TeamSlot,
   TeamWorkflow,
+  WebhookAttempt,
   WorkerGoals,
   WorkerKpi,
+  WorkerOffboarding,
+  WorkerOnboarding,
   WorkerPersona,
   WorkerSkill,
   WorkerTemplate,
@@ -84,6 +89,7 @@ export const runStatus = pgEnum('run_status', [
   'CANCELLED',
 ]);
 export const protocolFormat = pgEnum('protocol_format', ['WORKER']);
+export const webhookDeliveryStatus = pgEnum('webhook_delivery_status', ['PENDING', 'DELIVERED', 'FAILED']);
 
 export const organizations = pgTable('organizations', {
   id: id(),
@@ -205,12 +211,126 @@ export const workers = pgTable(
     teamId: uuid('team_id').references(() => teams.id, { onDelete: 'set null' }),
     shiftId: uuid('shift_id').references(() => shifts.id, { onDelete: 'set null' }),
     managerId: uuid('manager_id'),
+    /** How many tasks the worker runs at once (worker.do.md: one at a time unless told). */
+    concurrency: integer('concurrency').notNull().default(1),
+    /** Where the worker works, e.g. `remote` (worker.do.md "getStatus"). */
+    location: text('location'),
+    startDate: timestamp('start_date', { withTimezone: true }).notNull().defaultNow(),
+    onboarding: jsonb('onboarding').$type<WorkerOnboarding>(),
+    offboarding: jsonb('offboarding').$type<WorkerOffboarding>(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
     index('workers_organization_idx').on(t.organizationId, t.id),
     index('workers_fleet_idx').on(t.fleetId),
+  ],
+);
+
+/** A worker's role history: one row per promotion (worker.do.md "updateRole"). */
+export const workerRoleChanges = pgTable(
+  'worker_role_changes',
+  {
+    id: id(),
+    organizationId: organizationId(),
+    workerId: uuid('worker_id')
+      .notNull()
+      .references(() => workers.id, { onDelete: 'cascade' }),
+    fromRole: text('from_role').notNull(),
+    toRole: text('to_role').notNull(),
+    effectiveDate: timestamp('effective_date', { withTimezone: true }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('worker_role_changes_worker_idx').on(t.workerId, t.id)],
+);
+
+/** Feedback given to a worker (worker.do.md "provideFeedback"); rating 1–5. */
+export const workerFeedback = pgTable(
+  'worker_feedback',
+  {
+    id: id(),
+    organizationId: organizationId(),
+    workerId: uuid('worker_id')
+      .notNull()
+      .references(() => workers.id, { onDelete: 'cascade' }),
+    type: text('type').notNull(),
+    rating: doublePrecision('rating').notNull(),
+    strengths: text('strengths').array().notNull().default([]),
+    improvements: text('improvements').array().notNull().default([]),
+    goals: text('goals').array().notNull().default([]),
+    from: text('from'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('worker_feedback_worker_idx').on(t.workerId, t.id)],
+);
+
+/** Messages sent to a worker (worker.do.md "worker.message"). */
+export const workerMessages = pgTable(
+  'worker_messages',
+  {
+    id: id(),
+    organizationId: organizationId(),
+    workerId: uuid('worker_id')
+      .notNull()
+      .references(() => workers.id, { onDelete: 'cascade' }),
+    from: text('from').notNull(),
+    subject: text('subject').notNull(),
+    body: text('body').notNull(),
+    priority: taskPriority('priority').notNull().default('NORMAL'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('worker_messages_worker_idx').on(t.workerId, t.id)],
+);
+
+/** Meetings scheduled with a worker (worker.do.md "scheduleMeeting"). */
+export const workerMeetings = pgTable(
+  'worker_meetings',
+  {
+    id: id(),
+    organizationId: organizationId(),
+    workerId: uuid('worker_id')
+      .notNull()
+      .references(() => workers.id, { onDelete: 'cascade' }),
+    type: text('type').notNull(),
+    durationMinutes: integer('duration_minutes').notNull(),
+    agenda: text('agenda').array().notNull().default([]),
+    startsAt: timestamp('starts_at', { withTimezone: true }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('worker_meetings_worker_idx').on(t.workerId, t.startsAt)],
+);
+
+/**
+ * Recurring work (worker.do.md "assignRecurring"): a cron expression in a time zone,
+ * materialised into tasks by the scheduler, which claims rows whose `next_run_at` is due.
+ */
+export const taskSchedules = pgTable(
+  'task_schedules',
+  {
+    id: id(),
+    organizationId: organizationId(),
+    workerId: uuid('worker_id')
+      .notNull()
+      .references(() => workers.id, { onDelete: 'cascade' }),
+    action: text('action').notNull(),
+    input: jsonb('input').$type<unknown>(),
+    priority: taskPriority('priority').notNull().default('NORMAL'),
+    /** As given: `$.Daily`, `$.Hourly`, `$.Weekly` or a cron expression. */
+    schedule: text('schedule').notNull(),
+    /** Local time of day `HH:MM` for presets (minute past the hour for `$.Hourly`). */
+    time: text('time'),
+    timezone: text('timezone').notNull(),
+    /** The cron expression that is evaluated (presets resolved). */
+    cron: text('cron').notNull(),
+    /** The next instant to fire; null once the schedule is stopped. */
+    nextRunAt: timestamp('next_run_at', { withTimezone: true }),
+    lastRunAt: timestamp('last_run_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('task_schedules_due_idx').on(t.nextRunAt).where(sql`${t.nextRunAt} is not null`),
+    index('task_schedules_worker_idx').on(t.workerId),
   ],
 );
 
@@ -232,6 +352,11 @@ export const tasks = pgTable(
     error: text('error'),
     qualityScore: doublePrecision('quality_score'),
     runId: uuid('run_id'),
+    /** The recurring schedule that made the task, and the instant it fired for. */
+    scheduleId: uuid('schedule_id').references(() => taskSchedules.id, { onDelete: 'set null' }),
+    scheduledFor: timestamp('scheduled_for', { withTimezone: true }),
+    /** The trigger that made the task from an event. */
+    triggerId: uuid('trigger_id').references((): AnyPgColumn => triggers.id, { onDelete: 'set null' }),
     createdAt: createdAt(),
     assignedAt: timestamp('assigned_at', { withTimezone: true }),
     startedAt: timestamp('started_at', { withTimezone: true }),
@@ -242,6 +367,20 @@ export const tasks = pgTable(
     index('tasks_organization_idx').on(t.organizationId, t.id),
     index('tasks_assignee_status_idx').on(t.assigneeId, t.status),
     index('tasks_fleet_status_idx').on(t.fleetId, t.status),
+    // Worker performance (src/workers/performance.ts): every figure is read from this
+    // index alone, ranges on completed_at within (assignee, status) included.
+    index('tasks_assignee_performance_idx').on(
+      t.assigneeId,
+      t.status,
+      t.completedAt,
+      t.startedAt,
+      t.assignedAt,
+      t.qualityScore,
+    ),
+    // A schedule fires once per instant, whichever scheduler process claims it.
+    uniqueIndex('tasks_schedule_instant_key')
+      .on(t.scheduleId, t.scheduledFor)
+      .where(sql`${t.scheduleId} is not null`),
   ],
 );
 
@@ -326,3 +465,92 @@ export const events = pgTable(
     index('events_type_seq_idx').on(t.type, t.seq),
   ],
 );
+
+/**
+ * Triggers (worker.do.md `on($.Lead.created, …)`): an event of `eventType` whose payload
+ * matches `filter` becomes a task for the worker or the fleet queue, input mapped from
+ * the payload. Deleted triggers keep their row (`deletedAt`) for the tasks they made.
+ */
+export const triggers = pgTable(
+  'triggers',
+  {
+    id: id(),
+    organizationId: organizationId(),
+    eventType: text('event_type').notNull(),
+    /** Payload paths (dot-separated) → the value each must equal. */
+    filter: jsonb('filter').$type<Record<string, unknown>>().notNull().default({}),
+    workerId: uuid('worker_id').references(() => workers.id, { onDelete: 'cascade' }),
+    fleetId: uuid('fleet_id').references(() => fleets.id, { onDelete: 'cascade' }),
+    action: text('action').notNull(),
+    /** Task input field → payload path (dot-separated); empty: the whole payload. */
+    inputMapping: jsonb('input_mapping').$type<Record<string, string>>().notNull().default({}),
+    priority: taskPriority('priority').notNull().default('NORMAL'),
+    deletedAt: timestamp('deleted_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [index('triggers_organization_type_idx').on(t.organizationId, t.eventType)],
+);
+
+/** One row per (trigger, event) that fired: the primary key makes firing exactly once. */
+export const triggerFirings = pgTable(
+  'trigger_firings',
+  {
+    triggerId: uuid('trigger_id')
+      .notNull()
+      .references(() => triggers.id, { onDelete: 'cascade' }),
+    eventSeq: bigint('event_seq', { mode: 'number' }).notNull(),
+    taskId: uuid('task_id').references(() => tasks.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.triggerId, t.eventSeq] })],
+);
+
+/** Outbound webhooks: events of `eventTypes` are POSTed to `url`, signed with `secret`. */
+export const webhooks = pgTable(
+  'webhooks',
+  {
+    id: id(),
+    organizationId: organizationId(),
+    url: text('url').notNull(),
+    secret: text('secret').notNull(),
+    eventTypes: text('event_types').array().notNull(),
+    deletedAt: timestamp('deleted_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [index('webhooks_organization_idx').on(t.organizationId, t.id)],
+);
+
+/**
+ * One event to deliver to one webhook, with its attempts. The deliverer claims PENDING
+ * rows whose `next_attempt_at` is due (FOR UPDATE SKIP LOCKED) and pushes the next
+ * attempt forward as a lease while it sends.
+ */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: id(),
+    organizationId: organizationId(),
+    webhookId: uuid('webhook_id')
+      .notNull()
+      .references(() => webhooks.id, { onDelete: 'cascade' }),
+    eventSeq: bigint('event_seq', { mode: 'number' }).notNull(),
+    eventType: text('event_type').notNull(),
+    status: webhookDeliveryStatus('status').notNull().default('PENDING'),
+    attempts: jsonb('attempts').$type<WebhookAttempt[]>().notNull().default([]),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }),
+    deliveredAt: timestamp('delivered_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('webhook_deliveries_webhook_event_key').on(t.webhookId, t.eventSeq),
+    index('webhook_deliveries_due_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'PENDING'`),
+  ],
+);
+
+/** How far each consumer of the outbox (the event dispatcher) has read, by seq. */
+export const eventCursors = pgTable('event_cursors', {
+  name: text('name').primaryKey(),
+  lastSeq: bigint('last_seq', { mode: 'number' }).notNull().default(0),
+  updatedAt: updatedAt(),
+});

@@ -71,6 +71,7 @@ export async function transactionWithEvents<T>(
       type: event.type,
       subjectId: event.subjectId,
     });
+    deps.bus.publish('domain:appended', event);
   }
   return result;
 }

@@ -7,6 +7,7 @@ import type { ModelRegistry } from '../models/registry.js';
 import type { Bus } from '../realtime/bus.js';
 import type { RunExecutor } from '../runs/executor.js';
 import type { Logger } from '../logger.js';
+import type { Clock } from '../scheduler/clock.js';
 
 /** Long-lived services shared by all requests. */
 export interface AppServices {
@@ -15,6 +16,8 @@ export interface AppServices {
   models: ModelRegistry;
   runs: RunExecutor;
   logger: Logger;
+  /** The time source of schedules and webhooks (a fake one in tests). */
+  clock: Clock;
 }
 
 /** Who is calling. Until API keys exist every caller acts for the default organisation. */

@@ -8,7 +8,21 @@ import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
 
 import type { Database } from '../db/client.js';
-import { fleets, protocols, runs, shifts, tasks, teams, workers } from '../db/schema.js';
+import {
+  fleets,
+  protocols,
+  runs,
+  shifts,
+  tasks,
+  taskSchedules,
+  teams,
+  triggers,
+  webhooks,
+  workerFeedback,
+  workerMeetings,
+  workerMessages,
+  workers,
+} from '../db/schema.js';
 
 /** Node type name → its table. */
 const NODE_TABLES = {
@@ -19,6 +33,12 @@ const NODE_TABLES = {
   Task: tasks,
   Protocol: protocols,
   Run: runs,
+  TaskSchedule: taskSchedules,
+  Feedback: workerFeedback,
+  WorkerMessage: workerMessages,
+  Meeting: workerMeetings,
+  Trigger: triggers,
+  Webhook: webhooks,
 } as const;
 
 const Uuid = z.uuid();

@@ -5,8 +5,14 @@
 import { builder } from './builder.js';
 import './errors.js';
 import '../workers/schema.js';
+import '../workers/lifecycle-schema.js';
+import '../workers/performance-schema.js';
+import '../workers/communication-schema.js';
 import '../fleets/schema.js';
 import '../tasks/schema.js';
+import '../events/schema.js';
+import '../triggers/schema.js';
+import '../webhooks/schema.js';
 import '../protocols/schema.js';
 import '../runs/event-types.js';
 import '../runs/schema.js';

@@ -11,6 +11,8 @@ export type Topics = {
   'run:events': [runId: string, change: { lastSeq: number }];
   /** A domain event was appended to the outbox of `organizationId`. */
   'domain:event': [organizationId: string, event: { seq: number; type: string; subjectId: string | null }];
+  /** The same, for in-process consumers of every organisation (event dispatcher, work runner). */
+  'domain:appended': [event: { organizationId: string; seq: number; type: string; subjectId: string | null }];
 };
 
 export type Bus = PubSub<Topics>;

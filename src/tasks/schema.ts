@@ -1,20 +1,42 @@
-/** GraphQL types and operations of tasks (API.md "Tasks"). */
+/** GraphQL types and operations of tasks (API.md "Tasks"); resolvers stay thin. */
 import { and, eq } from 'drizzle-orm';
 
 import { taskPriority, tasks, taskStatus } from '../db/schema.js';
 import { InvalidTransitionError, NotFoundError, ValidationError } from '../errors.js';
 import { builder } from '../graphql/builder.js';
 import { Worker } from '../workers/schema.js';
+import { startTask } from './execution.js';
+import { assignProject, type Project as ProjectData } from './projects.js';
+import { assignRecurringTask } from './recurring.js';
 import { assignTask } from './service.js';
+import { cancelTask, completeTask, failTask, reassignTask, waitTask } from './transitions.js';
 
 export const TaskStatusEnum = builder.enumType('TaskStatus', {
   description: 'PENDING → ASSIGNED → RUNNING → (WAITING) → COMPLETED / FAILED / CANCELLED.',
-  values: taskStatus.enumValues,
+  values: {
+    PENDING: { description: 'In a fleet queue, without a worker.' },
+    ASSIGNED: { description: 'Given to a worker, waiting for one of its slots.' },
+    RUNNING: { description: 'Being worked on (by a protocol run when the worker has a protocol).' },
+    WAITING: { description: 'Paused on something outside (a reply, an approval); keeps its slot.' },
+    COMPLETED: { description: 'Done, with a result.' },
+    FAILED: { description: 'Ended without a result; `error` says why.' },
+    CANCELLED: { description: 'Called off.' },
+  } satisfies Record<(typeof taskStatus.enumValues)[number], { description: string }>,
 });
 
 export const TaskPriorityEnum = builder.enumType('TaskPriority', {
-  description: 'How urgent a task is; higher priorities are handed out first.',
-  values: taskPriority.enumValues,
+  description: 'How urgent a task is; higher priorities are started first.',
+  values: {
+    CRITICAL: { description: 'Before everything else.' },
+    HIGH: { description: 'Before normal work.' },
+    NORMAL: { description: 'The default.' },
+    LOW: { description: 'When nothing else waits.' },
+  } satisfies Record<(typeof taskPriority.enumValues)[number], { description: string }>,
+});
+
+const WeekdayEnum = builder.enumType('Weekday', {
+  description: 'A day of the week.',
+  values: ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY', 'SUNDAY'] as const,
 });
 
 export const Task = builder.drizzleNode('tasks', {
@@ -23,7 +45,7 @@ export const Task = builder.drizzleNode('tasks', {
   id: { column: (task) => task.id },
   fields: (t) => ({
     action: t.exposeString('action', { description: 'What to do, e.g. `qualify_lead`.' }),
-    input: t.expose('input', { type: 'JSON', nullable: true, description: 'Task data; becomes the protocol input.' }),
+    input: t.expose('input', { type: 'JSON', nullable: true, description: 'Task data; a JSON object becomes the protocol input.' }),
     priority: t.field({ type: TaskPriorityEnum, description: 'Urgency.', resolve: (task) => task.priority }),
     status: t.field({ type: TaskStatusEnum, description: 'Where the task is.', resolve: (task) => task.status }),
     dueDate: t.expose('dueDate', { type: 'DateTime', nullable: true, description: 'When it is due.' }),
@@ -31,19 +53,62 @@ export const Task = builder.drizzleNode('tasks', {
     assignee: t.relation('assignee', { nullable: true, description: 'The worker doing it.' }),
     fleet: t.relation('fleet', { nullable: true, description: 'The fleet whose queue it belongs to.' }),
     project: t.exposeString('project', { nullable: true, description: 'Project name, when part of one.' }),
-    result: t.expose('result', { type: 'JSON', nullable: true, description: 'What the work produced.' }),
-    error: t.exposeString('error', { nullable: true, description: 'Why it failed.' }),
-    qualityScore: t.exposeFloat('qualityScore', { nullable: true, description: 'Quality 0–1, when rated.' }),
+    result: t.expose('result', { type: 'JSON', nullable: true, description: 'What the work produced (the run output).' }),
+    error: t.exposeString('error', { nullable: true, description: 'Why it failed or was cancelled.' }),
+    qualityScore: t.exposeFloat('qualityScore', { nullable: true, description: 'Quality 0–5, when rated.' }),
     run: t.relation('run', { nullable: true, description: 'The protocol run executing the task.' }),
+    schedule: t.relation('schedule', { nullable: true, description: 'The recurring schedule that made the task.' }),
+    scheduledFor: t.expose('scheduledFor', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'The instant of its schedule the task was made for.',
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the task was created.' }),
     assignedAt: t.expose('assignedAt', { type: 'DateTime', nullable: true, description: 'When it got its assignee.' }),
     startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true, description: 'When work started.' }),
     completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true, description: 'When it ended.' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'Last change.' }),
   }),
 });
 
+export const TaskSchedule = builder.drizzleNode('taskSchedules', {
+  name: 'TaskSchedule',
+  description: 'Recurring work of a worker: a task is made at every instant of the schedule.',
+  id: { column: (schedule) => schedule.id },
+  fields: (t) => ({
+    worker: t.relation('worker', { description: 'The worker the tasks go to.' }),
+    action: t.exposeString('action', { description: 'Action of each task.' }),
+    input: t.expose('input', { type: 'JSON', nullable: true, description: 'Input of each task.' }),
+    priority: t.field({ type: TaskPriorityEnum, description: 'Priority of each task.', resolve: (s) => s.priority }),
+    schedule: t.exposeString('schedule', { description: 'As given: `$.Daily`, `$.Hourly`, `$.Weekly`, `$.Monthly` or a cron expression.' }),
+    time: t.exposeString('time', { nullable: true, description: 'Local time of a preset, `HH:MM`.' }),
+    timezone: t.exposeString('timezone', { description: 'IANA time zone the schedule is evaluated in.' }),
+    cron: t.exposeString('cron', { description: 'The cron expression evaluated (presets resolved).' }),
+    nextRunAt: t.expose('nextRunAt', { type: 'DateTime', nullable: true, description: 'Next instant; null once stopped.' }),
+    lastRunAt: t.expose('lastRunAt', { type: 'DateTime', nullable: true, description: 'Last instant that fired.' }),
+    tasks: t.drizzleConnection({
+      type: 'tasks',
+      description: 'Tasks made by the schedule, oldest first.',
+      totalCount: (schedule, _args, ctx) => ctx.db.$count(tasks, eq(tasks.scheduleId, schedule.id)),
+      resolve: (query, schedule, _args, ctx) =>
+        ctx.db.query.tasks.findMany(query({ where: { scheduleId: schedule.id }, orderBy: { id: 'asc' } })),
+    }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was created.' }),
+  }),
+});
+
+const ProjectRef = builder.objectRef<ProjectData>('Project').implement({
+  description: 'A named set of tasks with due dates, assigned to one worker.',
+  fields: (t) => ({
+    name: t.exposeString('name', { description: 'Project name; each task carries it in `project`.' }),
+    worker: t.field({ type: Worker, description: 'The worker doing the project.', resolve: (p) => p.worker }),
+    tasks: t.field({ type: [Task], description: 'The tasks, in the order given.', resolve: (p) => p.tasks }),
+  }),
+});
+
+
 const AssignTaskInput = builder.inputType('AssignTaskInput', {
-  description: 'A task for one worker.',
+  description: 'A task for one ACTIVE worker (seed `worker.assign`).',
   fields: (t) => ({
     workerId: t.globalID({ required: true, for: Worker, description: 'The assignee.' }),
     action: t.string({ required: true, description: 'What to do.' }),
@@ -52,6 +117,86 @@ const AssignTaskInput = builder.inputType('AssignTaskInput', {
     dueDate: t.field({ type: 'DateTime', description: 'Due date.' }),
     requiredSkills: t.stringList({ description: 'Skills needed.' }),
     project: t.string({ description: 'Project name.' }),
+  }),
+});
+
+const AssignRecurringTaskInput = builder.inputType('AssignRecurringTaskInput', {
+  description: 'Recurring work for one ACTIVE worker (seed `worker.assignRecurring`).',
+  fields: (t) => ({
+    workerId: t.globalID({ required: true, for: Worker, description: 'The assignee.' }),
+    action: t.string({ required: true, description: 'What to do each time.' }),
+    input: t.field({ type: 'JSON', description: 'Task data of each task.' }),
+    priority: t.field({ type: TaskPriorityEnum, description: 'Urgency, default NORMAL.' }),
+    schedule: t.string({ required: true, description: '`$.Hourly`, `$.Daily`, `$.Weekly`, `$.Monthly`, or a cron expression (5 fields, or 6 with seconds).' }),
+    time: t.string({ description: 'Local time `HH:MM` of a preset (default 09:00; minutes only for `$.Hourly`). Not with a cron expression.' }),
+    dayOfWeek: t.field({ type: WeekdayEnum, description: 'Day of `$.Weekly` (default MONDAY).' }),
+    timezone: t.string({ description: 'IANA time zone; default the worker’s working-hours zone, else UTC.' }),
+  }),
+});
+
+const ProjectTaskInput = builder.inputType('ProjectTaskInput', {
+  description: 'One task of a project.',
+  fields: (t) => ({
+    action: t.string({ required: true, description: 'What to do.' }),
+    input: t.field({ type: 'JSON', description: 'Task data.' }),
+    priority: t.field({ type: TaskPriorityEnum, description: 'Urgency, default NORMAL.' }),
+    dueDate: t.field({ type: 'DateTime', description: 'Due date.' }),
+    requiredSkills: t.stringList({ description: 'Skills needed.' }),
+  }),
+});
+
+const AssignProjectInput = builder.inputType('AssignProjectInput', {
+  description: 'A named project of tasks for one ACTIVE worker (seed `worker.assignProject`).',
+  fields: (t) => ({
+    workerId: t.globalID({ required: true, for: Worker, description: 'The assignee.' }),
+    name: t.string({ required: true, description: 'Project name.' }),
+    tasks: t.field({ type: [ProjectTaskInput], required: true, description: 'The tasks, at least one.' }),
+  }),
+});
+
+const TaskRefInput = builder.inputType('StartTaskInput', {
+  description: 'The task to start (ASSIGNED) or resume (WAITING).',
+  fields: (t) => ({ taskId: t.globalID({ required: true, for: Task, description: 'The task.' }) }),
+});
+
+const WaitTaskInput = builder.inputType('WaitTaskInput', {
+  description: 'A RUNNING task to park.',
+  fields: (t) => ({
+    taskId: t.globalID({ required: true, for: Task, description: 'The task.' }),
+    reason: t.string({ description: 'What it waits for.' }),
+  }),
+});
+
+const CompleteTaskInput = builder.inputType('CompleteTaskInput', {
+  description: 'The result of a RUNNING or WAITING task.',
+  fields: (t) => ({
+    taskId: t.globalID({ required: true, for: Task, description: 'The task.' }),
+    result: t.field({ type: 'JSON', description: 'What the work produced.' }),
+    qualityScore: t.float({ description: 'Quality 0–5.' }),
+  }),
+});
+
+const FailTaskInput = builder.inputType('FailTaskInput', {
+  description: 'A RUNNING or WAITING task that failed.',
+  fields: (t) => ({
+    taskId: t.globalID({ required: true, for: Task, description: 'The task.' }),
+    error: t.string({ required: true, description: 'Why it failed.' }),
+  }),
+});
+
+const CancelTaskInput = builder.inputType('CancelTaskInput', {
+  description: 'An open task to call off.',
+  fields: (t) => ({
+    taskId: t.globalID({ required: true, for: Task, description: 'The task.' }),
+    reason: t.string({ description: 'Why.' }),
+  }),
+});
+
+const ReassignTaskInput = builder.inputType('ReassignTaskInput', {
+  description: 'An open task and the ACTIVE worker to give it to.',
+  fields: (t) => ({
+    taskId: t.globalID({ required: true, for: Task, description: 'The task.' }),
+    workerId: t.globalID({ required: true, for: Worker, description: 'The new assignee.' }),
   }),
 });
 
@@ -70,6 +215,7 @@ builder.queryFields((t) => ({
     args: {
       status: t.arg({ type: TaskStatusEnum, description: 'Only tasks in this status.' }),
       priority: t.arg({ type: TaskPriorityEnum, description: 'Only tasks of this priority.' }),
+      project: t.arg.string({ description: 'Only tasks of this project.' }),
     },
     totalCount: (_root, args, ctx) =>
       ctx.db.$count(
@@ -78,6 +224,7 @@ builder.queryFields((t) => ({
           eq(tasks.organizationId, ctx.actor.organizationId),
           args.status ? eq(tasks.status, args.status) : undefined,
           args.priority ? eq(tasks.priority, args.priority) : undefined,
+          args.project ? eq(tasks.project, args.project) : undefined,
         ),
       ),
     resolve: (query, _root, args, ctx) =>
@@ -87,6 +234,7 @@ builder.queryFields((t) => ({
             organizationId: ctx.actor.organizationId,
             ...(args.status ? { status: args.status } : {}),
             ...(args.priority ? { priority: args.priority } : {}),
+            ...(args.project ? { project: args.project } : {}),
           },
           orderBy: { id: 'asc' },
         }),
@@ -94,12 +242,71 @@ builder.queryFields((t) => ({
   }),
 }));
 
-builder.mutationField('assignTask', (t) =>
-  t.field({
+const taskErrors = { types: [ValidationError, NotFoundError, InvalidTransitionError] };
+
+builder.mutationFields((t) => ({
+  assignTask: t.field({
     type: Task,
-    description: 'Assigns a new task to one worker. Appends `Worker.assigned`.',
-    errors: { types: [ValidationError, NotFoundError, InvalidTransitionError] },
+    description: 'Assigns a new task to one ACTIVE worker. Appends `Worker.assigned`.',
+    errors: taskErrors,
     args: { input: t.arg({ type: AssignTaskInput, required: true }) },
     resolve: (_root, { input }, ctx) => assignTask(ctx, ctx.actor.organizationId, { ...input, workerId: input.workerId.id }),
   }),
-);
+  assignRecurringTask: t.field({
+    type: TaskSchedule,
+    description: 'Gives an ACTIVE worker recurring work; the scheduler makes a task at each instant. Appends `Worker.recurring.assigned`.',
+    errors: taskErrors,
+    args: { input: t.arg({ type: AssignRecurringTaskInput, required: true }) },
+    resolve: (_root, { input }, ctx) => assignRecurringTask(ctx, ctx.actor.organizationId, { ...input, workerId: input.workerId.id }),
+  }),
+  assignProject: t.field({
+    type: ProjectRef,
+    description: 'Assigns a named project of tasks to an ACTIVE worker, all or nothing. Appends `Worker.assigned` per task.',
+    errors: taskErrors,
+    args: { input: t.arg({ type: AssignProjectInput, required: true }) },
+    resolve: (_root, { input }, ctx) => assignProject(ctx, ctx.actor.organizationId, { ...input, workerId: input.workerId.id }),
+  }),
+  startTask: t.field({
+    type: Task,
+    description: 'Starts an ASSIGNED task (a run starts when the worker has a protocol) or resumes a WAITING one. Appends `Worker.task.started`.',
+    errors: taskErrors,
+    args: { input: t.arg({ type: TaskRefInput, required: true }) },
+    resolve: (_root, { input }, ctx) => startTask(ctx, ctx.actor.organizationId, input.taskId.id),
+  }),
+  waitTask: t.field({
+    type: Task,
+    description: 'Parks a RUNNING task as WAITING. Appends `Worker.task.waiting`.',
+    errors: taskErrors,
+    args: { input: t.arg({ type: WaitTaskInput, required: true }) },
+    resolve: (_root, { input }, ctx) => waitTask(ctx, ctx.actor.organizationId, { ...input, taskId: input.taskId.id }),
+  }),
+  completeTask: t.field({
+    type: Task,
+    description: 'Completes a RUNNING or WAITING task with its result. Appends `Worker.task.completed` (and `Worker.goal.achieved` when a KPI target is reached).',
+    errors: taskErrors,
+    args: { input: t.arg({ type: CompleteTaskInput, required: true }) },
+    resolve: (_root, { input }, ctx) => completeTask(ctx, ctx.actor.organizationId, { ...input, taskId: input.taskId.id }),
+  }),
+  failTask: t.field({
+    type: Task,
+    description: 'Fails a RUNNING or WAITING task. Appends `Worker.task.failed`.',
+    errors: taskErrors,
+    args: { input: t.arg({ type: FailTaskInput, required: true }) },
+    resolve: (_root, { input }, ctx) => failTask(ctx, ctx.actor.organizationId, { ...input, taskId: input.taskId.id }),
+  }),
+  cancelTask: t.field({
+    type: Task,
+    description: 'Cancels an open task and its run. Appends `Worker.task.cancelled` (`Fleet.task.cancelled` for a queued task).',
+    errors: taskErrors,
+    args: { input: t.arg({ type: CancelTaskInput, required: true }) },
+    resolve: (_root, { input }, ctx) => cancelTask(ctx, ctx.actor.organizationId, { ...input, taskId: input.taskId.id }),
+  }),
+  reassignTask: t.field({
+    type: Task,
+    description: 'Gives an open task to another ACTIVE worker; it starts over there as ASSIGNED. Appends `Worker.assigned`.',
+    errors: taskErrors,
+    args: { input: t.arg({ type: ReassignTaskInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      reassignTask(ctx, ctx.actor.organizationId, { taskId: input.taskId.id, workerId: input.workerId.id }),
+  }),
+}));

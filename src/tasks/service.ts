@@ -1,33 +1,117 @@
-/** Tasks: units of work assigned to workers (seed worker.do.md "Assignment"). */
-import { and, eq } from 'drizzle-orm';
+/**
+ * Tasks: units of work assigned to workers (seed worker.do.md "Work Assignment"). Every
+ * way work is made (one task, a project, a recurring schedule, a trigger) goes through
+ * {@link createTask}, so the rules (only ACTIVE workers take work) and the events
+ * (`Worker.assigned`, `Fleet.task.queued`) are the same for all of them.
+ */
 import { z } from 'zod';
 
-import type { Database } from '../db/client.js';
-import { tasks, workers } from '../db/schema.js';
-import { InvalidTransitionError, NotFoundError } from '../errors.js';
-import { transactionWithEvents } from '../events/outbox.js';
+import type { Database, Transaction } from '../db/client.js';
+import { tasks } from '../db/schema.js';
+import { transactionWithEvents, type Outbox } from '../events/outbox.js';
 import type { Bus } from '../realtime/bus.js';
 import { parseInput, withDefault } from '../validation.js';
+import { assertTakesWork, lockWorker, type WorkerRow } from '../workers/lifecycle.js';
 
 export type TaskRow = typeof tasks.$inferSelect;
+export type TaskPriority = TaskRow['priority'];
+
+/** Priorities, most urgent first (the enum's order in the database, too). */
+export const TaskPriorityModel = z.enum(['CRITICAL', 'HIGH', 'NORMAL', 'LOW']);
+
+/** An action name, e.g. `qualify_lead`. */
+export const ActionModel = z.string().trim().min(1, 'must not be empty').max(200);
 
 /** What `assignTask` accepts. */
 export const AssignTaskModel = z.object({
   workerId: z.uuid(),
-  action: z.string().trim().min(1, 'must not be empty').max(200),
+  action: ActionModel,
   input: z.unknown().optional(),
-  priority: withDefault(z.enum(['CRITICAL', 'HIGH', 'NORMAL', 'LOW']), 'NORMAL'),
+  priority: withDefault(TaskPriorityModel, 'NORMAL'),
   dueDate: z.date().nullish(),
   requiredSkills: withDefault(z.array(z.string().trim().min(1)), []),
   project: z.string().trim().min(1).nullish(),
 });
 export type AssignTaskInput = z.input<typeof AssignTaskModel>;
 
+/** The fields of a new task; where it goes is given separately. */
+export interface NewTask {
+  action: string;
+  input?: unknown;
+  priority?: TaskPriority;
+  dueDate?: Date | null;
+  requiredSkills?: string[];
+  project?: string | null;
+  scheduleId?: string | null;
+  scheduledFor?: Date | null;
+  triggerId?: string | null;
+}
+
 /**
- * Assigns a new task to one worker (status ASSIGNED) and appends `Worker.assigned`.
- * The worker row is locked so that a concurrent offboarding cannot slip in between.
+ * Inserts a task inside the caller's transaction: ASSIGNED to `worker` (locked by the
+ * caller, ACTIVE) with `Worker.assigned`, or, for a fleet, PENDING in its queue with
+ * `Fleet.task.queued`.
+ * @returns the task, or undefined when `onConflictDoNothing` skipped a duplicate
+ *   (a schedule instant that another process materialised first)
+ */
+export async function createTask(
+  tx: Transaction,
+  outbox: Outbox,
+  organizationId: string,
+  target: { worker: WorkerRow } | { fleetId: string },
+  task: NewTask,
+): Promise<TaskRow | undefined> {
+  const worker = 'worker' in target ? target.worker : undefined;
+  if (worker) assertTakesWork(worker);
+  const [row] = await tx
+    .insert(tasks)
+    .values({
+      organizationId,
+      action: task.action,
+      input: task.input ?? null,
+      priority: task.priority ?? 'NORMAL',
+      status: worker ? 'ASSIGNED' : 'PENDING',
+      dueDate: task.dueDate ?? null,
+      requiredSkills: task.requiredSkills ?? [],
+      assigneeId: worker?.id ?? null,
+      fleetId: worker ? worker.fleetId : 'fleetId' in target ? target.fleetId : null,
+      project: task.project ?? null,
+      scheduleId: task.scheduleId ?? null,
+      scheduledFor: task.scheduledFor ?? null,
+      triggerId: task.triggerId ?? null,
+      assignedAt: worker ? new Date() : null,
+    })
+    .onConflictDoNothing()
+    .returning();
+  if (!row) return undefined;
+  const origin = {
+    ...(row.project ? { project: row.project } : {}),
+    ...(row.scheduleId ? { scheduleId: row.scheduleId } : {}),
+    ...(row.triggerId ? { triggerId: row.triggerId } : {}),
+  };
+  await outbox.append(
+    worker
+      ? {
+          organizationId,
+          type: 'Worker.assigned',
+          subjectId: worker.id,
+          payload: { taskId: row.id, action: row.action, priority: row.priority, ...origin },
+        }
+      : {
+          organizationId,
+          type: 'Fleet.task.queued',
+          subjectId: row.fleetId,
+          payload: { taskId: row.id, action: row.action, priority: row.priority, ...origin },
+        },
+  );
+  return row;
+}
+
+/**
+ * Assigns a new task to one worker (status ASSIGNED) and appends `Worker.assigned`. The
+ * worker row is locked so that a concurrent offboarding cannot slip in between.
  * @throws ValidationError for bad input; NotFoundError for an unknown worker;
- *   InvalidTransitionError when the worker is OFFBOARDED (it takes no work)
+ *   InvalidTransitionError when the worker is not ACTIVE (only active workers take work)
  */
 export async function assignTask(
   deps: { db: Database; bus: Bus },
@@ -36,38 +120,7 @@ export async function assignTask(
 ): Promise<TaskRow> {
   const data = parseInput(AssignTaskModel, input);
   return transactionWithEvents(deps, async (tx, outbox) => {
-    const [worker] = await tx
-      .select({ id: workers.id, lifecycle: workers.lifecycle, fleetId: workers.fleetId })
-      .from(workers)
-      .where(and(eq(workers.organizationId, organizationId), eq(workers.id, data.workerId)))
-      .for('update');
-    if (!worker) throw new NotFoundError('Worker', data.workerId);
-    if (worker.lifecycle === 'OFFBOARDED') {
-      throw new InvalidTransitionError('Worker', worker.lifecycle, 'ASSIGNED', 'an offboarded worker takes no work');
-    }
-    const now = new Date();
-    const [task] = await tx
-      .insert(tasks)
-      .values({
-        organizationId,
-        action: data.action,
-        input: data.input ?? null,
-        priority: data.priority,
-        status: 'ASSIGNED',
-        dueDate: data.dueDate ?? null,
-        requiredSkills: data.requiredSkills,
-        assigneeId: worker.id,
-        fleetId: worker.fleetId,
-        project: data.project ?? null,
-        assignedAt: now,
-      })
-      .returning();
-    await outbox.append({
-      organizationId,
-      type: 'Worker.assigned',
-      subjectId: worker.id,
-      payload: { taskId: task!.id, action: task!.action, priority: task!.priority },
-    });
-    return task!;
+    const worker = await lockWorker(tx, organizationId, data.workerId);
+    return (await createTask(tx, outbox, organizationId, { worker }, data))!;
   });
 }

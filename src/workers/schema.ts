@@ -1,11 +1,12 @@
 /** GraphQL types and operations of workers (API.md "Workers"); resolvers stay thin. */
 import { and, eq } from 'drizzle-orm';
 
-import { tasks, workerAvailability, workerLifecycle, workers } from '../db/schema.js';
+import { tasks, taskSchedules, workerAvailability, workerLifecycle, workers } from '../db/schema.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import { builder } from '../graphql/builder.js';
 import { Fleet } from '../fleets/schema.js';
 import { TaskStatusEnum } from '../tasks/schema.js';
+import type { WorkerKpi, WorkerOffboarding, WorkerOnboarding } from '../db/documents.js';
 import { hireWorker, type HireWorkerInput as HireWorkerInputData } from './service.js';
 
 export const WorkerLifecycleEnum = builder.enumType('WorkerLifecycle', {
@@ -36,12 +37,27 @@ export const SkillRef = builder.objectRef<{ name: string; level: 'BEGINNER' | 'I
   }),
 });
 
-const Kpi = builder.objectRef<{ name: string; target: number; period: 'DAILY' | 'WEEKLY' | 'MONTHLY' | 'QUARTERLY' }>('Kpi').implement({
-  description: 'A key performance indicator with its target.',
+const Kpi = builder.objectRef<WorkerKpi>('Kpi').implement({
+  description: 'A key performance indicator with its target; its actual value is the tasks completed in the current period.',
   fields: (t) => ({
     name: t.exposeString('name', { description: 'KPI name, e.g. `meetingsBooked`.' }),
     target: t.exposeFloat('target', { description: 'Target value over the period.' }),
     period: t.field({ type: KpiPeriodEnum, description: 'Measurement period.', resolve: (k) => k.period }),
+    action: t.exposeString('action', { nullable: true, description: 'Only completed tasks with this action count; null: all.' }),
+  }),
+});
+
+const Onboarding = builder.objectRef<WorkerOnboarding>('WorkerOnboarding');
+const Offboarding = builder.objectRef<WorkerOffboarding>('WorkerOffboarding');
+
+const RoleChange = builder.drizzleObject('workerRoleChanges', {
+  name: 'RoleChange',
+  description: 'One promotion in a worker’s role history.',
+  fields: (t) => ({
+    fromRole: t.exposeString('fromRole', { description: 'Role before.' }),
+    toRole: t.exposeString('toRole', { description: 'Role after.' }),
+    effectiveDate: t.expose('effectiveDate', { type: 'DateTime', description: 'From when the new role applies.' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the promotion was recorded.' }),
   }),
 });
 
@@ -75,6 +91,16 @@ export const Worker = builder.drizzleNode('workers', {
     team: t.relation('team', { nullable: true, description: 'The team the worker is in.' }),
     shift: t.relation('shift', { nullable: true, description: 'The shift the worker works.' }),
     manager: t.relation('manager', { nullable: true, description: 'The worker this one reports to.' }),
+    concurrency: t.exposeInt('concurrency', { description: 'How many tasks the worker works on at once.' }),
+    location: t.exposeString('location', { nullable: true, description: 'Where the worker works, e.g. `remote`.' }),
+    startDate: t.expose('startDate', { type: 'DateTime', description: 'First day of work.' }),
+    onboarding: t.field({ type: Onboarding, nullable: true, description: 'Onboarding, once started.', resolve: (w) => w.onboarding }),
+    offboarding: t.field({ type: Offboarding, nullable: true, description: 'Offboarding, once offboarded.', resolve: (w) => w.offboarding }),
+    roleHistory: t.relation('roleChanges', {
+      type: RoleChange,
+      description: 'Promotions, oldest first.',
+      query: { orderBy: { id: 'asc' } },
+    }),
     // A root-style connection rather than t.relatedConnection: the plugin's related
     // totalCount renders broken SQL on drizzle-orm 1.0.0-rc.5 (plugin-drizzle 0.20).
     tasks: t.drizzleConnection({
@@ -88,8 +114,46 @@ export const Worker = builder.drizzleNode('workers', {
           query({ where: { assigneeId: worker.id, ...(args.status ? { status: args.status } : {}) }, orderBy: { id: 'asc' } }),
         ),
     }),
+    schedules: t.drizzleConnection({
+      type: 'taskSchedules',
+      description: 'Recurring work of the worker, oldest first.',
+      totalCount: (worker, _args, ctx) => ctx.db.$count(taskSchedules, eq(taskSchedules.workerId, worker.id)),
+      resolve: (query, worker, _args, ctx) =>
+        ctx.db.query.taskSchedules.findMany(query({ where: { workerId: worker.id }, orderBy: { id: 'asc' } })),
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the worker was hired.' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'Last change.' }),
+  }),
+});
+
+Onboarding.implement({
+  description: 'What onboarding gave the worker.',
+  fields: (t) => ({
+    training: t.exposeStringList('training', { description: 'Training courses, e.g. `product_knowledge`.' }),
+    access: t.exposeStringList('access', { description: 'Systems the worker was given access to.' }),
+    mentor: t.field({
+      type: Worker,
+      nullable: true,
+      description: 'The worker mentoring this one.',
+      resolve: async (o, _args, ctx) => (o.mentorId ? await ctx.db.query.workers.findFirst({ where: { id: o.mentorId } }) : null),
+    }),
+    startedAt: t.field({ type: 'DateTime', description: 'When onboarding started.', resolve: (o) => new Date(o.startedAt) }),
+  }),
+});
+
+Offboarding.implement({
+  description: 'Why and how the worker left.',
+  fields: (t) => ({
+    reason: t.exposeString('reason', { description: 'Why, e.g. `role_change`.' }),
+    transferredTo: t.field({
+      type: Worker,
+      nullable: true,
+      description: 'The worker that took over the open work; null when it returned to the fleet queue.',
+      resolve: async (o, _args, ctx) =>
+        o.transferWorkToId ? await ctx.db.query.workers.findFirst({ where: { id: o.transferWorkToId } }) : null,
+    }),
+    documentationComplete: t.exposeBoolean('documentationComplete', { description: 'Whether hand-over documentation was complete.' }),
+    at: t.field({ type: 'DateTime', description: 'When the worker was offboarded.', resolve: (o) => new Date(o.at) }),
   }),
 });
 
@@ -107,6 +171,7 @@ const KpiInput = builder.inputType('KpiInput', {
     name: t.string({ required: true, description: 'KPI name.' }),
     target: t.float({ required: true, description: 'Target value.' }),
     period: t.field({ type: KpiPeriodEnum, required: true, description: 'Measurement period.' }),
+    action: t.string({ description: 'Count only completed tasks with this action (default: all).' }),
   }),
 });
 
@@ -137,6 +202,9 @@ const HireWorkerInput = builder.inputType('HireWorkerInput', {
     protocol: t.string({ description: 'Slug of the protocol the worker executes.' }),
     fleetId: t.globalID({ description: 'Fleet to join.', for: Fleet }),
     managerId: t.globalID({ description: 'Worker to report to.', for: Worker }),
+    concurrency: t.int({ description: 'Tasks worked on at once (default 1).' }),
+    location: t.string({ description: 'Where the worker works, e.g. `remote`.' }),
+    startDate: t.field({ type: 'DateTime', description: 'First day of work (default now).' }),
   }),
 });
 

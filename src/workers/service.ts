@@ -1,6 +1,6 @@
 /**
- * Workers: hiring and reading (seed worker.do.md). Lifecycle transitions beyond hiring
- * arrive with the workers issue; the state machine lives here when they do.
+ * Workers: hiring (seed worker.do.md "Worker Identity"). The lifecycle after hiring is in
+ * lifecycle-service.ts, its rules in lifecycle.ts.
  */
 import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
@@ -12,8 +12,7 @@ import { NotFoundError } from '../errors.js';
 import { transactionWithEvents } from '../events/outbox.js';
 import type { Bus } from '../realtime/bus.js';
 import { ModelId, parseInput, SkillModel, TimeZone, withDefault } from '../validation.js';
-
-export type WorkerRow = typeof workers.$inferSelect;
+import type { WorkerRow } from './lifecycle.js';
 
 const PersonaModel = z
   .object({
@@ -49,6 +48,7 @@ export const HireWorkerModel = z.object({
         name: z.string().trim().min(1),
         target: z.number().finite(),
         period: z.enum(['DAILY', 'WEEKLY', 'MONTHLY', 'QUARTERLY']),
+        action: z.string().trim().min(1).nullish(),
       }),
     ),
     [],
@@ -57,6 +57,9 @@ export const HireWorkerModel = z.object({
   protocolSlug: z.string().nullish(),
   fleetId: z.uuid().nullish(),
   managerId: z.uuid().nullish(),
+  concurrency: withDefault(z.number().int().min(1, 'must be at least 1').max(100), 1),
+  location: z.string().trim().min(1).max(200).nullish(),
+  startDate: z.date().nullish(),
 });
 export type HireWorkerInput = z.input<typeof HireWorkerModel>;
 
@@ -87,18 +90,21 @@ export async function hireWorker(
         goals: data.goals
           ? { daily: data.goals.daily ?? [], weekly: data.goals.weekly ?? [], monthly: data.goals.monthly ?? [] }
           : null,
-        kpis: data.kpis,
+        kpis: data.kpis.map((kpi) => ({ ...kpi, action: kpi.action ?? null })),
         model: data.model ?? null,
         protocolId,
         fleetId: data.fleetId ?? null,
         managerId: data.managerId ?? null,
+        concurrency: data.concurrency,
+        location: data.location ?? null,
+        ...(data.startDate ? { startDate: data.startDate } : {}),
       })
       .returning();
     await outbox.append({
       organizationId,
       type: 'Worker.hired',
       subjectId: worker!.id,
-      payload: { name: worker!.name, role: worker!.role },
+      payload: { name: worker!.name, role: worker!.role, startDate: worker!.startDate.toISOString() },
     });
     return worker!;
   });

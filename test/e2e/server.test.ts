@@ -101,6 +101,12 @@ describe('server', () => {
       fleet: { name: 'Sales Development Fleet' },
     });
 
+    // Only ACTIVE workers take work: onboard and activate first.
+    for (const mutation of ['onboardWorker', 'activateWorker']) {
+      const moved = await app.data(`mutation ($id: ID!) { ${mutation}(input: { workerId: $id }) { __typename } }`, { id: worker.id });
+      expect(moved[mutation].__typename).toBe('Worker');
+    }
+
     const task = (
       await app.data(ASSIGN, {
         input: { workerId: worker.id, action: 'qualify_lead', input: { lead: 'ACME' }, priority: 'HIGH' },

@@ -18,6 +18,7 @@ import WebSocket from 'ws';
 import { createApp, type App } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
+import type { Clock } from '../../src/scheduler/clock.js';
 
 export interface GraphQLResponse<Data = Record<string, any>> {
   data?: Data;
@@ -42,9 +43,12 @@ export interface TestApp {
 /**
  * Starts an app; `env` adds environment variables (OPENAI_BASE_URL …). With `database`
  * (from {@link createTestDatabase}) the app uses that database and leaves it in place
- * when it closes, so that a second app can start on it (a restart).
+ * when it closes, so that a second app can start on it (a restart). `clock` replaces the
+ * system clock of schedules and webhooks.
  */
-export async function createTestApp(options: { env?: Record<string, string>; database?: TestDatabase } = {}): Promise<TestApp> {
+export async function createTestApp(
+  options: { env?: Record<string, string>; database?: TestDatabase; clock?: Clock } = {},
+): Promise<TestApp> {
   const database = options.database ?? (process.env.DATABASE_URL ? await createTestDatabase() : undefined);
   const ownsDatabase = options.database === undefined;
   const config: Config = loadConfig({
@@ -55,7 +59,10 @@ export async function createTestApp(options: { env?: Record<string, string>; dat
     ...database?.env,
     ...options.env,
   });
-  const app = await createApp(config, { logger: createLogger(config.logLevel) });
+  const app = await createApp(config, {
+    logger: createLogger(config.logLevel),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   const url = await app.start();
   const clients: Client[] = [];
 

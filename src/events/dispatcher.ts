@@ -1,0 +1,48 @@
+/**
+ * The event dispatcher: hands every stored domain event, once and in seq order, to the
+ * handlers that act on events after the fact (triggers make tasks, webhooks enqueue
+ * deliveries). Its position is a row of `event_cursors`, locked FOR UPDATE SKIP LOCKED
+ * while a batch is handled, so one process dispatches at a time and a batch's effects
+ * commit together with the cursor's advance: a crash repeats nothing and loses nothing.
+ * The transaction that raised an event never waits for any of this.
+ */
+import { asc, eq, gt } from 'drizzle-orm';
+
+import type { Database, Transaction } from '../db/client.js';
+import { eventCursors, events } from '../db/schema.js';
+import type { Bus } from '../realtime/bus.js';
+import { transactionWithEvents, type Outbox } from './outbox.js';
+
+/** Acts on one event inside the dispatching transaction; `now` is the scheduler clock's. */
+export type EventHandler = (tx: Transaction, outbox: Outbox, event: typeof events.$inferSelect, now: Date) => Promise<void>;
+
+/** Name of the dispatcher's row in `event_cursors`. */
+const CURSOR = 'dispatcher';
+/** Events handled per transaction. */
+const BATCH = 100;
+
+/**
+ * Hands every event after the cursor to `handlers`, in batches, until none is left or
+ * another process holds the cursor.
+ * @returns the number of events dispatched
+ */
+export async function dispatchEvents(deps: { db: Database; bus: Bus }, handlers: EventHandler[], now: Date): Promise<number> {
+  await deps.db.insert(eventCursors).values({ name: CURSOR }).onConflictDoNothing();
+  let dispatched = 0;
+  for (;;) {
+    const handled = await transactionWithEvents(deps, async (tx, outbox) => {
+      const [cursor] = await tx.select().from(eventCursors).where(eq(eventCursors.name, CURSOR)).for('update', { skipLocked: true });
+      if (!cursor) return 0;
+      const batch = await tx.select().from(events).where(gt(events.seq, cursor.lastSeq)).orderBy(asc(events.seq)).limit(BATCH);
+      for (const event of batch) {
+        for (const handle of handlers) await handle(tx, outbox, event, now);
+      }
+      if (batch.length > 0) {
+        await tx.update(eventCursors).set({ lastSeq: batch.at(-1)!.seq }).where(eq(eventCursors.name, CURSOR));
+      }
+      return batch.length;
+    });
+    dispatched += handled;
+    if (handled < BATCH) return dispatched;
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * Sends webhook deliveries. A sender claims due PENDING deliveries with FOR UPDATE SKIP
+ * LOCKED and pushes their next attempt {@link LEASE_SECONDS} ahead (a process that dies
+ * mid-send leaves them to be retried then), POSTs each signed event, and records the
+ * attempt: DELIVERED on a 2xx answer, otherwise a retry after the next delay of
+ * {@link RETRY_DELAYS_SECONDS}, FAILED once they are used up.
+ */
+import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
+
+import type { Database } from '../db/client.js';
+import type { WebhookAttempt } from '../db/documents.js';
+import { events, webhookDeliveries, webhooks } from '../db/schema.js';
+import type { Logger } from '../logger.js';
+import { SIGNATURE_HEADER, signPayload } from './signature.js';
+
+/** Waits before the 2nd, 3rd … 6th attempt: 10 s, 1 min, 5 min, 30 min, 2 h. */
+export const RETRY_DELAYS_SECONDS = [10, 60, 300, 1800, 7200] as const;
+/** Attempts before a delivery is FAILED. */
+export const MAX_ATTEMPTS = RETRY_DELAYS_SECONDS.length + 1;
+/** How far a claim pushes the next attempt, covering one send. */
+const LEASE_SECONDS = 60;
+/** Per-request timeout. */
+const TIMEOUT_MS = 10_000;
+/** Deliveries claimed per transaction. */
+const BATCH = 20;
+
+type DeliveryRow = typeof webhookDeliveries.$inferSelect;
+
+/** The JSON body POSTed for one event. */
+export interface WebhookBody {
+  deliveryId: string;
+  seq: number;
+  type: string;
+  subjectId: string | null;
+  payload: Record<string, unknown>;
+  at: string;
+}
+
+/**
+ * Sends every delivery due at `now` (claimed batch by batch), each once per call.
+ * @returns the number of attempts made
+ */
+export async function deliverWebhooks(deps: { db: Database; logger: Logger }, now: Date): Promise<number> {
+  let attempts = 0;
+  for (;;) {
+    const claimed = await claim(deps.db, now);
+    await Promise.all(claimed.map((delivery) => attempt(deps, delivery, now)));
+    attempts += claimed.length;
+    if (claimed.length < BATCH) return attempts;
+  }
+}
+
+async function claim(db: Database, now: Date): Promise<DeliveryRow[]> {
+  return db.transaction(async (tx) => {
+    const due = await tx
+      .select({ id: webhookDeliveries.id })
+      .from(webhookDeliveries)
+      .where(and(eq(webhookDeliveries.status, 'PENDING'), lte(webhookDeliveries.nextAttemptAt, now)))
+      .orderBy(asc(webhookDeliveries.nextAttemptAt))
+      .limit(BATCH)
+      .for('update', { skipLocked: true });
+    if (due.length === 0) return [];
+    return tx
+      .update(webhookDeliveries)
+      .set({ nextAttemptAt: new Date(now.getTime() + LEASE_SECONDS * 1000) })
+      .where(inArray(webhookDeliveries.id, due.map((row) => row.id)))
+      .returning();
+  });
+}
+
+/** POSTs one delivery and records the attempt; never throws for the receiver's faults. */
+async function attempt(deps: { db: Database; logger: Logger }, delivery: DeliveryRow, now: Date): Promise<void> {
+  const [target] = await deps.db
+    .select({ url: webhooks.url, secret: webhooks.secret, event: events })
+    .from(webhooks)
+    .innerJoin(events, eq(events.seq, delivery.eventSeq))
+    .where(eq(webhooks.id, delivery.webhookId));
+  if (!target) return;
+  const body = JSON.stringify({
+    deliveryId: delivery.id,
+    seq: target.event.seq,
+    type: target.event.type,
+    subjectId: target.event.subjectId,
+    payload: target.event.payload,
+    at: target.event.at.toISOString(),
+  } satisfies WebhookBody);
+  const started = performance.now();
+  let statusCode: number | null = null;
+  let error: string | null = null;
+  try {
+    const response = await fetch(target.url, {
+      method: 'POST',
+      redirect: 'manual',
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'workforce-server-webhooks',
+        'x-workforce-event': target.event.type,
+        'x-workforce-delivery': delivery.id,
+        [SIGNATURE_HEADER]: signPayload(target.secret, body, Math.floor(now.getTime() / 1000)),
+      },
+      body,
+    });
+    statusCode = response.status;
+    await response.body?.cancel();
+    if (!response.ok) error = `HTTP ${response.status}`;
+  } catch (cause) {
+    error = cause instanceof Error ? cause.message : String(cause);
+  }
+  const record: WebhookAttempt = { at: now.toISOString(), statusCode, error, durationMs: Math.round(performance.now() - started) };
+  const made = delivery.attempts.length + 1;
+  const outcome =
+    error === null
+      ? { status: 'DELIVERED' as const, nextAttemptAt: null, deliveredAt: now }
+      : made >= MAX_ATTEMPTS
+        ? { status: 'FAILED' as const, nextAttemptAt: null }
+        : { status: 'PENDING' as const, nextAttemptAt: new Date(now.getTime() + RETRY_DELAYS_SECONDS[made - 1]! * 1000) };
+  await deps.db
+    .update(webhookDeliveries)
+    .set({ ...outcome, attempts: sql`${webhookDeliveries.attempts} || ${JSON.stringify([record])}::jsonb` })
+    .where(and(eq(webhookDeliveries.id, delivery.id), eq(webhookDeliveries.status, 'PENDING')));
+  if (error) deps.logger.warn({ deliveryId: delivery.id, url: target.url, error, attempt: made }, 'webhook delivery failed');
+}

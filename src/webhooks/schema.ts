@@ -1,0 +1,113 @@
+/** GraphQL types and operations of outbound webhooks (API.md "Events in and out"). */
+import { and, eq, isNull } from 'drizzle-orm';
+
+import type { WebhookAttempt } from '../db/documents.js';
+import { webhookDeliveries, webhookDeliveryStatus, webhooks } from '../db/schema.js';
+import { InvalidTransitionError, NotFoundError, ValidationError } from '../errors.js';
+import { builder } from '../graphql/builder.js';
+import { MAX_ATTEMPTS } from './deliver.js';
+import { createWebhook, deleteWebhook } from './service.js';
+import { SIGNATURE_HEADER } from './signature.js';
+
+const DeliveryStatusEnum = builder.enumType('WebhookDeliveryStatus', {
+  description: 'Where a delivery is.',
+  values: {
+    PENDING: { description: 'Not yet accepted; `nextAttemptAt` says when it is tried.' },
+    DELIVERED: { description: 'The receiver answered 2xx.' },
+    FAILED: { description: `Every attempt (${MAX_ATTEMPTS}) failed, or the webhook was deleted.` },
+  } satisfies Record<(typeof webhookDeliveryStatus.enumValues)[number], { description: string }>,
+});
+
+const AttemptRef = builder.objectRef<WebhookAttempt>('WebhookAttempt').implement({
+  description: 'One HTTP attempt of a delivery.',
+  fields: (t) => ({
+    at: t.field({ type: 'DateTime', description: 'When it was made.', resolve: (a) => new Date(a.at) }),
+    statusCode: t.exposeInt('statusCode', { nullable: true, description: 'HTTP status of the answer; null when none came.' }),
+    error: t.exposeString('error', { nullable: true, description: 'Why it failed; null on success.' }),
+    durationMs: t.exposeInt('durationMs', { description: 'How long it took, milliseconds.' }),
+  }),
+});
+
+const WebhookDelivery = builder.drizzleObject('webhookDeliveries', {
+  name: 'WebhookDelivery',
+  description: 'One event sent (or to be sent) to one webhook, with its attempts.',
+  fields: (t) => ({
+    eventSeq: t.exposeInt('eventSeq', { description: '`seq` of the event delivered.' }),
+    eventType: t.exposeString('eventType', { description: 'Type of the event.' }),
+    status: t.field({ type: DeliveryStatusEnum, description: 'Outcome so far.', resolve: (d) => d.status }),
+    attempts: t.field({ type: [AttemptRef], description: 'Attempts, oldest first.', resolve: (d) => d.attempts }),
+    nextAttemptAt: t.expose('nextAttemptAt', { type: 'DateTime', nullable: true, description: 'When it is tried next, while PENDING.' }),
+    deliveredAt: t.expose('deliveredAt', { type: 'DateTime', nullable: true, description: 'When it was accepted.' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the event was queued for the webhook.' }),
+  }),
+});
+
+export const Webhook = builder.drizzleNode('webhooks', {
+  name: 'Webhook',
+  description: `POSTs events to a URL, signed in the \`${SIGNATURE_HEADER}\` header (t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">).`,
+  id: { column: (webhook) => webhook.id },
+  fields: (t) => ({
+    url: t.exposeString('url', { description: 'Where events are POSTed.' }),
+    eventTypes: t.exposeStringList('eventTypes', { description: 'Event types delivered: exact, `Subject.*` or `*`.' }),
+    deletedAt: t.expose('deletedAt', { type: 'DateTime', nullable: true, description: 'When it was deleted; nothing is delivered after.' }),
+    deliveries: t.drizzleConnection({
+      type: 'webhookDeliveries',
+      description: 'Deliveries with their attempts and outcomes, oldest first.',
+      args: { status: t.arg({ type: DeliveryStatusEnum, description: 'Only deliveries in this status.' }) },
+      totalCount: (webhook, args, ctx) =>
+        ctx.db.$count(
+          webhookDeliveries,
+          and(eq(webhookDeliveries.webhookId, webhook.id), args.status ? eq(webhookDeliveries.status, args.status) : undefined),
+        ),
+      resolve: (query, webhook, args, ctx) =>
+        ctx.db.query.webhookDeliveries.findMany(
+          query({ where: { webhookId: webhook.id, ...(args.status ? { status: args.status } : {}) }, orderBy: { id: 'asc' } }),
+        ),
+    }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was created; later events are delivered.' }),
+  }),
+});
+
+const CreateWebhookInput = builder.inputType('CreateWebhookInput', {
+  description: 'A webhook: event types, URL and signing secret.',
+  fields: (t) => ({
+    url: t.string({ required: true, description: 'http(s) URL that receives POSTs.' }),
+    secret: t.string({ required: true, description: 'Signing secret, at least 16 characters; never shown again.' }),
+    eventTypes: t.stringList({ required: true, description: 'Event types: exact (`Worker.task.completed`), `Subject.*` or `*`.' }),
+  }),
+});
+
+const DeleteWebhookInput = builder.inputType('DeleteWebhookInput', {
+  description: 'The webhook to delete.',
+  fields: (t) => ({ webhookId: t.globalID({ required: true, for: Webhook, description: 'The webhook.' }) }),
+});
+
+builder.queryField('webhooks', (t) =>
+  t.drizzleConnection({
+    type: 'webhooks',
+    description: 'Live webhooks, oldest first.',
+    totalCount: (_root, _args, ctx) =>
+      ctx.db.$count(webhooks, and(eq(webhooks.organizationId, ctx.actor.organizationId), isNull(webhooks.deletedAt))),
+    resolve: (query, _root, _args, ctx) =>
+      ctx.db.query.webhooks.findMany(
+        query({ where: { organizationId: ctx.actor.organizationId, deletedAt: { isNull: true } }, orderBy: { id: 'asc' } }),
+      ),
+  }),
+);
+
+builder.mutationFields((t) => ({
+  createWebhook: t.field({
+    type: Webhook,
+    description: 'Creates a webhook; later matching events are delivered, retried with backoff, and logged in `deliveries`. Appends `Webhook.created`.',
+    errors: { types: [ValidationError] },
+    args: { input: t.arg({ type: CreateWebhookInput, required: true }) },
+    resolve: (_root, { input }, ctx) => createWebhook(ctx, ctx.actor.organizationId, input),
+  }),
+  deleteWebhook: t.field({
+    type: Webhook,
+    description: 'Deletes a webhook; pending deliveries are dropped, the log stays. Appends `Webhook.deleted`.',
+    errors: { types: [NotFoundError, InvalidTransitionError] },
+    args: { input: t.arg({ type: DeleteWebhookInput, required: true }) },
+    resolve: (_root, { input }, ctx) => deleteWebhook(ctx, ctx.actor.organizationId, input.webhookId.id),
+  }),
+}));

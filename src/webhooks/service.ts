@@ -1,0 +1,106 @@
+/**
+ * Outbound webhooks (issue "Event-driven work"): subscriptions of a URL to event types.
+ * {@link enqueueDeliveries} is an event-dispatcher handler that records one delivery per
+ * (webhook, event); deliver.ts sends them.
+ */
+import { and, eq, isNull, lte } from 'drizzle-orm';
+import { z } from 'zod';
+
+import type { Database } from '../db/client.js';
+import { webhookDeliveries, webhooks } from '../db/schema.js';
+import { InvalidTransitionError, NotFoundError } from '../errors.js';
+import type { EventHandler } from '../events/dispatcher.js';
+import { transactionWithEvents } from '../events/outbox.js';
+import type { Bus } from '../realtime/bus.js';
+import { parseInput } from '../validation.js';
+
+export type WebhookRow = typeof webhooks.$inferSelect;
+
+/** An event type, `*` (every event) or `Subject.*` (every event of a subject). */
+const EventTypePattern = z
+  .string()
+  .trim()
+  .regex(/^(\*|[A-Z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*(\.\*)?)$/, 'must be an event type (Lead.created), Subject.* or *');
+
+/** What `createWebhook` accepts. */
+export const CreateWebhookModel = z.object({
+  url: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }),
+  secret: z.string().min(16, 'must be at least 16 characters').max(200),
+  eventTypes: z.array(EventTypePattern).min(1, 'name at least one event type'),
+});
+
+/** Whether `type` matches a webhook's `pattern` (exact, `Subject.*` or `*`). */
+export function matchesEventType(pattern: string, type: string): boolean {
+  if (pattern === '*') return true;
+  if (pattern.endsWith('.*')) return type.startsWith(pattern.slice(0, -1));
+  return pattern === type;
+}
+
+/**
+ * Creates a webhook; events stored from now on are delivered to it. Appends
+ * `Webhook.created` (without the secret).
+ * @throws ValidationError
+ */
+export async function createWebhook(
+  deps: { db: Database; bus: Bus },
+  organizationId: string,
+  input: z.input<typeof CreateWebhookModel>,
+): Promise<WebhookRow> {
+  const data = parseInput(CreateWebhookModel, input);
+  return transactionWithEvents(deps, async (tx, outbox) => {
+    const [row] = await tx.insert(webhooks).values({ organizationId, ...data }).returning();
+    await outbox.append({ organizationId, type: 'Webhook.created', subjectId: row!.id, payload: { url: row!.url, eventTypes: row!.eventTypes } });
+    return row!;
+  });
+}
+
+/**
+ * Deletes a webhook: no new deliveries, pending ones are dropped; the delivery log stays
+ * readable. Appends `Webhook.deleted`.
+ * @throws NotFoundError; InvalidTransitionError when it is already deleted
+ */
+export async function deleteWebhook(deps: { db: Database; bus: Bus }, organizationId: string, webhookId: string): Promise<WebhookRow> {
+  return transactionWithEvents(deps, async (tx, outbox) => {
+    const [webhook] = await tx
+      .select()
+      .from(webhooks)
+      .where(and(eq(webhooks.organizationId, organizationId), eq(webhooks.id, webhookId)))
+      .for('update');
+    if (!webhook) throw new NotFoundError('Webhook', webhookId);
+    if (webhook.deletedAt) throw new InvalidTransitionError('Webhook', 'DELETED', 'DELETED');
+    const [row] = await tx.update(webhooks).set({ deletedAt: new Date() }).where(eq(webhooks.id, webhook.id)).returning();
+    await tx
+      .update(webhookDeliveries)
+      .set({ status: 'FAILED', nextAttemptAt: null })
+      .where(and(eq(webhookDeliveries.webhookId, webhook.id), eq(webhookDeliveries.status, 'PENDING')));
+    await outbox.append({ organizationId, type: 'Webhook.deleted', subjectId: webhook.id, payload: { url: webhook.url } });
+    return row!;
+  });
+}
+
+/**
+ * Event-dispatcher handler: a PENDING delivery, due at `now`, for every live webhook of
+ * the event's organisation created before the event whose types match it. The unique
+ * key (webhook, event) keeps it to one.
+ */
+export const enqueueDeliveries: EventHandler = async (tx, _outbox, event, now) => {
+  const candidates = await tx
+    .select({ id: webhooks.id, eventTypes: webhooks.eventTypes })
+    .from(webhooks)
+    .where(and(eq(webhooks.organizationId, event.organizationId), isNull(webhooks.deletedAt), lte(webhooks.createdAt, event.at)));
+  const matching = candidates.filter((webhook) => webhook.eventTypes.some((pattern) => matchesEventType(pattern, event.type)));
+  if (matching.length === 0) return;
+  await tx
+    .insert(webhookDeliveries)
+    .values(
+      matching.map((webhook) => ({
+        organizationId: event.organizationId,
+        webhookId: webhook.id,
+        eventSeq: event.seq,
+        eventType: event.type,
+        nextAttemptAt: now,
+      })),
+    )
+    .onConflictDoNothing();
+};
+

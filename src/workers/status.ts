@@ -1,0 +1,109 @@
+/**
+ * A worker's status (seed worker.do.md `getStatus`: state, current task, availability,
+ * location) and its live stream for the `workerStatus` subscription: the current value
+ * first, then a new value after each of the worker's events that changed it.
+ */
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+
+import type { Database } from '../db/client.js';
+import { tasks, workers } from '../db/schema.js';
+import { NotFoundError } from '../errors.js';
+import type { Bus } from '../realtime/bus.js';
+import type { TaskRow } from '../tasks/service.js';
+import { ACTIVE_TASK_STATUSES } from '../tasks/state-machine.js';
+import type { WorkerAvailability, WorkerLifecycle, WorkerRow } from './lifecycle.js';
+
+export interface WorkerStatus {
+  worker: WorkerRow;
+  /** What the worker is doing: its availability. */
+  state: WorkerAvailability;
+  lifecycle: WorkerLifecycle;
+  /** The oldest task occupying a slot (RUNNING or WAITING). */
+  currentTask: TaskRow | null;
+  activeTasks: number;
+  /** ASSIGNED tasks waiting for a slot. */
+  queuedTasks: number;
+  /** When it can take more work, for people: `free now`, `after 2 queued tasks`, `offline`. */
+  availability: string;
+  location: string | null;
+}
+
+/**
+ * The status of worker `workerId` now.
+ * @throws NotFoundError
+ */
+export async function readWorkerStatus(db: Database, organizationId: string, workerId: string): Promise<WorkerStatus> {
+  const [worker] = await db
+    .select()
+    .from(workers)
+    .where(and(eq(workers.organizationId, organizationId), eq(workers.id, workerId)));
+  if (!worker) throw new NotFoundError('Worker', workerId);
+  const [counts] = await db
+    .select({
+      active: sql<number>`(count(*) filter (where ${tasks.status} in ('RUNNING', 'WAITING')))::int`,
+      queued: sql<number>`(count(*) filter (where ${tasks.status} = 'ASSIGNED'))::int`,
+    })
+    .from(tasks)
+    .where(and(eq(tasks.assigneeId, worker.id), inArray(tasks.status, ['ASSIGNED', ...ACTIVE_TASK_STATUSES])));
+  const [currentTask] = await db
+    .select()
+    .from(tasks)
+    .where(and(eq(tasks.assigneeId, worker.id), inArray(tasks.status, ACTIVE_TASK_STATUSES)))
+    .orderBy(asc(tasks.startedAt), asc(tasks.id))
+    .limit(1);
+  const activeTasks = counts?.active ?? 0;
+  const queuedTasks = counts?.queued ?? 0;
+  return {
+    worker,
+    state: worker.availability,
+    lifecycle: worker.lifecycle,
+    currentTask: currentTask ?? null,
+    activeTasks,
+    queuedTasks,
+    availability: describeAvailability(worker, activeTasks, queuedTasks),
+    location: worker.location,
+  };
+}
+
+function describeAvailability(worker: WorkerRow, active: number, queued: number): string {
+  if (worker.lifecycle !== 'ACTIVE') return `not working (${worker.lifecycle.toLowerCase()})`;
+  if (worker.availability === 'OFFLINE') return 'offline';
+  if (worker.availability === 'BUSY') return 'busy';
+  if (active < worker.concurrency) return 'free now';
+  return queued > 0 ? `after ${queued} queued task${queued === 1 ? '' : 's'}` : 'when its current task ends';
+}
+
+/**
+ * The worker's status now, then again after each of its domain events that changed it
+ * (identical values are not repeated). Subscribes before reading, so no change between
+ * the first read and the subscription is lost. Never ends by itself.
+ * @throws NotFoundError
+ */
+export async function* streamWorkerStatus(
+  deps: { db: Database; bus: Bus },
+  organizationId: string,
+  workerId: string,
+): AsyncGenerator<WorkerStatus> {
+  const notifications = deps.bus.subscribe('domain:event', organizationId)[Symbol.asyncIterator]();
+  let wake = notifications.next();
+  let last = '';
+  try {
+    for (;;) {
+      const status = await readWorkerStatus(deps.db, organizationId, workerId);
+      const { worker: _row, ...shown } = status;
+      const key = JSON.stringify(shown);
+      if (key !== last) {
+        last = key;
+        yield status;
+      }
+      for (;;) {
+        const next = await wake;
+        if (next.done) return;
+        wake = notifications.next();
+        if (next.value.subjectId === workerId) break;
+      }
+    }
+  } finally {
+    await notifications.return?.();
+  }
+}
