@@ -124,13 +124,18 @@ export class RunExecutor {
    * @returns the ids of the runs taken over
    */
   async resumeAbandoned(): Promise<string[]> {
+    // Child runs are executed inside their parent's execution: resuming the parent
+    // retries the nested worker (see endOrphanedChildren), so they are never taken alone.
     const rows = await this.options.db
       .select({ id: runs.id })
       .from(runs)
       .where(
-        or(
-          and(eq(runs.status, 'QUEUED'), isNull(runs.leaseOwner)),
-          and(eq(runs.status, 'RUNNING'), or(isNull(runs.leaseExpiresAt), lt(runs.leaseExpiresAt, new Date()))),
+        and(
+          isNull(runs.parentRunId),
+          or(
+            and(eq(runs.status, 'QUEUED'), isNull(runs.leaseOwner)),
+            and(eq(runs.status, 'RUNNING'), or(isNull(runs.leaseExpiresAt), lt(runs.leaseExpiresAt, new Date()))),
+          ),
         ),
       );
     for (const { id } of rows) this.start(id);
@@ -189,9 +194,7 @@ export class RunExecutor {
       )
       .returning();
     if (!run) return undefined;
-    const log = new RunEventLog(this.options, run, run.lastSeq, this.owner);
-    for (const event of cancellationEvents({ workerId: run.id, executionId: run.id, usage: run.usage })) log.append(event);
-    await this.end(log, run, { status: 'CANCELLED' });
+    await this.cancelClaimed(run);
     const [ended] = await this.options.db.select().from(runs).where(eq(runs.id, runId));
     return ended;
   }
@@ -208,6 +211,7 @@ export class RunExecutor {
       .where(
         and(
           eq(runs.id, runId),
+          isNull(runs.parentRunId),
           or(
             eq(runs.status, 'QUEUED'),
             and(eq(runs.status, 'RUNNING'), or(isNull(runs.leaseExpiresAt), lt(runs.leaseExpiresAt, new Date()))),
@@ -215,7 +219,38 @@ export class RunExecutor {
         ),
       )
       .returning();
+    if (row?.state) await this.endOrphanedChildren(row.id);
     return row;
+  }
+
+  /**
+   * Ends the children a dead process left RUNNING under `parentRunId` (their lease
+   * expired): the parent's retry starts its nested worker afresh, so the old child run
+   * ends CANCELLED with the engine's cancellation events, recursively for its own children.
+   */
+  private async endOrphanedChildren(parentRunId: string): Promise<void> {
+    const orphans = await this.options.db
+      .update(runs)
+      .set({ leaseOwner: this.owner, leaseExpiresAt: new Date(Date.now() + this.leaseMs) })
+      .where(
+        and(
+          eq(runs.parentRunId, parentRunId),
+          eq(runs.status, 'RUNNING'),
+          or(isNull(runs.leaseExpiresAt), lt(runs.leaseExpiresAt, new Date())),
+        ),
+      )
+      .returning();
+    for (const orphan of orphans) {
+      await this.endOrphanedChildren(orphan.id);
+      await this.cancelClaimed(orphan);
+    }
+  }
+
+  /** Writes the cancellation events of a run this process has just claimed and ends it. */
+  private async cancelClaimed(run: RunRow): Promise<void> {
+    const log = new RunEventLog(this.options, run, run.lastSeq, this.owner);
+    for (const event of cancellationEvents({ workerId: run.id, executionId: run.id, usage: run.usage })) log.append(event);
+    await this.end(log, run, { status: 'CANCELLED' });
   }
 
   private async execute(runId: string, signal: AbortSignal): Promise<void> {

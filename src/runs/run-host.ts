@@ -3,8 +3,6 @@
  * checkpoints go (the run's event log), which models and tool handlers it gets, and how
  * a nested worker becomes a child run of its own, linked to its parent.
  */
-import { eq } from 'drizzle-orm';
-
 import type { Database } from '../db/client.js';
 import type { RunUsage } from '../db/documents.js';
 import { runs, type protocolVersions } from '../db/schema.js';
@@ -141,10 +139,4 @@ async function startChildRun(
       await context.end(log, child, endingOf(outcome), { ...outcome.usage, threads: outcome.threadUsage });
     },
   };
-}
-
-/** Reads a run row again (after it changed in the database). */
-export async function reloadRun(db: Database, runId: string): Promise<RunRow | undefined> {
-  const [row] = await db.select().from(runs).where(eq(runs.id, runId));
-  return row;
 }
