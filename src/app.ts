@@ -9,14 +9,18 @@ import type { AddressInfo } from 'node:net';
 
 import type { ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import { WebSocketServer } from 'ws';
+import { createGraphQLError, createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { WebSocketServer, type WebSocket } from 'ws';
+
+import { AccessControl } from './auth/access.js';
+import type { Actor } from './auth/actor.js';
+import { AuthenticationError, ensureBootstrapKey, isKeyValid } from './auth/api-keys.js';
 
 import type { Config } from './config.js';
-import { openDatabase, type DatabaseHandle } from './db/client.js';
+import { openDatabase, type Database, type DatabaseHandle } from './db/client.js';
 import { DEFAULT_ORGANIZATION_ID } from './db/schema.js';
 import { dispatchEvents } from './events/dispatcher.js';
-import type { Actor, AppContext, AppServices } from './graphql/context.js';
+import type { AppContext, AppServices } from './graphql/context.js';
 import { defaultQuery } from './graphql/default-query.js';
 import { buildSchema } from './graphql/schema.js';
 import { createLogger, type Logger } from './logger.js';
@@ -40,7 +44,7 @@ export interface App {
   database: DatabaseHandle;
   /** Recurring tasks, event dispatch (triggers, webhooks), webhook retries, the work sweep. */
   scheduler: Scheduler;
-  yoga: YogaServerInstance<Record<string, never>, AppContext>;
+  yoga: YogaServerInstance<GraphQLServerContext, AppContext>;
   /** Listens on config.port (0: a free port); resolves with the URL of GraphiQL. */
   start(): Promise<string>;
   /** Graceful shutdown; safe to call more than once. */
@@ -74,7 +78,8 @@ export async function createApp(
     leaseMs: config.runLeaseMs,
     onRunEnded: createRunEndedHandler(),
   });
-  const services: AppServices = { db: database.db, bus, models, runs, logger, clock };
+  const access = new AccessControl(database.db, config.host);
+  const services: AppServices = { db: database.db, bus, models, runs, logger, clock, access };
   const work = new WorkRunner({ db: database.db, bus, runs, logger: logger.child({ component: 'work' }) });
   const schedulerLogger = logger.child({ component: 'scheduler' });
   const scheduler = new Scheduler({
@@ -94,12 +99,15 @@ export async function createApp(
     while (!(await appended.next()).done) scheduler.kick();
   })();
 
-  // Until API keys exist, every caller acts as admin of the default organisation.
-  const actor: Actor = { organizationId: DEFAULT_ORGANIZATION_ID, role: 'admin' };
-  const yoga = createYoga<Record<string, never>, AppContext>({
+  const yoga = createYoga<GraphQLServerContext, AppContext>({
     schema: buildSchema(),
     graphqlEndpoint: GRAPHQL_PATH,
-    context: () => ({ ...services, actor }),
+    // graphql-ws authenticates once per socket and hands the actor in; HTTP (and SSE)
+    // requests present their key on every request.
+    context: async ({ request, actor }) => ({
+      ...services,
+      actor: actor ?? (await authenticated(() => access.actorFor(request.headers.get('authorization')))),
+    }),
     graphiql: { title: 'Workforce GraphQL', defaultQuery, subscriptionsProtocol: 'WS' },
     logging: {
       debug: (...args) => logger.debug(args.map(String).join(' ')),
@@ -120,7 +128,11 @@ export async function createApp(
   }
 
   const wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH });
-  const wsDisposable = useGraphqlWs(yoga, wsServer);
+  const sockets = new Map<WebSocket, Actor>();
+  const wsDisposable = useGraphqlWs(yoga, wsServer, access, sockets);
+  // A socket whose key is revoked or expires is closed within this many ms.
+  const keyWatch = setInterval(() => void closeRevokedSockets(database.db, sockets), 2_000);
+  keyWatch.unref();
 
   let stopped: Promise<void> | undefined;
   return {
@@ -129,6 +141,11 @@ export async function createApp(
     scheduler,
     yoga,
     async start() {
+      if (config.adminApiKey) {
+        await ensureBootstrapKey(database.db, DEFAULT_ORGANIZATION_ID, config.adminApiKey);
+        access.keysChanged();
+      }
+      await access.assertStartable();
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.port, config.host, () => resolve());
@@ -151,6 +168,7 @@ export async function createApp(
           server.close(() => resolve());
           server.closeIdleConnections();
         });
+        clearInterval(keyWatch);
         await appended.return?.();
         await scheduler.stop();
         await work.stop();
@@ -166,8 +184,43 @@ export async function createApp(
   };
 }
 
-/** graphql-ws on `wsServer`, executing through yoga's envelop so plugins apply (yoga docs, "Subscriptions"). */
-function useGraphqlWs(yoga: YogaServerInstance<Record<string, never>, AppContext>, wsServer: WebSocketServer) {
+/** What yoga's context factory receives besides the request: graphql-ws hands in the socket's actor. */
+type GraphQLServerContext = { actor?: Actor };
+
+/** Runs `authenticate`, turning a refusal into the standard unauthenticated GraphQL error (HTTP 401). */
+async function authenticated(authenticate: () => Promise<Actor>): Promise<Actor> {
+  try {
+    return await authenticate();
+  } catch (error) {
+    if (error instanceof AuthenticationError) {
+      throw createGraphQLError(error.message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+    }
+    throw error;
+  }
+}
+
+/** Closes sockets whose API key was revoked or expired (close code 4403, graphql-ws "Forbidden"). */
+async function closeRevokedSockets(db: Database, sockets: Map<WebSocket, Actor>): Promise<void> {
+  for (const [socket, actor] of sockets) {
+    if (actor.apiKeyId && !(await isKeyValid(db, actor.apiKeyId).catch(() => true))) {
+      socket.close(4403, 'Forbidden: the API key was revoked or expired');
+      sockets.delete(socket);
+    }
+  }
+}
+
+/**
+ * graphql-ws on `wsServer`, executing through yoga's envelop so plugins apply (yoga docs,
+ * "Subscriptions"). The key comes in `connectionParams` (`{ authorization: "Bearer …" }`
+ * or `{ apiKey }`) and is checked once, at `connection_init`; a refusal closes the socket
+ * with 4403.
+ */
+function useGraphqlWs(
+  yoga: YogaServerInstance<GraphQLServerContext, AppContext>,
+  wsServer: WebSocketServer,
+  access: AccessControl,
+  sockets: Map<WebSocket, Actor>,
+) {
   type Enveloped = ReturnType<typeof yoga.getEnveloped>;
   const executors = new WeakMap<object, Pick<Enveloped, 'execute' | 'subscribe'>>();
   const executorOf = (args: ExecutionArgs) => executors.get(args.contextValue as object)!;
@@ -175,12 +228,28 @@ function useGraphqlWs(yoga: YogaServerInstance<Record<string, never>, AppContext
     {
       execute: (args) => executorOf(args).execute(args),
       subscribe: (args) => executorOf(args).subscribe(args),
+      onConnect: async (ctx) => {
+        const params = ctx.connectionParams ?? {};
+        const credential = typeof params.authorization === 'string' ? params.authorization : typeof params.apiKey === 'string' ? params.apiKey : undefined;
+        try {
+          const actor = await access.actorFor(credential);
+          sockets.set(ctx.extra.socket, actor);
+          ctx.extra.socket.once('close', () => sockets.delete(ctx.extra.socket));
+          return true;
+        } catch (error) {
+          if (error instanceof AuthenticationError) return false;
+          throw error;
+        }
+      },
       onSubscribe: async (ctx, _id, params) => {
+        const actor = sockets.get(ctx.extra.socket);
+        if (!actor) return [createGraphQLError('The connection is not authenticated', { extensions: { code: 'UNAUTHENTICATED' } })];
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
           socket: ctx.extra.socket,
           params,
+          actor,
         });
         const document = parse(params.query);
         const errors = validate(schema, document);

@@ -1,11 +1,18 @@
 /** Entry point: `npm start`. Reads the environment, starts the app, stops on SIGTERM/SIGINT. */
 import { createApp } from './app.js';
+import { InsecureStartError } from './auth/access.js';
 import { ConfigError, loadConfig } from './config.js';
+import { ValidationError } from './errors.js';
 
 try {
   const config = loadConfig(process.env);
   const app = await createApp(config);
-  await app.start();
+  try {
+    await app.start();
+  } catch (error) {
+    await app.stop();
+    throw error;
+  }
   const shutdown = (signal: string) => {
     app.services.logger.info({ signal }, 'shutting down');
     app.stop().then(
@@ -19,7 +26,8 @@ try {
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
 } catch (error) {
-  if (error instanceof ConfigError) {
+  // Configuration problems: a message for people and exit code 2, no stack trace.
+  if (error instanceof ConfigError || error instanceof InsecureStartError || error instanceof ValidationError) {
     console.error(error.message);
     process.exit(2);
   }

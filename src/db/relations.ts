@@ -94,6 +94,9 @@ export const relations = defineRelations(schema, (r) => ({
   runEvents: {
     run: r.one.runs({ from: r.runEvents.runId, to: r.runs.id, optional: false }),
   },
+  apiKeys: {
+    worker: r.one.workers({ from: r.apiKeys.workerId, to: r.workers.id }),
+  },
 }));
 
 export type Relations = typeof relations;

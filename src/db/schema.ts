@@ -554,3 +554,49 @@ export const eventCursors = pgTable('event_cursors', {
   lastSeq: bigint('last_seq', { mode: 'number' }).notNull().default(0),
   updatedAt: updatedAt(),
 });
+
+export const apiKeyRole = pgEnum('api_key_role', ['ADMIN', 'OPERATOR', 'VIEWER', 'WORKER']);
+
+/**
+ * API keys (issue "Access control"). The secret is shown once at creation; only its
+ * SHA-256 is stored (keys are 256-bit random, so a fast hash is enough), with a short
+ * prefix kept to tell keys apart in lists and logs.
+ */
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: id(),
+    organizationId: organizationId(),
+    name: text('name').notNull(),
+    role: apiKeyRole('role').notNull(),
+    /** For WORKER keys: the worker the agent acts as. */
+    workerId: uuid('worker_id').references(() => workers.id, { onDelete: 'cascade' }),
+    prefix: text('prefix').notNull(),
+    secretHash: text('secret_hash').notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('api_keys_secret_hash_key').on(t.secretHash), index('api_keys_organization_idx').on(t.organizationId)],
+);
+
+/** One row per mutation: who did what, in which organisation, and how it ended. */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: id(),
+    organizationId: organizationId(),
+    /** The API key used, or null for open local access. */
+    apiKeyId: uuid('api_key_id').references(() => apiKeys.id, { onDelete: 'set null' }),
+    actor: text('actor').notNull(),
+    operation: text('operation').notNull(),
+    /** Root mutation fields the operation ran. */
+    fields: text('fields').array().notNull(),
+    /** `success`, the error type name (e.g. `ValidationError`), or `error` for an unexpected failure. */
+    outcome: text('outcome').notNull(),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('audit_log_organization_at_idx').on(t.organizationId, t.at)],
+);

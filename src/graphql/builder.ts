@@ -11,13 +11,14 @@ import { getTableConfig } from 'drizzle-orm/pg-core';
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 
 import { relations, type Relations } from '../db/relations.js';
+import { ForbiddenError } from '../errors.js';
 import type { AppContext } from './context.js';
 import { isVisibleNode } from './node-access.js';
 
 export const builder = new SchemaBuilder<{
   Context: AppContext;
   DrizzleRelations: Relations;
-  AuthScopes: { viewer: boolean; operator: boolean; admin: boolean };
+  AuthScopes: { viewer: boolean; operator: boolean; admin: boolean; worker: boolean };
   Scalars: {
     DateTime: { Input: Date; Output: Date };
     JSON: { Input: unknown; Output: unknown };
@@ -29,11 +30,16 @@ export const builder = new SchemaBuilder<{
   plugins: [ScopeAuthPlugin, RelayPlugin, DrizzlePlugin, ErrorsPlugin],
   defaultFieldNullability: false,
   scopeAuth: {
+    // Roles nest: an admin is also an operator and a viewer. A worker key is none of
+    // them; fields open to it say `worker: true` and its services filter to its worker.
     authScopes: (ctx) => ({
-      viewer: true,
+      viewer: ctx.actor.role !== 'worker',
       operator: ctx.actor.role === 'operator' || ctx.actor.role === 'admin',
       admin: ctx.actor.role === 'admin',
+      worker: ctx.actor.role === 'worker',
     }),
+    unauthorizedError: (_parent, ctx, info) =>
+      new ForbiddenError(`The ${ctx.actor.role} role may not use ${info.parentType.name}.${info.fieldName}`),
   },
   relay: {
     clientMutationId: 'omit',
@@ -60,13 +66,23 @@ export const builder = new SchemaBuilder<{
   },
   errors: {
     directResult: true,
-    defaultTypes: [],
+    // Every mutation's result union includes ForbiddenError: scope-auth throws it.
+    defaultTypes: [ForbiddenError],
   },
 });
 
 builder.addScalarType('DateTime', DateTimeResolver, {});
 builder.addScalarType('JSON', JSONResolver, {});
 
-builder.queryType({ description: 'Reads: workers, fleets, tasks, protocols, runs.' });
-builder.mutationType({ description: 'Changes: every mutation takes one `input` and returns its result or a typed error.' });
-builder.subscriptionType({ description: 'Live streams over graphql-ws or server-sent events.' });
+builder.queryType({
+  description: 'Reads: workers, fleets, tasks, protocols, runs. Viewers and up.',
+  authScopes: { viewer: true },
+});
+builder.mutationType({
+  description: 'Changes: every mutation takes one `input` and returns its result or a typed error. Operators and up; some admins only.',
+  authScopes: { operator: true },
+});
+builder.subscriptionType({
+  description: 'Live streams over graphql-ws or server-sent events. Viewers and up.',
+  authScopes: { viewer: true },
+});

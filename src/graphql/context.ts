@@ -2,6 +2,8 @@
  * What every resolver receives. Services are created once at start-up (src/app.ts); the
  * actor is per request. Resolvers pass these on to domain services and add nothing.
  */
+import type { AccessControl } from '../auth/access.js';
+import type { Actor } from '../auth/actor.js';
 import type { Database } from '../db/client.js';
 import type { ModelRegistry } from '../models/registry.js';
 import type { Bus } from '../realtime/bus.js';
@@ -16,15 +18,13 @@ export interface AppServices {
   models: ModelRegistry;
   runs: RunExecutor;
   logger: Logger;
+  /** Who may call; told when keys change. */
+  access: AccessControl;
   /** The time source of schedules and webhooks (a fake one in tests). */
   clock: Clock;
 }
 
-/** Who is calling. Until API keys exist every caller acts for the default organisation. */
-export interface Actor {
-  organizationId: string;
-  role: 'admin' | 'operator' | 'viewer';
-}
+export type { Actor };
 
 export interface AppContext extends AppServices {
   actor: Actor;

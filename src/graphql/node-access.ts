@@ -9,6 +9,7 @@ import { z } from 'zod';
 
 import type { Database } from '../db/client.js';
 import {
+  apiKeys,
   fleets,
   protocols,
   runs,
@@ -26,6 +27,7 @@ import {
 
 /** Node type name → its table. */
 const NODE_TABLES = {
+  ApiKey: apiKeys,
   Worker: workers,
   Fleet: fleets,
   Team: teams,

@@ -16,6 +16,7 @@ import '../webhooks/schema.js';
 import '../protocols/schema.js';
 import '../runs/event-types.js';
 import '../runs/schema.js';
+import '../auth/schema.js';
 
 /** Builds the executable schema (once per process). */
 export function buildSchema() {

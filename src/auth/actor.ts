@@ -1,0 +1,15 @@
+/** Who is calling: the organisation and role an API key (or open local access) grants. */
+
+/** Roles, strongest first: admins manage keys, protocols and fleet policies; operators run work; viewers read; worker keys act as one worker. */
+export type Role = 'admin' | 'operator' | 'viewer' | 'worker';
+
+export interface Actor {
+  organizationId: string;
+  role: Role;
+  /** The key used, or null for open local access (loopback, no key configured). */
+  apiKeyId: string | null;
+  /** For worker keys: the worker the caller acts as. */
+  workerId: string | null;
+  /** For logs and the audit log: never the secret. */
+  label: string;
+}
