@@ -15,6 +15,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { AccessControl } from './auth/access.js';
 import type { Actor } from './auth/actor.js';
 import { AuthenticationError, ensureBootstrapKey, isKeyValid } from './auth/api-keys.js';
+import { useAuditLog } from './auth/audit.js';
 
 import type { Config } from './config.js';
 import { openDatabase, type Database, type DatabaseHandle } from './db/client.js';
@@ -22,6 +23,7 @@ import { DEFAULT_ORGANIZATION_ID } from './db/schema.js';
 import { dispatchEvents } from './events/dispatcher.js';
 import type { AppContext, AppServices } from './graphql/context.js';
 import { defaultQuery } from './graphql/default-query.js';
+import { maskedErrors } from './graphql/mask-errors.js';
 import { buildSchema } from './graphql/schema.js';
 import { createLogger, type Logger } from './logger.js';
 import { createModelRegistry } from './models/registry.js';
@@ -109,6 +111,8 @@ export async function createApp(
       actor: actor ?? (await authenticated(() => access.actorFor(request.headers.get('authorization')))),
     }),
     graphiql: { title: 'Workforce GraphQL', defaultQuery, subscriptionsProtocol: 'WS' },
+    maskedErrors,
+    plugins: [useAuditLog(database.db, logger)],
     logging: {
       debug: (...args) => logger.debug(args.map(String).join(' ')),
       info: (...args) => logger.info(args.map(String).join(' ')),

@@ -245,6 +245,7 @@ builder.queryFields((t) => ({
 
 builder.mutationField('createFleet', (t) =>
   t.field({
+    authScopes: { admin: true },
     type: Fleet,
     description: 'Creates a fleet. Appends `Fleet.created`.',
     errors: { types: [ValidationError] },

@@ -10,6 +10,7 @@ import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { getTableConfig } from 'drizzle-orm/pg-core';
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 
+import { recordHandledError } from '../auth/audit.js';
 import { relations, type Relations } from '../db/relations.js';
 import { ForbiddenError } from '../errors.js';
 import type { AppContext } from './context.js';
@@ -27,7 +28,7 @@ export const builder = new SchemaBuilder<{
   DefaultFieldNullability: false;
   DefaultInputFieldRequiredness: false;
 }>({
-  plugins: [ScopeAuthPlugin, RelayPlugin, DrizzlePlugin, ErrorsPlugin],
+  plugins: [ErrorsPlugin, ScopeAuthPlugin, RelayPlugin, DrizzlePlugin],
   defaultFieldNullability: false,
   scopeAuth: {
     // Roles nest: an admin is also an operator and a viewer. A worker key is none of
@@ -68,6 +69,7 @@ export const builder = new SchemaBuilder<{
     directResult: true,
     // Every mutation's result union includes ForbiddenError: scope-auth throws it.
     defaultTypes: [ForbiddenError],
+    onResolvedError: recordHandledError,
   },
 });
 

@@ -200,13 +200,15 @@ builder.queryFields((t) => ({
 
 builder.mutationFields((t) => ({
   createProtocol: t.field({
+    authScopes: { admin: true },
     type: Protocol,
-    description: 'Validates and stores a protocol package as version 1. Appends `Protocol.created`.',
+    description: 'Validates and stores a protocol package as version 1. Admins only. Appends `Protocol.created`.',
     errors: { types: [ValidationError, ProtocolError] },
     args: { input: t.arg({ type: CreateProtocolInput, required: true }) },
     resolve: (_root, { input }, ctx) => createProtocol(ctx, ctx.actor.organizationId, input as CreateProtocolInputData),
   }),
   updateProtocol: t.field({
+    authScopes: { admin: true },
     type: Protocol,
     description: 'Validates and stores a new version; runs keep the version they started with. Appends `Protocol.updated`.',
     errors: { types: [ValidationError, ProtocolError, NotFoundError] },
@@ -214,6 +216,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => updateProtocol(ctx, ctx.actor.organizationId, input as UpdateProtocolInputData),
   }),
   deleteProtocol: t.field({
+    authScopes: { admin: true },
     type: DeletedProtocolRef,
     description: 'Deletes a protocol that no run has executed. Appends `Protocol.deleted`.',
     errors: { types: [NotFoundError, InvalidTransitionError] },

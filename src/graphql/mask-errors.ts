@@ -1,0 +1,34 @@
+/**
+ * Error masking: unexpected errors reach clients as yoga's "Unexpected error." (and are
+ * logged), but an expected domain failure on a field without a result union (a query, a
+ * subscription) keeps its message, with a `code` extension clients can branch on.
+ */
+import { GraphQLError } from 'graphql';
+import { createGraphQLError, maskError as yogaMaskError, type YogaServerOptions } from 'graphql-yoga';
+
+import { DomainError, ForbiddenError, InvalidTransitionError, NotFoundError, ProtocolError, ValidationError } from '../errors.js';
+
+/** `extensions.code` of each kind of domain error. */
+function codeOf(error: DomainError): string {
+  if (error instanceof ForbiddenError) return 'FORBIDDEN';
+  if (error instanceof NotFoundError) return 'NOT_FOUND';
+  if (error instanceof ValidationError) return 'BAD_USER_INPUT';
+  if (error instanceof InvalidTransitionError) return 'INVALID_TRANSITION';
+  if (error instanceof ProtocolError) return 'PROTOCOL_ERROR';
+  return 'DOMAIN_ERROR';
+}
+
+/** yoga's `maskedErrors` option. */
+export const maskedErrors: NonNullable<YogaServerOptions<object, object>['maskedErrors']> = {
+  maskError(error, message, isDev) {
+    const original = error instanceof GraphQLError ? error.originalError : error;
+    if (original instanceof DomainError && error instanceof GraphQLError) {
+      return createGraphQLError(original.message, {
+        nodes: error.nodes,
+        path: error.path,
+        extensions: { code: codeOf(original), ...(original instanceof ForbiddenError ? { http: { status: 403 } } : {}) },
+      });
+    }
+    return yogaMaskError(error, message, isDev);
+  },
+};

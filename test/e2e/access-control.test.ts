@@ -1,0 +1,138 @@
+/**
+ * Access control as an attacker would probe it: no key, a malformed, revoked or expired
+ * key, a viewer calling mutations, a socket without credentials, a socket whose key is
+ * revoked while it listens.
+ */
+import { createClient } from 'graphql-ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+
+import { createApp } from '../../src/app.js';
+import { newBootstrapSecret } from '../../src/auth/api-keys.js';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { createTestApp, type TestApp } from '../support/test-app.js';
+
+const ADMIN = newBootstrapSecret();
+
+async function post(app: TestApp, key: string | undefined, query: string, variables?: Record<string, unknown>) {
+  const response = await fetch(app.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: response.status, body: (await response.json()) as { data?: Record<string, any>; errors?: Array<{ message: string; extensions?: { code?: string } }> } };
+}
+
+const CREATE_KEY = /* GraphQL */ `
+  mutation ($input: CreateApiKeyInput!) {
+    createApiKey(input: $input) {
+      __typename
+      ... on CreatedApiKey { secret apiKey { id role prefix } }
+      ... on Error { message }
+    }
+  }
+`;
+
+const HIRE = `mutation { hireWorker(input: { name: "Eve", role: "Intruder" }) { __typename ... on Error { message } } }`;
+
+describe('access control', () => {
+  let app: TestApp;
+  let viewer: { secret: string; id: string };
+  let operator: { secret: string; id: string };
+
+  beforeAll(async () => {
+    app = await createTestApp({ env: { ADMIN_API_KEY: ADMIN } });
+    const make = async (role: string, expiresAt?: string) => {
+      const { body } = await post(app, ADMIN, CREATE_KEY, { input: { name: `${role} key`, role, ...(expiresAt ? { expiresAt } : {}) } });
+      return { secret: body.data!.createApiKey.secret as string, id: body.data!.createApiKey.apiKey.id as string };
+    };
+    viewer = await make('VIEWER');
+    operator = await make('OPERATOR');
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('answers requests without a key, or with a bad one, with 401 UNAUTHENTICATED and no data', async () => {
+    for (const key of [undefined, 'wfk_nope', `wfk_aaaaaaaa_${'x'.repeat(43)}`]) {
+      const { status, body } = await post(app, key, '{ workers { totalCount } }');
+      expect(status).toBe(401);
+      expect(body.data).toBeUndefined();
+      expect(body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    }
+    expect((await post(app, viewer.secret, '{ workers { totalCount } }')).body.data).toEqual({ workers: { totalCount: 0 } });
+  });
+
+  it('lets viewers read but not change, operators run work but not manage policy', async () => {
+    const asViewer = await post(app, viewer.secret, HIRE);
+    expect(asViewer.body.data!.hireWorker).toEqual({ __typename: 'ForbiddenError', message: 'The viewer role may not use Mutation.hireWorker' });
+
+    expect((await post(app, operator.secret, HIRE)).body.data!.hireWorker.__typename).toBe('Worker');
+    const policy = await post(app, operator.secret, `mutation { createFleet(input: { name: "x", workerTemplate: { role: "r" } }) { __typename } }`);
+    expect(policy.body.data!.createFleet.__typename).toBe('ForbiddenError');
+    const keys = await post(app, operator.secret, '{ apiKeys { totalCount } }');
+    expect(keys.body.errors?.[0]?.message).toMatch(/operator role may not use Query.apiKeys/);
+
+    // nothing was changed by the refused calls
+    const workers = await post(app, ADMIN, '{ workers { edges { node { name } } } fleets { totalCount } }');
+    expect(workers.body.data).toEqual({ workers: { edges: [{ node: { name: 'Eve' } }] }, fleets: { totalCount: 0 } });
+  });
+
+  it('refuses a revoked key and an expired one', async () => {
+    const { body } = await post(app, ADMIN, CREATE_KEY, { input: { name: 'short-lived', role: 'VIEWER', expiresAt: new Date(Date.now() + 1_000).toISOString() } });
+    const shortLived = body.data!.createApiKey.secret as string;
+    expect((await post(app, shortLived, '{ workers { totalCount } }')).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const expired = await post(app, shortLived, '{ workers { totalCount } }');
+    expect(expired.status).toBe(401);
+    expect(expired.body.errors?.[0]?.message).toBe('The API key has expired');
+
+    const { body: made } = await post(app, ADMIN, CREATE_KEY, { input: { name: 'to revoke', role: 'OPERATOR' } });
+    const doomed = made.data!.createApiKey;
+    const revoked = await post(app, ADMIN, `mutation ($id: ID!) { revokeApiKey(input: { apiKeyId: $id }) { __typename ... on ApiKey { revokedAt } } }`, { id: doomed.apiKey.id });
+    expect(revoked.body.data!.revokeApiKey.__typename).toBe('ApiKey');
+    const refused = await post(app, doomed.secret, '{ workers { totalCount } }');
+    expect(refused.status).toBe(401);
+    expect(refused.body.errors?.[0]?.message).toBe('The API key was revoked');
+  });
+
+  it('records every mutation in the audit log, readable by admins', async () => {
+    const { body } = await post(app, ADMIN, '{ auditLog(first: 50) { edges { node { actor operation fields outcome } } } }');
+    const entries = body.data!.auditLog.edges.map((e: { node: unknown }) => e.node);
+    expect(entries).toContainEqual({ actor: expect.stringContaining('VIEWER key'), operation: 'anonymous', fields: ['hireWorker'], outcome: 'ForbiddenError' });
+    expect(entries).toContainEqual({ actor: expect.stringContaining('OPERATOR key'), operation: 'anonymous', fields: ['hireWorker'], outcome: 'success' });
+    expect(entries).toContainEqual({ actor: expect.stringContaining('OPERATOR key'), operation: 'anonymous', fields: ['createFleet'], outcome: 'ForbiddenError' });
+  });
+
+  it('closes a socket without credentials, and a socket whose key is revoked while it listens', async () => {
+    const wsUrl = app.url.replace(/^http/, 'ws');
+    const anonymous = createClient({ url: wsUrl, webSocketImpl: WebSocket, retryAttempts: 0 });
+    const refused = await new Promise<{ code: number }>((resolve) => {
+      anonymous.subscribe({ query: 'subscription { events { seq } }' }, { next: () => {}, error: (e) => resolve(e as { code: number }), complete: () => {} });
+    });
+    expect(refused.code).toBe(4403);
+    await anonymous.dispose();
+
+    const { body } = await post(app, ADMIN, CREATE_KEY, { input: { name: 'listener', role: 'VIEWER' } });
+    const listener = body.data!.createApiKey;
+    const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${listener.secret}` } });
+    const closed = new Promise<{ code: number }>((resolve) => {
+      client.subscribe({ query: 'subscription { events { seq } }' }, { next: () => {}, error: (e) => resolve(e as { code: number }), complete: () => {} });
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await post(app, ADMIN, `mutation ($id: ID!) { revokeApiKey(input: { apiKeyId: $id }) { __typename } }`, { id: listener.apiKey.id });
+    const started = Date.now();
+    expect((await closed).code).toBe(4403);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await client.dispose();
+  });
+});
+
+describe('start-up on the network', () => {
+  it('refuses to listen beyond loopback without any API key', async () => {
+    const app = await createApp(loadConfig({ HOST: '0.0.0.0', PORT: '0', DATA_DIR: 'memory://' }), { logger: createLogger('silent') });
+    await expect(app.start()).rejects.toThrow(/Refusing to listen on 0.0.0.0 without any API key/);
+    await app.stop();
+  });
+});
