@@ -48,16 +48,17 @@ export const builder = new SchemaBuilder<{
     nodeTypeOptions: { description: 'An object with a globally unique ID (Relay).' },
     pageInfoTypeOptions: { description: 'Where a page of a connection starts and ends (Relay).' },
     nodeQueryOptions: {
-      description: 'Fetches any object by its global ID; null when there is no such object.',
-      resolve: async (_root, { id }, ctx, _info, resolveNode) =>
-        (await isVisibleNode(ctx.db, ctx.actor.organizationId, id)) ? resolveNode(id) : null,
+      description: 'Fetches any object by its global ID; null when there is no such object (or it is not yours to see).',
+      authScopes: { viewer: true, worker: true },
+      skipTypeScopes: true,
+      resolve: async (_root, { id }, ctx, _info, resolveNode) => ((await isVisibleNode(ctx.db, ctx.actor, id)) ? resolveNode(id) : null),
     },
     nodesQueryOptions: {
       description: 'Fetches several objects by their global IDs, in order; null for each that does not exist.',
+      authScopes: { viewer: true, worker: true },
+      skipTypeScopes: true,
       resolve: (_root, { ids }, ctx, _info, resolveNodes) =>
-        ids.map(async (id) =>
-          (await isVisibleNode(ctx.db, ctx.actor.organizationId, id)) ? ((await resolveNodes([id]))[0] ?? null) : null,
-        ),
+        ids.map(async (id) => ((await isVisibleNode(ctx.db, ctx.actor, id)) ? ((await resolveNodes([id]))[0] ?? null) : null)),
     },
   },
   drizzle: {

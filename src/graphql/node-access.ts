@@ -7,6 +7,7 @@
 import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
 
+import type { Actor } from '../auth/actor.js';
 import type { Database } from '../db/client.js';
 import {
   apiKeys,
@@ -45,17 +46,31 @@ const NODE_TABLES = {
 
 const Uuid = z.uuid();
 
-/** Whether global ID `{ typename, id }` names a row `organizationId` may see. */
-export async function isVisibleNode(
-  db: Database,
-  organizationId: string,
-  globalId: { typename: string; id: string },
-): Promise<boolean> {
+/** For a worker key: the node types it may see, and the column naming their worker. */
+const WORKER_NODE_OWNERS = {
+  Worker: workers.id,
+  Task: tasks.assigneeId,
+  Run: runs.workerId,
+} as const;
+
+/**
+ * Whether global ID `{ typename, id }` names a row `actor` may see: one of its
+ * organisation, and for a worker key one of its own worker, tasks or runs.
+ */
+export async function isVisibleNode(db: Database, actor: Actor, globalId: { typename: string; id: string }): Promise<boolean> {
   const table = NODE_TABLES[globalId.typename as keyof typeof NODE_TABLES];
   if (!table || !Uuid.safeParse(globalId.id).success) return false;
+  const owner = WORKER_NODE_OWNERS[globalId.typename as keyof typeof WORKER_NODE_OWNERS];
+  if (actor.role === 'worker' && (!owner || !actor.workerId)) return false;
   const [row] = await db
     .select({ id: table.id })
     .from(table)
-    .where(and(eq(table.id, globalId.id), eq(table.organizationId, organizationId)));
+    .where(
+      and(
+        eq(table.id, globalId.id),
+        eq(table.organizationId, actor.organizationId),
+        actor.role === 'worker' ? eq(owner!, actor.workerId!) : undefined,
+      ),
+    );
   return row !== undefined;
 }

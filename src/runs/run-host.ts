@@ -1,7 +1,8 @@
 /**
  * The engine's host for one run (src/protocol `ExecutionHost`): where its events and
- * checkpoints go (the run's event log), which models and tool handlers it gets, and how
- * a nested worker becomes a child run of its own, linked to its parent.
+ * checkpoints go (the run's event log), which models and tool handlers it gets, how it
+ * reaches remote MCP servers (src/tools/mcp.ts), and how a nested worker becomes a
+ * child run of its own, linked to its parent.
  */
 import type { Database } from '../db/client.js';
 import type { RunUsage } from '../db/documents.js';
@@ -11,6 +12,7 @@ import type { ModelRegistry } from '../models/registry.js';
 import type { ChildWorker, ExecutionHost, RunState, WorkerOutcome } from '../protocol/execute.js';
 import type { Bus } from '../realtime/bus.js';
 import { findLatestVersion, httpToolsOf, loadStoredVersion } from '../protocols/service.js';
+import { connectMcpServer } from '../tools/mcp.js';
 import { toolHandlerLookup, type BuiltinTools } from '../tools/registry.js';
 import { RunEventLog } from './event-log.js';
 
@@ -83,6 +85,7 @@ export function createRunHost(
       log.flush({ state, usage: usageOf(state), ...(state.pending ? {} : { pendingToolCalls: [], toolResults: [] }) }),
     signal,
     toolHandler: toolHandlerLookup(context.builtinTools, httpToolsOf(version)),
+    connectMcpServer,
     workerProtocol: async (slug) => loadStoredVersion((await findLatestVersion(db, run.organizationId, slug)).version),
     startWorker: (request) => startChildRun(context, run, request, signal),
   };

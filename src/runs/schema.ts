@@ -6,6 +6,7 @@ import { runs, runStatus } from '../db/schema.js';
 import { InvalidTransitionError, NotFoundError, ValidationError } from '../errors.js';
 import { builder } from '../graphql/builder.js';
 import { Task } from '../tasks/schema.js';
+import { visibleRuns } from '../auth/visibility.js';
 import { Worker } from '../workers/schema.js';
 import { PendingToolCallRef, RunEventRef } from './event-types.js';
 import { cancelRun, executeWorker, listRunEvents, streamRunEvents, submitToolResult } from './service.js';
@@ -113,26 +114,34 @@ const SubmitToolResultInput = builder.inputType('SubmitToolResultInput', {
 
 builder.queryFields((t) => ({
   run: t.drizzleField({
+    authScopes: { viewer: true, worker: true },
+    skipTypeScopes: true,
     type: 'runs',
     nullable: true,
     description: 'One run by global ID.',
     args: { id: t.arg.globalID({ required: true, for: Run, description: 'Global ID of the run.' }) },
     resolve: (query, _root, { id }, ctx) =>
-      ctx.db.query.runs.findFirst(query({ where: { id: id.id, organizationId: ctx.actor.organizationId } })),
+      ctx.db.query.runs.findFirst(query({ where: { id: id.id, ...visibleRuns(ctx.actor) } })),
   }),
   runs: t.drizzleConnection({
+    authScopes: { viewer: true, worker: true },
+    skipTypeScopes: true,
     type: 'runs',
     description: 'Runs, newest first.',
     args: { status: t.arg({ type: RunStatusEnum, description: 'Only runs in this status.' }) },
     totalCount: (_root, args, ctx) =>
       ctx.db.$count(
         runs,
-        and(eq(runs.organizationId, ctx.actor.organizationId), args.status ? eq(runs.status, args.status) : undefined),
+        and(
+          eq(runs.organizationId, ctx.actor.organizationId),
+          ctx.actor.role === 'worker' ? eq(runs.workerId, ctx.actor.workerId!) : undefined,
+          args.status ? eq(runs.status, args.status) : undefined,
+        ),
       ),
     resolve: (query, _root, args, ctx) =>
       ctx.db.query.runs.findMany(
         query({
-          where: { organizationId: ctx.actor.organizationId, ...(args.status ? { status: args.status } : {}) },
+          where: { ...visibleRuns(ctx.actor), ...(args.status ? { status: args.status } : {}) },
           orderBy: { id: 'desc' },
         }),
       ),
@@ -161,12 +170,14 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => cancelRun(ctx, ctx.actor.organizationId, input.runId.id),
   }),
   submitToolResult: t.field({
+    authScopes: { operator: true, worker: true },
+    skipTypeScopes: true,
     type: Run,
     description: 'Answers a pending client tool call; the run resumes once every call of the batch is answered.',
     errors: { types: [NotFoundError, InvalidTransitionError, ValidationError] },
     args: { input: t.arg({ type: SubmitToolResultInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      submitToolResult(ctx, ctx.actor.organizationId, {
+      submitToolResult(ctx, ctx.actor, {
         runId: input.runId.id,
         toolCallId: input.toolCallId,
         output: input.output,
@@ -177,13 +188,15 @@ builder.mutationFields((t) => ({
 
 builder.subscriptionField('runEvents', (t) =>
   t.field({
+    authScopes: { viewer: true, worker: true },
+    skipTypeScopes: true,
     type: RunEventRef,
     description: 'Every stored event of the run with seq > `after`, then live ones, gap-free and in order; completes after the run ends.',
     args: {
       runId: t.arg.globalID({ required: true, for: Run, description: 'The run.' }),
       after: t.arg.int({ description: 'Resume after this seq (default 0: from the beginning).' }),
     },
-    subscribe: (_root, args, ctx) => streamRunEvents(ctx, ctx.actor.organizationId, args.runId.id, args.after ?? 0),
+    subscribe: (_root, args, ctx) => streamRunEvents(ctx, ctx.actor, args.runId.id, args.after ?? 0),
     resolve: (event) => event,
   }),
 );

@@ -12,6 +12,8 @@ import { requireOwned } from '../db/ownership.js';
 import { runEvents, runs, tasks, workers } from '../db/schema.js';
 import { InvalidTransitionError, NotFoundError, ValidationError } from '../errors.js';
 import { transactionWithEvents } from '../events/outbox.js';
+import type { Actor } from '../auth/actor.js';
+import { canSeeWorkerRow } from '../auth/visibility.js';
 import type { StreamEvent, ToolResult } from '../protocol/events.js';
 import { findLatestVersion } from '../protocols/service.js';
 import type { Bus } from '../realtime/bus.js';
@@ -89,12 +91,12 @@ export async function executeWorker(deps: RunDeps, organizationId: string, input
  * @throws NotFoundError; InvalidTransitionError when the run already ended
  */
 export async function cancelRun(deps: RunDeps, organizationId: string, runId: string): Promise<RunRow> {
-  const run = await findRun(deps.db, organizationId, runId);
+  const run = await findRun(deps.db, { organizationId, role: 'operator', workerId: null }, runId);
   if (FINAL_RUN_STATUSES.includes(run.status)) throw new InvalidTransitionError('Run', run.status, 'CANCELLED');
   if (deps.runs.abort(run.id)) return run;
   const ended = await deps.runs.cancelIdle(run.id);
   if (ended) return ended;
-  const now = await findRun(deps.db, organizationId, runId);
+  const now = await findRun(deps.db, { organizationId, role: 'operator', workerId: null }, runId);
   throw new InvalidTransitionError(
     'Run',
     now.status,
@@ -103,16 +105,16 @@ export async function cancelRun(deps: RunDeps, organizationId: string, runId: st
   );
 }
 
+/** Who asks: an organisation, and for a worker key the worker whose runs alone it sees. */
+export type RunViewer = Pick<Actor, 'organizationId' | 'role' | 'workerId'>;
+
 /**
- * The run `runId` of `organizationId`.
- * @throws NotFoundError
+ * The run `runId`, if `actor` may see it (its organisation; a worker key: its own runs).
+ * @throws NotFoundError otherwise, exactly as for a missing run
  */
-export async function findRun(db: Database, organizationId: string, runId: string): Promise<RunRow> {
-  const [run] = await db
-    .select()
-    .from(runs)
-    .where(and(eq(runs.id, runId), eq(runs.organizationId, organizationId)));
-  if (!run) throw new NotFoundError('Run', runId);
+export async function findRun(db: Database, actor: RunViewer, runId: string): Promise<RunRow> {
+  const [run] = await db.select().from(runs).where(eq(runs.id, runId));
+  if (!run || !canSeeWorkerRow(actor, run.organizationId, run.workerId)) throw new NotFoundError('Run', runId);
   return run;
 }
 
@@ -138,15 +140,15 @@ export async function listRunEvents(
  * in order; ends once the run has reached a final status and all its events were
  * yielded. Subscribes to the bus before reading the table, so nothing committed in
  * between is lost.
- * @throws NotFoundError when the run does not exist in `organizationId`
+ * @throws NotFoundError when the run does not exist or `actor` may not see it
  */
 export async function* streamRunEvents(
   deps: { db: Database; bus: Bus },
-  organizationId: string,
+  actor: RunViewer,
   runId: string,
   after = 0,
 ): AsyncGenerator<StoredRunEvent> {
-  await findRun(deps.db, organizationId, runId);
+  await findRun(deps.db, actor, runId);
   const notifications = deps.bus.subscribe('run:events', runId)[Symbol.asyncIterator]();
   // The first next() starts the subscription; notifications published from then on are
   // queued, so one that arrives while the table is being read is not lost.
@@ -199,15 +201,16 @@ export type SubmitToolResultInput = z.input<typeof SubmitToolResultModel>;
  *   waiting for tools; ValidationError for a call id that is not pending or was already
  *   answered (path `toolCallId`)
  */
-export async function submitToolResult(deps: RunDeps, organizationId: string, input: SubmitToolResultInput): Promise<RunRow> {
+export async function submitToolResult(deps: RunDeps, actor: RunViewer, input: SubmitToolResultInput): Promise<RunRow> {
   const data = parseInput(SubmitToolResultModel, input);
   const { run, complete } = await transactionWithEvents(deps, async (tx, outbox) => {
     const [locked] = await tx
       .select()
       .from(runs)
-      .where(and(eq(runs.id, data.runId), eq(runs.organizationId, organizationId)))
+      .where(eq(runs.id, data.runId))
       .for('update');
-    if (!locked) throw new NotFoundError('Run', data.runId);
+    if (!locked || !canSeeWorkerRow(actor, locked.organizationId, locked.workerId)) throw new NotFoundError('Run', data.runId);
+    const { organizationId } = locked;
     if (locked.status !== 'WAITING_FOR_TOOL') {
       throw new InvalidTransitionError('Run', locked.status, 'RUNNING', 'the run is not waiting for tool results');
     }

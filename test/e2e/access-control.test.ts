@@ -129,6 +129,43 @@ describe('access control', () => {
   });
 });
 
+describe('worker keys', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await createTestApp({ env: { ADMIN_API_KEY: ADMIN } });
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('see their own worker’s runs only, and nothing else', async () => {
+    const hire = async (name: string) =>
+      (await post(app, ADMIN, `mutation ($name: String!) { hireWorker(input: { name: $name, role: "Agent" }) { ... on Worker { id } } }`, { name })).body
+        .data!.hireWorker.id as string;
+    const me = await hire('Me');
+    const other = await hire('Other');
+    await post(app, ADMIN, `mutation ($source: String!) { createProtocol(input: { slug: "noop", source: $source, prompts: [{ name: "s", content: "s" }, { name: "a", content: "a" }] }) { __typename } }`, {
+      source: 'steps:\n  Start:\n    block: start-thread\n    thread: main\n    model: openai/gpt-4o\n    system: s\n  Ask:\n    block: add-message\n    role: user\n    prompt: a\n  Answer:\n    block: next-message\n',
+    });
+    const execute = async (workerId: string) =>
+      (await post(app, ADMIN, `mutation ($w: ID!) { executeWorker(input: { protocol: "noop", workerId: $w }) { ... on Run { id } } }`, { w: workerId })).body.data!
+        .executeWorker.id as string;
+    const mine = await execute(me);
+    const theirs = await execute(other);
+    const key = (await post(app, ADMIN, CREATE_KEY, { input: { name: 'me as myself', role: 'WORKER', workerId: me } })).body.data!.createApiKey.secret as string;
+
+    const runs = await post(app, key, '{ runs { totalCount edges { node { id } } } }');
+    expect(runs.body.data!.runs).toEqual({ totalCount: 1, edges: [{ node: { id: mine } }] });
+    const other1 = await post(app, key, 'query ($id: ID!) { run(id: $id) { id } node(id: $id) { id } }', { id: theirs });
+    expect(other1.body.data).toEqual({ run: null, node: null });
+    expect((await post(app, key, 'query ($id: ID!) { node(id: $id) { id } }', { id: mine })).body.data!.node).toEqual({ id: mine });
+
+    const workers = await post(app, key, '{ workers { totalCount } }');
+    expect(workers.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await post(app, key, HIRE)).body.data!.hireWorker.__typename).toBe('ForbiddenError');
+  });
+});
+
 describe('start-up on the network', () => {
   it('refuses to listen beyond loopback without any API key', async () => {
     const app = await createApp(loadConfig({ HOST: '0.0.0.0', PORT: '0', DATA_DIR: 'memory://' }), { logger: createLogger('silent') });
