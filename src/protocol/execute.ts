@@ -36,6 +36,7 @@ import type { BlockStartEvent, ResolvedModelInfo, StreamEvent, TokenUsage, Usage
 import { describeError, ExecutionFailure, RunCancelled } from './execution-errors.js';
 import type { ExecuteWorkerOptions, ExecutionHost, ExecutionLimits, PendingBatch, RunState, ThreadUsage, WorkerOutcome } from './execution-types.js';
 import { RunClock, resolveLimits } from './limits.js';
+import { McpConnections } from './mcp-servers.js';
 import { generateImageBlock } from './media-blocks.js';
 import { resolveModel } from './model-resolution.js';
 import { runWorkerBlock } from './nested-workers.js';
@@ -110,9 +111,12 @@ export async function executeWorker(protocol: Protocol, options: ExecuteWorkerOp
   const resumption: Resumption | undefined = state.pending ? { batch: state.pending, results } : undefined;
   const limits = resolveLimits(options.limits);
   const clock = new RunClock(options.host.signal, limits, state.activeMs ?? 0);
+  const mcp = new McpConnections(protocol, options.host, clock);
   try {
-    return await runLeg(protocol, options, state, resumption, new HostChannel(options.host), clock, limits);
+    return await runLeg(protocol, options, state, resumption, new HostChannel(options.host), clock, limits, mcp);
   } finally {
+    // Every way a leg ends (completed, failed, paused, cancelled) passes here.
+    await mcp.close();
     clock.dispose();
   }
 }
@@ -125,6 +129,7 @@ async function runLeg(
   channel: HostChannel,
   clock: RunClock,
   limits: Required<ExecutionLimits>,
+  mcp: McpConnections,
 ): Promise<WorkerOutcome> {
   const { host, executionId, workerId } = options;
   const emit = (event: StreamEvent): void => channel.emit(event, false);
@@ -159,7 +164,7 @@ async function runLeg(
     }
     checkExecutable(protocol, state.nextStep);
     const scope = new RunScope(protocol, prepareInput(protocol, options.input), state);
-    exec = new Execution(protocol, state, scope, options, channel, clock, limits, executeWorker);
+    exec = new Execution(protocol, state, scope, options, channel, clock, limits, executeWorker, mcp);
   } catch (error) {
     return fail(error);
   }

@@ -10,9 +10,9 @@
  * checkpointed `state` and the `toolResults`. A host that crashed calls `executeWorker`
  * with its last checkpoint and no results: the interrupted block is retried once.
  */
-import type { ImageModel, LanguageModel, ModelMessage } from 'ai';
+import type { ImageModel, JSONSchema7, LanguageModel, ModelMessage } from 'ai';
 import type { DisplayMode, ErrorType, PendingToolCall, StreamEvent, TodoItem, TokenUsage, ToolResult } from './events.js';
-import type { Protocol, ThinkingLevel } from './types.js';
+import type { McpTransport, Protocol, ThinkingLevel } from './types.js';
 
 /** A protocol model id resolved by the host's model registry. */
 export interface ResolvedModel {
@@ -75,6 +75,44 @@ export interface ToolContext {
  * emitted, and the run goes on.
  */
 export type ToolHandler = (args: Record<string, unknown>, context: ToolContext) => Promise<unknown>;
+
+/** A remote MCP server a thread uses, as the engine asks the host to connect to it (`mcpServers:`). */
+export interface McpServerRequest {
+  /** The declaration's name (the namespace of its tools), for messages. */
+  name: string;
+  /** Absolute http(s) URL of the MCP endpoint. */
+  url: string;
+  /** Sent with every request. */
+  headers: Record<string, string>;
+  /** `http` (Streamable HTTP) or `sse` (the older HTTP+SSE transport). */
+  transport: McpTransport;
+}
+
+/** A tool a connected MCP server lists (MCP `tools/list`). */
+export interface McpTool {
+  /** The server's own name for it; the model sees `<server>__<name>`. */
+  name: string;
+  description?: string;
+  /** JSON Schema of its arguments (an object schema), as the server gives it. */
+  inputSchema: JSONSchema7;
+}
+
+/**
+ * An open connection to an MCP server, made by the host. The engine opens at most one
+ * per server and leg, and always closes it when the leg ends.
+ */
+export interface McpConnection {
+  /** Every tool the server lists. */
+  tools: McpTool[];
+  /**
+   * Calls tool `name` (the server's name, without the namespace) with arguments already
+   * checked against its `inputSchema`. Resolves with the result as a JSON value; rejects
+   * with a message for the model when the server reports an error.
+   */
+  callTool(name: string, args: Record<string, unknown>, context: { toolCallId: string; signal: AbortSignal }): Promise<unknown>;
+  /** Ends the session. Should not reject; the engine bounds how long it waits. */
+  close(): Promise<void>;
+}
 
 /** What the engine asks of the host to start a nested worker (section 11). */
 export interface WorkerRequest {
@@ -160,6 +198,13 @@ export interface ExecutionHost {
    */
   startWorker?(request: WorkerRequest): Promise<ChildWorker>;
   /**
+   * Connects to a remote MCP server of a thread's `mcpServers` (the network is the host's
+   * business: which addresses it may reach, timeouts, the client library). Rejects when
+   * the server cannot be reached; `signal` aborts the attempt. Without it, a thread with
+   * MCP servers fails at its start-thread with `unsupported_error`.
+   */
+  connectMcpServer?(server: McpServerRequest, signal: AbortSignal): Promise<McpConnection>;
+  /**
    * The protocol of worker `slug`, for the tool schema of a worker offered to a model
    * (its `input:` becomes the tool's parameters). Without it, or when it rejects, the
    * tool takes any object and the child checks its input when it starts.
@@ -240,6 +285,11 @@ export interface ThreadSettings {
   tools: string[];
   /** Worker slugs offered as tools in this thread (section 11). */
   workers?: string[];
+  /**
+   * Remote MCP servers whose tools this thread offers (names from `mcpServers:`). Only
+   * names: the connections belong to a leg, and are opened again by the next one.
+   */
+  mcpServers?: string[];
   /** Reference names readable through `octavus_reference_*` in this thread. */
   references?: string[];
   /** Image model id enabling `octavus_generate_image` (references resolved). */

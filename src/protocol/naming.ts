@@ -23,3 +23,11 @@ export const RESERVED_TOOL_PREFIX = 'octavus_';
 
 /** `provider/model-id` (section 9); the model id may itself contain `/`. */
 export const MODEL_ID = /^[^/\s]+\/\S+$/;
+
+/**
+ * Joins an MCP server's name and one of its tools' names into the name the model calls
+ * (`docs__search`), as upstream does. Declared tools, workers and MCP server names are
+ * lowercase-with-dashes and built-in tools use single underscores, so a namespaced MCP
+ * tool never takes the name of any of them.
+ */
+export const MCP_TOOL_SEPARATOR = '__';

@@ -141,6 +141,8 @@ function childHost(exec: Execution, declaration: WorkerDeclaration, child: Child
   if (own.resolveImageModel) host.resolveImageModel = (id) => own.resolveImageModel!(id);
   if (own.startWorker) host.startWorker = (request) => own.startWorker!(request);
   if (own.workerProtocol) host.workerProtocol = (slug) => own.workerProtocol!(slug);
+  // Section 11: a worker resolves its own MCP servers (its own connections, closed when it ends).
+  if (own.connectMcpServer) host.connectMcpServer = (server, signal) => own.connectMcpServer!(server, signal);
   return host;
 }
 

@@ -6,15 +6,18 @@
  */
 import { isMap, isScalar, type Node } from 'yaml';
 import { DISPLAY_MODES } from './events.js';
-import type {
-  CapabilityDeclaration,
-  InputDeclaration,
-  PropertySpec,
-  ResourceDeclaration,
-  ToolDeclaration,
-  TypeDefinition,
-  VariableDeclaration,
-  WorkerDeclaration,
+import {
+  MCP_SERVER_SOURCES,
+  MCP_TRANSPORTS,
+  type CapabilityDeclaration,
+  type InputDeclaration,
+  type McpServerDeclaration,
+  type PropertySpec,
+  type ResourceDeclaration,
+  type ToolDeclaration,
+  type TypeDefinition,
+  type VariableDeclaration,
+  type WorkerDeclaration,
 } from './types.js';
 import type { FieldReader, YamlContext } from './yaml-reader.js';
 
@@ -216,7 +219,113 @@ export function parseToolsSection(ctx: YamlContext, section: SectionNode): ToolD
   });
 }
 
-/** `skills:`, `mcpServers:`, `onDemandMcpServers:`: names with opaque configuration. */
+/**
+ * `mcpServers:` (PROTOCOL.md sections 3 and 7; the field names follow the upstream docs'
+ * MCP page, `url`/`headers`/`transport` are ours). The key is the server's name and the
+ * namespace of its tools:
+ *
+ * ```yaml
+ * mcpServers:
+ *   docs:
+ *     description: Product documentation     # optional; describes tools that have none
+ *     source: remote                          # required: remote | device | consumer
+ *     url: https://mcp.example.com/mcp        # remote: required, absolute http(s)
+ *     headers: { Authorization: Bearer … }    # remote: optional, sent with every request
+ *     transport: http                         # remote: http (Streamable HTTP, default) | sse
+ *     connection: eager                       # remote: eager | lazy (lazy acts as eager, with a warning)
+ *     display: description                    # every tool of the server; default description
+ *     title: Reading the docs                 # label for display: title
+ * ```
+ *
+ * Upstream, a remote server's URL and credentials live in the platform's project
+ * settings; this server has no such place, so a remote declaration carries them. The
+ * upstream `execution` field (where a STDIO server runs) does not apply to HTTP servers:
+ * it is warned about on `remote` and an error elsewhere, as upstream.
+ */
+export function parseMcpServersSection(ctx: YamlContext, section: SectionNode): McpServerDeclaration[] {
+  return eachEntry<McpServerDeclaration>(ctx, section, 'MCP server', (name, fields) => {
+    const what = `MCP server \`${name}\``;
+    const base: Pick<McpServerDeclaration, 'name' | 'description' | 'display' | 'title'> = { name };
+    const description = fields.string('description', false);
+    if (description !== undefined) base.description = description;
+    const display = fields.oneOf('display', DISPLAY_MODES);
+    if (display) base.display = display;
+    const title = fields.string('title', false);
+    if (title !== undefined) base.title = title;
+    if (!fields.has('source')) fields.missing('source', what);
+    const source = fields.oneOf('source', MCP_SERVER_SOURCES);
+    // A placeholder after the error above (the protocol does not load), so that threads
+    // naming this server are not also told that it is undeclared.
+    if (source === undefined) return { ...base, source: 'remote', url: '', headers: {}, transport: 'http' };
+    if (source !== 'remote') {
+      if (fields.has('execution')) {
+        fields.node('execution');
+        fields.errorAt('execution', '`execution` is only valid on `source: remote`.');
+      }
+      fields.warnUnknown(`${what} (source: ${source})`, ['description', 'source', 'display', 'title']);
+      return { ...base, source };
+    }
+    const server: McpServerDeclaration = {
+      ...base,
+      source,
+      url: parseMcpUrl(fields, what) ?? '',
+      headers: parseHeaders(ctx, fields),
+      transport: fields.oneOf('transport', MCP_TRANSPORTS) ?? 'http',
+    };
+    const connection = fields.oneOf('connection', ['eager', 'lazy'] as const);
+    if (connection !== undefined) server.connection = connection;
+    if (fields.has('execution')) {
+      fields.node('execution');
+      fields.warningAt('execution', '`execution` has no effect: this server reaches remote MCP servers over HTTP and runs no STDIO servers.');
+    }
+    fields.warnUnknown(what, ['description', 'source', 'url', 'headers', 'transport', 'connection', 'display', 'title', 'execution']);
+    return server;
+  });
+}
+
+/** A remote server's `url`: required, an absolute http(s) URL without credentials (they go in `headers`). */
+function parseMcpUrl(fields: FieldReader, what: string): string | undefined {
+  const text = fields.string('url', true, what);
+  if (text === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    fields.errorAt('url', `\`url\` must be an absolute http(s) URL; got \`${text}\`.`);
+    return undefined;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    fields.errorAt('url', `\`url\` must use http or https; got \`${url.protocol.slice(0, -1)}\`.`);
+    return undefined;
+  }
+  if (url.username !== '' || url.password !== '') {
+    fields.errorAt('url', '`url` must not hold credentials; send them in `headers`.');
+    return undefined;
+  }
+  return text;
+}
+
+/** An HTTP header name (RFC 9110 token). */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** `headers:` of a remote MCP server: header name → string value, on one line each. */
+function parseHeaders(ctx: YamlContext, fields: FieldReader): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const node = fields.node('headers');
+  if (node === null || (isScalar(node) && node.value === null)) return headers;
+  const map = ctx.expectMap(node, fields.keyNode('headers'), fields.pathOf('headers'), '`headers`');
+  for (const entry of map ? ctx.entries(map, fields.pathOf('headers')) : []) {
+    const path = [...fields.pathOf('headers'), entry.key];
+    const value = isScalar(entry.value) && (typeof entry.value.value === 'string' || typeof entry.value.value === 'number') ? String(entry.value.value) : null;
+    ctx.sourceMap.set(path, ctx.position(entry.value ?? entry.keyNode));
+    if (!HEADER_NAME.test(entry.key)) ctx.error(entry.keyNode, path, `\`${entry.key}\` is not a valid HTTP header name.`);
+    else if (value === null || /[\r\n]/.test(value)) ctx.error(entry.value ?? entry.keyNode, path, `Header \`${entry.key}\` must have a one-line string value.`);
+    else headers[entry.key] = value;
+  }
+  return headers;
+}
+
+/** `skills:`, `onDemandMcpServers:`: names with opaque configuration. */
 export function parseCapabilitySection(ctx: YamlContext, section: SectionNode): CapabilityDeclaration[] {
   if (section.value === null || (isScalar(section.value) && section.value.value === null)) return [];
   const map = ctx.expectMap(section.value, section.key, section.path, `\`${section.path.join('.')}\``);

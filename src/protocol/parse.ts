@@ -7,6 +7,7 @@ import { hasErrors, ProtocolValidationError, type Diagnostic } from './diagnosti
 import {
   parseCapabilitySection,
   parseInputSection,
+  parseMcpServersSection,
   parseResourcesSection,
   parseToolsSection,
   parseTypesSection,
@@ -181,7 +182,7 @@ export function parseProtocolSource(
     types: parseTypesSection(ctx, section('types')),
     tools: parseToolsSection(ctx, section('tools')),
     skills: parseCapabilitySection(ctx, section('skills')),
-    mcpServers: parseCapabilitySection(ctx, section('mcpServers')),
+    mcpServers: parseMcpServersSection(ctx, section('mcpServers')),
     onDemandMcpServers: parseCapabilitySection(ctx, section('onDemandMcpServers')),
     workers: parseWorkersSection(ctx, section('workers')),
     steps,

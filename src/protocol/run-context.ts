@@ -17,6 +17,7 @@ import type {
   WorkerOutcome,
 } from './execution-types.js';
 import type { RunClock } from './limits.js';
+import type { McpConnections } from './mcp-servers.js';
 import type { RunScope } from './run-scope.js';
 import type { Block, Protocol } from './types.js';
 
@@ -69,6 +70,8 @@ export class Execution {
     readonly limits: Required<ExecutionLimits>,
     /** Runs a nested worker's protocol (section 11). */
     readonly executeNested: ExecuteFunction,
+    /** This leg's MCP server connections, closed when the leg ends. */
+    readonly mcp: McpConnections,
   ) {}
 
   get host(): ExecutionHost {

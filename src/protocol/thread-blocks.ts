@@ -7,12 +7,16 @@
  * - add-message `visible` and `uiContent` only concern a chat UI; a worker has none,
  *   so the engine does not act on them (the LLM sees the prompt either way).
  *
+ * start-thread connects to the thread's remote `mcpServers` (mcp-servers.ts), so that a
+ * server that cannot be reached fails this step, naming it.
+ *
  * Platform features this server does not run fail the start-thread that enables them
  * with `unsupported_error` (validation warns first), rather than being dropped
- * silently: `skills` (hosted sandboxes), `mcpServers` and `onDemandMcpServers` (no MCP
- * client: the AI SDK 6 moved it to `@ai-sdk/mcp`, which is not installed), and
- * `webSearch` without a host handler for `octavus_web_search`. So do `imageModel`
- * and `workers` when the host cannot resolve image models or start workers.
+ * silently: `skills` (hosted sandboxes), MCP servers of `source: device` or `consumer`
+ * (their tools come from the caller's SDK), `onDemandMcpServers` (the platform's
+ * project-level connections), and `webSearch` without a host handler for
+ * `octavus_web_search`. So do `imageModel`, `workers` and remote `mcpServers` when the
+ * host cannot resolve image models, start workers or connect to MCP servers.
  */
 import type { FilePart, TextPart } from 'ai';
 import { BUILT_IN_TOOLS } from './built-in-tools.js';
@@ -28,12 +32,13 @@ const DONE: BlockOutcome = { status: 'done' };
 
 /**
  * start-thread: resolves the thread's settings (references through section 9), checks
- * that the server can run what it enables, renders its system prompt, creates an empty
- * history.
+ * that the server can run what it enables, renders its system prompt, connects to its
+ * MCP servers, creates an empty history.
  * @throws ExecutionFailure `validation_error` for a missing or invalid dynamic value,
- *   `not_found_error` for an unknown model, `unsupported_error` (module comment).
+ *   `not_found_error` for an unknown model, `unsupported_error` (module comment), and
+ *   `execution_error` naming an MCP server that cannot be reached.
  */
-export function startThread(run: BlockRun, block: BlockOf<'start-thread'>): BlockOutcome {
+export async function startThread(run: BlockRun, block: BlockOf<'start-thread'>): Promise<BlockOutcome> {
   const { exec } = run;
   const { scope, host } = exec;
   checkSupported(run, block);
@@ -67,17 +72,24 @@ export function startThread(run: BlockRun, block: BlockOf<'start-thread'>): Bloc
   if (block.webSearch) settings.webSearch = true;
   if (block.todoList) settings.todoList = true;
   if (block.anthropic) settings.anthropic = block.anthropic;
+  if (block.mcpServers.length > 0) {
+    settings.mcpServers = [...block.mcpServers];
+    await Promise.all(block.mcpServers.map((name) => exec.mcp.connect(name)));
+  }
   exec.state.threads[block.thread] = thread;
   return DONE;
 }
 
 /** Fails with `unsupported_error` for what the thread enables and this server cannot run. */
 function checkSupported(run: BlockRun, block: BlockOf<'start-thread'>): void {
-  const { host } = run.exec;
+  const { host, protocol } = run.exec;
   const problems: string[] = [];
   if (block.skills.length > 0) problems.push(`skills (${block.skills.join(', ')}) need hosted sandboxes, which this server does not provide`);
-  if (block.mcpServers.length > 0) problems.push(`MCP servers (${block.mcpServers.join(', ')}) need an MCP client, which this server does not have`);
-  if (block.onDemandMcpServers.length > 0) problems.push(`on-demand MCP servers (${block.onDemandMcpServers.join(', ')}) need an MCP client, which this server does not have`);
+  const remote = new Set(protocol.mcpServers.filter((server) => server.source === 'remote').map((server) => server.name));
+  const fromSdk = block.mcpServers.filter((name) => !remote.has(name));
+  if (fromSdk.length > 0) problems.push(`MCP servers (${fromSdk.join(', ')}) get their tools from the caller's SDK (source device or consumer), which this server does not connect to`);
+  if (fromSdk.length < block.mcpServers.length && !host.connectMcpServer) problems.push('MCP servers need a host that connects to them, which this host does not');
+  if (block.onDemandMcpServers.length > 0) problems.push(`on-demand MCP servers (${block.onDemandMcpServers.join(', ')}) need the platform's project-level connections, which this server does not have`);
   if (block.webSearch && !host.toolHandler?.(BUILT_IN_TOOLS.webSearch)) problems.push(`webSearch needs a \`${BUILT_IN_TOOLS.webSearch}\` handler, which this server does not register`);
   if (block.workers.length > 0 && !host.startWorker) problems.push('workers as tools need nested runs, which this host cannot start');
   if (problems.length > 0) throw new ExecutionFailure('unsupported_error', `Step "${block.name}" cannot run here: ${problems.join('; ')}.`);

@@ -1,7 +1,8 @@
 /**
  * The tools a thread offers its model (PROTOCOL.md sections 6 and 11), each bound to how
  * a call of it runs: declared tools (the host's handler, or the client), built-in tools
- * (run by the engine, or the host for web search), and workers offered as tools.
+ * (run by the engine, or the host for web search), workers offered as tools, and the
+ * tools of the thread's remote MCP servers.
  *
  * Every binding has one JSON Schema, given to the model through the AI SDK's
  * `jsonSchema()`, and a validator compiled from it that checks each call's arguments
@@ -20,7 +21,9 @@ export type ToolRunner =
   /** The engine itself (built-in tools). */
   | { kind: 'engine'; handler: ToolHandler }
   /** A nested worker, run to completion; its output is the result (section 11). */
-  | { kind: 'worker'; worker: WorkerDeclaration };
+  | { kind: 'worker'; worker: WorkerDeclaration }
+  /** Tool `tool` of the remote MCP server `server`, through this leg's connection (mcp-servers.ts). */
+  | { kind: 'mcp'; server: string; tool: string };
 
 /** A tool as offered to a model, with how its calls run. */
 export interface ToolBinding {

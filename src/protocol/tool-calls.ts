@@ -7,8 +7,9 @@
  *    get an error result at once (the model sees it; nothing runs);
  * 2. a worker tool runs the worker (section 11);
  * 3. a built-in tool runs in the engine;
- * 4. a tool with a host handler runs it, bounded by `limits.stepTimeoutMs`;
- * 5. anything else is a client tool: pending (the run pauses), or with
+ * 4. an MCP tool runs on its server (mcp-servers.ts), bounded by `limits.stepTimeoutMs`;
+ * 5. a tool with a host handler runs it, bounded by `limits.stepTimeoutMs`;
+ * 6. anything else is a client tool: pending (the run pauses), or with
  *    `rejectClientToolCalls` the documented error result.
  * Server calls run in parallel; each emits `tool-output-available` or
  * `tool-output-error` when it settles (worker tools emit `worker-result` instead).
@@ -97,6 +98,10 @@ async function settle(run: BlockRun, call: ToolCallRequest, bindings: ReadonlyMa
       return { kind: 'result', result: await runWorkerTool(run, binding.runner.worker, { toolCallId: call.toolCallId, args, ...(call.workerId ? { workerId: call.workerId } : {}) }) };
     case 'engine':
       return answer(await invoke(run, binding.runner.handler, call, args, thread));
+    case 'mcp': {
+      const { server, tool } = binding.runner;
+      return answer(await invoke(run, (mcpArgs, context) => run.exec.mcp.callTool(server, tool, mcpArgs, context), call, args, thread));
+    }
     case 'host': {
       const handler = run.exec.handlerFor(call.toolName);
       if (handler) return answer(await invoke(run, handler, call, args, thread));

@@ -113,13 +113,61 @@ export interface ToolDeclaration {
 }
 
 /**
- * A platform capability declared by name (`skills`, `mcpServers`): the engine checks
- * that threads name declared ones and passes the configuration through untouched.
+ * A platform capability declared by name (`skills`, `onDemandMcpServers`): the engine
+ * checks that threads name declared ones and passes the configuration through untouched.
  */
 export interface CapabilityDeclaration {
   name: string;
   config: unknown;
 }
+
+/**
+ * Where an MCP server's tools come from (the upstream docs' `source`): `remote` (an
+ * HTTP endpoint, connected by this server), `device` (a machine running the caller's
+ * SDK) or `consumer` (inline servers in the caller's SDK process). Only `remote` runs here.
+ */
+export const MCP_SERVER_SOURCES = ['remote', 'device', 'consumer'] as const;
+export type McpServerSource = (typeof MCP_SERVER_SOURCES)[number];
+
+/**
+ * How a remote MCP server is reached: `http` is the Streamable HTTP transport (the
+ * default), `sse` the older HTTP+SSE transport. The AI SDK's MCP client has no automatic
+ * fallback from one to the other, so a server that only speaks SSE says so.
+ */
+export const MCP_TRANSPORTS = ['http', 'sse'] as const;
+export type McpTransport = (typeof MCP_TRANSPORTS)[number];
+
+/** Fields every `mcpServers:` entry has (parse-declarations.ts documents the format). */
+interface McpServerBase {
+  /** The key: lowercase-with-dashes, the namespace of the server's tools (`<name>__<tool>`). */
+  name: string;
+  description?: string;
+  /** Display of every tool of the server; undefined when not written (tools default to `description`). */
+  display?: DisplayMode;
+  /** Label for `display: title`. */
+  title?: string;
+}
+
+/** A remote MCP server: an HTTP endpoint this server connects to through the host. */
+export interface RemoteMcpServerDeclaration extends McpServerBase {
+  source: 'remote';
+  /** Absolute http(s) URL of the MCP endpoint. */
+  url: string;
+  /** Sent with every request (e.g. `Authorization`); empty when none are written. */
+  headers: Record<string, string>;
+  /** Default `http` (Streamable HTTP). */
+  transport: McpTransport;
+  /** Upstream `eager` (default here) or `lazy`; validation warns that `lazy` behaves as `eager`. */
+  connection?: 'eager' | 'lazy';
+}
+
+/** An MCP server whose tools the caller's SDK supplies (validation warns; a run fails). */
+export interface SdkMcpServerDeclaration extends McpServerBase {
+  source: 'device' | 'consumer';
+}
+
+/** An entry of the top-level `mcpServers:` section. */
+export type McpServerDeclaration = RemoteMcpServerDeclaration | SdkMcpServerDeclaration;
 
 /** A worker this protocol may call (section 11), keyed by its slug. */
 export interface WorkerDeclaration {
@@ -341,7 +389,7 @@ export interface Protocol {
   types: TypeDefinition[];
   tools: ToolDeclaration[];
   skills: CapabilityDeclaration[];
-  mcpServers: CapabilityDeclaration[];
+  mcpServers: McpServerDeclaration[];
   onDemandMcpServers: CapabilityDeclaration[];
   workers: WorkerDeclaration[];
   /** In written order. */

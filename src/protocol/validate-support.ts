@@ -2,14 +2,24 @@
  * What this server runs (PROTOCOL.md section 15 warnings, issue 3): platform features it
  * does not provide are warned about at validation, and the run fails clearly
  * (`unsupported_error`) when it reaches them, rather than skipping them silently.
+ * Remote MCP servers run (mcp-servers.ts); `device` and `consumer` ones, on-demand
+ * MCP servers and skills do not.
  * Also the one error of a thread's tool set: two tools a model would call by one name.
  */
 import { BUILT_IN_TOOLS } from './built-in-tools.js';
 import type { BlockOf } from './types.js';
 import type { ValidationContext } from './validation-context.js';
 
-/** Runs the checks on every block. */
+/** Runs the checks on the MCP server declarations and every block. */
 export function validateSupport(ctx: ValidationContext): void {
+  for (const server of ctx.protocol.mcpServers) {
+    if (server.source === 'remote' && server.connection === 'lazy') {
+      ctx.warning(
+        ['mcpServers', server.name, 'connection'],
+        '`connection: lazy` (the model activating integrations through tools) is not supported: this server connects when the thread starts, as with `eager`.',
+      );
+    }
+  }
   for (const block of ctx.protocol.steps) {
     const path = ['steps', block.name];
     switch (block.kind) {
@@ -38,8 +48,18 @@ function checkThread(ctx: ValidationContext, block: BlockOf<'start-thread'>, pat
   const fails = 'a run reaching this step fails (unsupported_error)';
   if (block.skills.length > 0) ctx.warning(at('skills'), `Skills run in hosted sandboxes, which this server does not provide: ${fails}.`);
   if (block.sandboxTimeout !== undefined) ctx.warning(at('sandboxTimeout'), '`sandboxTimeout` has no effect: this server runs no skill sandboxes.');
-  if (block.mcpServers.length > 0) ctx.warning(at('mcpServers'), `MCP servers need an MCP client, which this server does not have (the AI SDK's \`@ai-sdk/mcp\` is not installed): ${fails}.`);
-  if (block.onDemandMcpServers.length > 0) ctx.warning(at('onDemandMcpServers'), `On-demand MCP servers need an MCP client, which this server does not have: ${fails}.`);
+  block.mcpServers.forEach((name, index) => {
+    const server = ctx.protocol.mcpServers.find((candidate) => candidate.name === name);
+    if (server && server.source !== 'remote') {
+      ctx.warning(
+        [...at('mcpServers'), String(index)],
+        `MCP server \`${name}\` has \`source: ${server.source}\`: its tools come from the caller's SDK, which this server does not connect to (only \`source: remote\` runs here): ${fails}.`,
+      );
+    }
+  });
+  if (block.onDemandMcpServers.length > 0) {
+    ctx.warning(at('onDemandMcpServers'), `On-demand MCP servers are the platform's project-level connections, which this server does not have (declare the servers under \`mcpServers:\`): ${fails}.`);
+  }
   if (block.webSearch) {
     ctx.warning(at('webSearch'), `Web search runs only when the server registers a \`${BUILT_IN_TOOLS.webSearch}\` handler; without one, ${fails}.`);
   }

@@ -6,7 +6,7 @@
  * after the shape of each section has been read.
  */
 import type { Diagnostic } from './diagnostics.js';
-import { KEBAB_CASE, MODEL_ID, RESERVED_TOOL_PREFIX, UPPER_SNAKE_CASE } from './naming.js';
+import { KEBAB_CASE, MCP_TOOL_SEPARATOR, MODEL_ID, RESERVED_TOOL_PREFIX, UPPER_SNAKE_CASE } from './naming.js';
 import type { BlockOf, InputMappingEntry, Protocol } from './types.js';
 import { validatePrompts, type PromptUsage } from './validate-prompts.js';
 import { validateSupport } from './validate-support.js';
@@ -53,6 +53,7 @@ function validateDeclarations(ctx: ValidationContext): void {
     ctx.warning(['resources'], 'Resources are deprecated; prefer variables and the worker output.');
   }
   for (const worker of protocol.workers) checkToolLikeName(ctx, ['workers', worker.slug], worker.slug, 'Worker slug');
+  for (const server of protocol.mcpServers) checkMcpServerName(ctx, server.name);
   for (const reference of protocol.references) {
     if (!KEBAB_CASE.test(reference.name)) ctx.error(['references', reference.name], `Reference name "${reference.name}" must be lowercase-with-dashes.`);
     if (reference.description.trim() === '') ctx.error(['references', reference.name], `Reference "${reference.name}" needs a \`description\` in its front matter.`);
@@ -67,6 +68,18 @@ function validateDeclarations(ctx: ValidationContext): void {
 function checkToolLikeName(ctx: ValidationContext, path: string[], name: string, what: string): void {
   if (name.startsWith(RESERVED_TOOL_PREFIX)) ctx.error(path, `${what} \`${name}\` must not start with \`${RESERVED_TOOL_PREFIX}\` (reserved for built-in tools).`);
   else if (!KEBAB_CASE.test(name)) ctx.error(path, `${what} \`${name}\` must be lowercase-with-dashes.`);
+}
+
+/**
+ * An MCP server's name namespaces its tools (`<name>__<tool>`, see `MCP_TOOL_SEPARATOR`):
+ * lowercase-with-dashes, and not `octavus`, whose tools would take the built-in prefix.
+ */
+function checkMcpServerName(ctx: ValidationContext, name: string): void {
+  const path = ['mcpServers', name];
+  if (!KEBAB_CASE.test(name)) ctx.error(path, `MCP server name \`${name}\` must be lowercase-with-dashes (its tools are called \`${name}${MCP_TOOL_SEPARATOR}<tool>\`).`);
+  else if (`${name}${MCP_TOOL_SEPARATOR}`.startsWith(RESERVED_TOOL_PREFIX)) {
+    ctx.error(path, `MCP server name \`${name}\` is reserved: its tools would start with \`${RESERVED_TOOL_PREFIX}\` (built-in tools).`);
+  }
 }
 
 /** Section 6: tool names, parameter types; worker tool mappings name declared tools. */

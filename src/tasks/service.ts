@@ -48,9 +48,11 @@ export interface NewTask {
 }
 
 /**
- * Inserts a task inside the caller's transaction: ASSIGNED to `worker` (locked by the
- * caller, ACTIVE) with `Worker.assigned`, or, for a fleet, PENDING in its queue with
- * `Fleet.task.queued`.
+ * Inserts a task inside the caller's transaction: ASSIGNED to `worker` with
+ * `Worker.assigned`, or, for a fleet, PENDING in its queue with `Fleet.task.queued`.
+ * Callers lock the worker's row first, except the scheduler, which must not (see
+ * recurring.ts) and relies on offboarding moving schedules before tasks.
+ * @throws InvalidTransitionError when `worker` is not ACTIVE
  * @returns the task, or undefined when `onConflictDoNothing` skipped a duplicate
  *   (a schedule instant that another process materialised first)
  */

@@ -5,7 +5,7 @@
  * attempt: DELIVERED on a 2xx answer, otherwise a retry after the next delay of
  * {@link RETRY_DELAYS_SECONDS}, FAILED once they are used up.
  */
-import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, lte } from 'drizzle-orm';
 
 import type { Database } from '../db/client.js';
 import type { WebhookAttempt } from '../db/documents.js';
@@ -117,7 +117,8 @@ async function attempt(deps: { db: Database; logger: Logger }, delivery: Deliver
         : { status: 'PENDING' as const, nextAttemptAt: new Date(now.getTime() + RETRY_DELAYS_SECONDS[made - 1]! * 1000) };
   await deps.db
     .update(webhookDeliveries)
-    .set({ ...outcome, attempts: sql`${webhookDeliveries.attempts} || ${JSON.stringify([record])}::jsonb` })
+    // The claim's lease keeps other senders off this row, so its attempts are current.
+    .set({ ...outcome, attempts: [...delivery.attempts, record] })
     .where(and(eq(webhookDeliveries.id, delivery.id), eq(webhookDeliveries.status, 'PENDING')));
   if (error) deps.logger.warn({ deliveryId: delivery.id, url: target.url, error, attempt: made }, 'webhook delivery failed');
 }

@@ -28,7 +28,8 @@ const AttemptRef = builder.objectRef<WebhookAttempt>('WebhookAttempt').implement
   }),
 });
 
-const WebhookDelivery = builder.drizzleObject('webhookDeliveries', {
+// Referenced by table name from `Webhook.deliveries`.
+builder.drizzleObject('webhookDeliveries', {
   name: 'WebhookDelivery',
   description: 'One event sent (or to be sent) to one webhook, with its attempts.',
   fields: (t) => ({

@@ -10,8 +10,7 @@ import { runEvents, runs, tasks, workerFeedback, workerMeetings, workerMessages 
 import { NotFoundError } from '../errors.js';
 import { transactionWithEvents } from '../events/outbox.js';
 import type { Bus } from '../realtime/bus.js';
-import type { TaskRow } from '../tasks/service.js';
-import { TaskPriorityModel } from '../tasks/service.js';
+import { TaskPriorityModel, type TaskRow } from '../tasks/service.js';
 import { parseInput, withDefault } from '../validation.js';
 import { lockWorker } from './lifecycle.js';
 

@@ -166,6 +166,8 @@ export class RecordingHost implements ExecutionHost {
   maxRetries = 0;
   /** Called after each event is recorded (e.g. to abort at a given point). */
   onEvent?: (event: StreamEvent) => void;
+  /** Connects to remote MCP servers when set (e.g. src/tools/mcp.ts, or a fake). */
+  connectMcpServer?: ExecutionHost['connectMcpServer'];
 
   constructor(
     private readonly models: Record<string, MockLanguageModelV3>,
@@ -206,6 +208,7 @@ export class RecordingHost implements ExecutionHost {
   async startWorker(request: WorkerRequest): Promise<ChildWorker> {
     const protocol = await this.workerProtocol(request.slug);
     const host = new RecordingHost(this.models, { workers: this.options.workers ?? {} });
+    if (this.connectMcpServer) host.connectMcpServer = this.connectMcpServer;
     const child: StartedChild = { request, host };
     this.children.push(child);
     return {

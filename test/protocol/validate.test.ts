@@ -363,11 +363,11 @@ describe('parsing', () => {
 });
 
 describe('what this server runs: warnings, never a silent no-op', () => {
-  it('warns about thread features it does not provide (skills, MCP, web search, unenforced limits)', () => {
+  it('warns about thread features it does not provide (skills, SDK-side and on-demand MCP, web search, unenforced limits)', () => {
     const source = `skills:
   pdf: {}
 mcpServers:
-  docs: { url: https://mcp.example.test }
+  docs: { source: device }
 steps:
 ${START}    skills: [pdf]
     sandboxTimeout: 60000
@@ -381,7 +381,7 @@ ${START}    skills: [pdf]
     expect(diagnose(source, { sys: 'x' }).map((d) => [d.severity, d.path.at(-1), d.line])).toEqual([
       ['warning', 'skills', 11],
       ['warning', 'sandboxTimeout', 12],
-      ['warning', 'mcpServers', 13],
+      ['warning', '0', 13],
       ['warning', 'onDemandMcpServers', 14],
       ['warning', 'webSearch', 15],
       ['warning', 'loopGuard', 16],
