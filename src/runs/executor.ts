@@ -273,27 +273,8 @@ export class RunExecutor {
         host: createRunHost(this.hostContext, run, version!, log, signal),
       });
       const usage = { ...outcome.usage, threads: outcome.threadUsage };
-      if (outcome.status === 'paused') {
-        await log.flush(
-          {
-            status: 'WAITING_FOR_TOOL',
-            pendingToolCalls: outcome.pendingToolCalls,
-            toolResults: [],
-            usage,
-            leaseOwner: null,
-            leaseExpiresAt: null,
-          },
-          async (_tx, outbox) => {
-            await outbox.append({
-              organizationId: run.organizationId,
-              type: 'Run.waiting',
-              subjectId: run.id,
-              payload: { toolCalls: outcome.pendingToolCalls.map((call) => ({ toolCallId: call.toolCallId, toolName: call.toolName })) },
-            });
-          },
-        );
-        return;
-      }
+      // A pause was recorded by the host's last checkpoint (see run-host.ts `pause`).
+      if (outcome.status === 'paused') return;
       await this.end(log, run, endingOf(outcome), usage);
     } catch (error) {
       if (error instanceof LeaseLostError) {

@@ -78,17 +78,44 @@ export function createRunHost(
     emit: (event, meta) => {
       if (!meta.hidden) log.append(event);
     },
-    // Once the engine has taken the answers of a paused batch in (its state no longer
-    // pending), they are cleared, so that a crash after this point resumes from the
-    // state alone.
-    checkpoint: (state) =>
-      log.flush({ state, usage: usageOf(state), ...(state.pending ? {} : { pendingToolCalls: [], toolResults: [] }) }),
+    checkpoint: (state) => (state.pending ? pause(log, run, state) : log.flush({ state, usage: usageOf(state), pendingToolCalls: [], toolResults: [] })),
     signal,
     toolHandler: toolHandlerLookup(context.builtinTools, httpToolsOf(version)),
     connectMcpServer,
     workerProtocol: async (slug) => loadStoredVersion((await findLatestVersion(db, run.organizationId, slug)).version),
     startWorker: (request) => startChildRun(context, run, request, signal),
   };
+}
+
+/**
+ * Records a pause for client tools (the engine's last checkpoint of a leg): the state,
+ * WAITING_FOR_TOOL with the pending calls, the released lease and `Run.waiting`, with the
+ * leg's last events (`client-tool-request`, `finish`), in one transaction — so a client
+ * that saw the events finds the run waiting, and an answer can never race the pause.
+ * Outside a pause every checkpoint clears the calls and answers of the batch it took in,
+ * so that a crash after that point resumes from the state alone.
+ */
+function pause(log: RunEventLog, run: RunRow, state: RunState): Promise<void> {
+  const calls = state.pending!.calls;
+  return log.flush(
+    {
+      state,
+      usage: usageOf(state),
+      status: 'WAITING_FOR_TOOL',
+      pendingToolCalls: calls,
+      toolResults: [],
+      leaseOwner: null,
+      leaseExpiresAt: null,
+    },
+    async (_tx, outbox) => {
+      await outbox.append({
+        organizationId: run.organizationId,
+        type: 'Run.waiting',
+        subjectId: run.id,
+        payload: { toolCalls: calls.map((call) => ({ toolCallId: call.toolCallId, toolName: call.toolName })) },
+      });
+    },
+  );
 }
 
 /** Creates the child run of a nested worker, claimed by this process, and its host. */
