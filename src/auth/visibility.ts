@@ -3,6 +3,11 @@
  * rule lives in one place: everything of its organisation for people's keys; for a
  * worker key, only its own worker, its tasks and its runs (issue "Access control").
  */
+import { eq } from 'drizzle-orm';
+
+import type { Database } from '../db/client.js';
+import { tasks } from '../db/schema.js';
+import { NotFoundError } from '../errors.js';
 import type { Actor } from './actor.js';
 
 /** Relational-query `where` for tasks the actor may see. */
@@ -23,4 +28,17 @@ export function canSeeWorkerRow(
 ): boolean {
   if (organizationId !== actor.organizationId) return false;
   return actor.role !== 'worker' || (workerId !== null && workerId === actor.workerId);
+}
+
+/**
+ * Checks that `actor` may act on task `taskId` (its organisation; a worker key: tasks
+ * assigned to its worker).
+ * @throws NotFoundError otherwise, exactly as for a missing task
+ */
+export async function requireVisibleTask(db: Database, actor: Actor, taskId: string): Promise<void> {
+  const [task] = await db
+    .select({ organizationId: tasks.organizationId, assigneeId: tasks.assigneeId })
+    .from(tasks)
+    .where(eq(tasks.id, taskId));
+  if (!task || !canSeeWorkerRow(actor, task.organizationId, task.assigneeId)) throw new NotFoundError('Task', taskId);
 }

@@ -44,7 +44,7 @@ export const MCP_CLOSE_TIMEOUT_MS = 5_000;
 const MODEL_TOOL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** The name the model calls for tool `tool` of server `server`. */
-export function mcpToolName(server: string, tool: string): string {
+function mcpToolName(server: string, tool: string): string {
   return `${server}${MCP_TOOL_SEPARATOR}${tool}`;
 }
 

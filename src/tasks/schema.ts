@@ -3,6 +3,7 @@ import { and, eq } from 'drizzle-orm';
 
 import { taskPriority, tasks, taskStatus } from '../db/schema.js';
 import { InvalidTransitionError, NotFoundError, ValidationError } from '../errors.js';
+import { requireVisibleTask, visibleTasks } from '../auth/visibility.js';
 import { builder } from '../graphql/builder.js';
 import { Worker } from '../workers/schema.js';
 import { startTask } from './execution.js';
@@ -202,14 +203,18 @@ const ReassignTaskInput = builder.inputType('ReassignTaskInput', {
 
 builder.queryFields((t) => ({
   task: t.drizzleField({
+    authScopes: { viewer: true, worker: true },
+    skipTypeScopes: true,
     type: 'tasks',
     nullable: true,
     description: 'One task by global ID.',
     args: { id: t.arg.globalID({ required: true, for: Task, description: 'Global ID of the task.' }) },
     resolve: (query, _root, { id }, ctx) =>
-      ctx.db.query.tasks.findFirst(query({ where: { id: id.id, organizationId: ctx.actor.organizationId } })),
+      ctx.db.query.tasks.findFirst(query({ where: { id: id.id, ...visibleTasks(ctx.actor) } })),
   }),
   tasks: t.drizzleConnection({
+    authScopes: { viewer: true, worker: true },
+    skipTypeScopes: true,
     type: 'tasks',
     description: 'Tasks, oldest first.',
     args: {
@@ -222,6 +227,7 @@ builder.queryFields((t) => ({
         tasks,
         and(
           eq(tasks.organizationId, ctx.actor.organizationId),
+          ctx.actor.role === 'worker' ? eq(tasks.assigneeId, ctx.actor.workerId!) : undefined,
           args.status ? eq(tasks.status, args.status) : undefined,
           args.priority ? eq(tasks.priority, args.priority) : undefined,
           args.project ? eq(tasks.project, args.project) : undefined,
@@ -231,7 +237,7 @@ builder.queryFields((t) => ({
       ctx.db.query.tasks.findMany(
         query({
           where: {
-            organizationId: ctx.actor.organizationId,
+            ...visibleTasks(ctx.actor),
             ...(args.status ? { status: args.status } : {}),
             ...(args.priority ? { priority: args.priority } : {}),
             ...(args.project ? { project: args.project } : {}),
@@ -267,32 +273,56 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => assignProject(ctx, ctx.actor.organizationId, { ...input, workerId: input.workerId.id }),
   }),
   startTask: t.field({
+    // Operators, and a worker key for its own tasks.
+    authScopes: { operator: true, worker: true },
+    skipTypeScopes: true,
     type: Task,
     description: 'Starts an ASSIGNED task (a run starts when the worker has a protocol) or resumes a WAITING one. Appends `Worker.task.started`.',
     errors: taskErrors,
     args: { input: t.arg({ type: TaskRefInput, required: true }) },
-    resolve: (_root, { input }, ctx) => startTask(ctx, ctx.actor.organizationId, input.taskId.id),
+    resolve: async (_root, { input }, ctx) => {
+      await requireVisibleTask(ctx.db, ctx.actor, input.taskId.id);
+      return startTask(ctx, ctx.actor.organizationId, input.taskId.id);
+    },
   }),
   waitTask: t.field({
+    // Operators, and a worker key for its own tasks.
+    authScopes: { operator: true, worker: true },
+    skipTypeScopes: true,
     type: Task,
     description: 'Parks a RUNNING task as WAITING. Appends `Worker.task.waiting`.',
     errors: taskErrors,
     args: { input: t.arg({ type: WaitTaskInput, required: true }) },
-    resolve: (_root, { input }, ctx) => waitTask(ctx, ctx.actor.organizationId, { ...input, taskId: input.taskId.id }),
+    resolve: async (_root, { input }, ctx) => {
+      await requireVisibleTask(ctx.db, ctx.actor, input.taskId.id);
+      return waitTask(ctx, ctx.actor.organizationId, { ...input, taskId: input.taskId.id });
+    },
   }),
   completeTask: t.field({
+    // Operators, and a worker key for its own tasks.
+    authScopes: { operator: true, worker: true },
+    skipTypeScopes: true,
     type: Task,
     description: 'Completes a RUNNING or WAITING task with its result. Appends `Worker.task.completed` (and `Worker.goal.achieved` when a KPI target is reached).',
     errors: taskErrors,
     args: { input: t.arg({ type: CompleteTaskInput, required: true }) },
-    resolve: (_root, { input }, ctx) => completeTask(ctx, ctx.actor.organizationId, { ...input, taskId: input.taskId.id }),
+    resolve: async (_root, { input }, ctx) => {
+      await requireVisibleTask(ctx.db, ctx.actor, input.taskId.id);
+      return completeTask(ctx, ctx.actor.organizationId, { ...input, taskId: input.taskId.id });
+    },
   }),
   failTask: t.field({
+    // Operators, and a worker key for its own tasks.
+    authScopes: { operator: true, worker: true },
+    skipTypeScopes: true,
     type: Task,
     description: 'Fails a RUNNING or WAITING task. Appends `Worker.task.failed`.',
     errors: taskErrors,
     args: { input: t.arg({ type: FailTaskInput, required: true }) },
-    resolve: (_root, { input }, ctx) => failTask(ctx, ctx.actor.organizationId, { ...input, taskId: input.taskId.id }),
+    resolve: async (_root, { input }, ctx) => {
+      await requireVisibleTask(ctx.db, ctx.actor, input.taskId.id);
+      return failTask(ctx, ctx.actor.organizationId, { ...input, taskId: input.taskId.id });
+    },
   }),
   cancelTask: t.field({
     type: Task,

@@ -162,6 +162,23 @@ describe('worker keys', () => {
 
     const workers = await post(app, key, '{ workers { totalCount } }');
     expect(workers.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+
+    // tasks: its own, which it may start and complete; another worker's are invisible
+    for (const id of [me, other]) {
+      await post(app, ADMIN, `mutation ($id: ID!) { onboardWorker(input: { workerId: $id }) { __typename } }`, { id });
+      await post(app, ADMIN, `mutation ($id: ID!) { activateWorker(input: { workerId: $id }) { __typename } }`, { id });
+    }
+    const assign = async (workerId: string) =>
+      (await post(app, ADMIN, `mutation ($w: ID!) { assignTask(input: { workerId: $w, action: "call" }) { ... on Task { id } ... on Error { message } } }`, { w: workerId })).body
+        .data!.assignTask.id as string;
+    const myTask = await assign(me);
+    const theirTask = await assign(other);
+    expect((await post(app, key, '{ tasks { edges { node { id } } } }')).body.data!.tasks.edges).toEqual([{ node: { id: myTask } }]);
+    const move = (taskId: string, op: string) =>
+      post(app, key, `mutation ($t: ID!) { ${op}(input: { taskId: $t }) { __typename ... on Task { status } } }`, { t: taskId });
+    expect((await move(theirTask, 'startTask')).body.data!.startTask.__typename).toBe('NotFoundError');
+    expect((await move(myTask, 'startTask')).body.data!.startTask).toEqual({ __typename: 'Task', status: 'RUNNING' });
+    expect((await move(myTask, 'completeTask')).body.data!.completeTask).toEqual({ __typename: 'Task', status: 'COMPLETED' });
     expect((await post(app, key, HIRE)).body.data!.hireWorker.__typename).toBe('ForbiddenError');
   });
 });
