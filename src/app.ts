@@ -63,7 +63,8 @@ export async function createApp(
 ): Promise<App> {
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  const bus = createBus();
+  const busHandle = createBus({ redisUrl: config.redisUrl });
+  const { bus } = busHandle;
   const models =
     overrides.models ??
     createModelRegistry({
@@ -161,8 +162,8 @@ export async function createApp(
       work.start();
       scheduler.start();
       logger.info(
-        { url, database: database.description, models: models.describe() },
-        `GraphiQL at ${url} · database: ${database.description} · models: ${models.describe()}`,
+        { url, database: database.description, models: models.describe(), bus: busHandle.description },
+        `GraphiQL at ${url} · database: ${database.description} · models: ${models.describe()} · bus: ${busHandle.description}`,
       );
       return url;
     },
@@ -181,6 +182,7 @@ export async function createApp(
         for (const socket of wsServer.clients) socket.terminate();
         await new Promise<void>((resolve) => wsServer.close(() => resolve()));
         server.closeAllConnections();
+        await busHandle.close();
         await database.close();
       })();
       return stopped;
