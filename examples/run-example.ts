@@ -5,7 +5,8 @@
  *   npm start                                   # in another terminal
  *   npm run examples:run -- research-assistant '{"TOPIC": "solid-state batteries"}'
  *
- * GRAPHQL_URL overrides the server (default http://127.0.0.1:4000/graphql).
+ * GRAPHQL_URL overrides the server (default http://127.0.0.1:4000/graphql); API_KEY is
+ * sent as the bearer key when the server has keys (an admin key: it stores a protocol).
  */
 import { fileURLToPath } from 'node:url';
 
@@ -16,11 +17,12 @@ import { readProtocolPackage } from '../src/protocol/package-files.js';
 
 const [name = 'title-generator', inputJson = '{}'] = process.argv.slice(2);
 const url = process.env.GRAPHQL_URL ?? 'http://127.0.0.1:4000/graphql';
+const authorization = process.env.API_KEY ? `Bearer ${process.env.API_KEY}` : undefined;
 
 async function graphql(query: string, variables: Record<string, unknown>) {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
     body: JSON.stringify({ query, variables }),
   });
   const body = (await response.json()) as { data?: Record<string, any>; errors?: unknown[] };
@@ -57,7 +59,11 @@ const executed = await graphql(
 const runId = executed.executeWorker.id as string;
 console.log(`run ${runId}`);
 
-const client = createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket });
+const client = createClient({
+  url: url.replace(/^http/, 'ws'),
+  webSocketImpl: WebSocket,
+  ...(authorization ? { connectionParams: { authorization } } : {}),
+});
 const subscription = client.iterate({
   query: `subscription ($runId: ID!) {
     runEvents(runId: $runId) {
