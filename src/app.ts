@@ -1,32 +1,25 @@
 /**
  * The application: services, the GraphQL server (yoga over node:http), graphql-ws on the
- * same port and path, and the health endpoints. `createApp` wires everything; `start`
- * listens; `stop` shuts down in order (stop accepting, let runs persist, close sockets,
- * close the database). No module-level state: a test may start several apps at once.
+ * same port and path, and the health endpoints (wired in src/http). `createApp` wires
+ * everything; `start` listens; `stop` shuts down in order (stop accepting, let runs
+ * persist, close sockets, close the database). No module-level state: a test may start
+ * several apps at once.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-
-import type { ExecutionArgs } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
-import { createGraphQLError, createYoga, type YogaServerInstance } from 'graphql-yoga';
-import { WebSocketServer, type WebSocket } from 'ws';
-
 import { AccessControl } from './auth/access.js';
-import type { Actor } from './auth/actor.js';
-import { AuthenticationError, ensureBootstrapKey, isKeyValid } from './auth/api-keys.js';
-import { useAuditLog } from './auth/audit.js';
-
+import { ensureBootstrapKey } from './auth/api-keys.js';
 import type { Config } from './config.js';
-import { openDatabase, type Database, type DatabaseHandle } from './db/client.js';
+import { openDatabase, type DatabaseHandle } from './db/client.js';
 import { DEFAULT_ORGANIZATION_ID } from './db/schema.js';
+import { FleetRuntime } from './fleets/runtime.js';
 import { dispatchEvents } from './events/dispatcher.js';
-import type { AppContext, AppServices } from './graphql/context.js';
-import { defaultQuery } from './graphql/default-query.js';
-import { maskedErrors } from './graphql/mask-errors.js';
-import { buildSchema } from './graphql/schema.js';
+import type { AppServices } from './graphql/context.js';
+import { createHttpServer } from './http/server.js';
+import { createYogaServer, type YogaServer } from './http/yoga.js';
+import { PersistedOperations } from './limits/persisted-operations.js';
+import { RateLimiter } from './limits/rate-limit.js';
 import { createLogger, type Logger } from './logger.js';
 import { createModelRegistry } from './models/registry.js';
+import { OutboundPolicy } from './net/outbound.js';
 import { createBus } from './realtime/bus.js';
 import { RunExecutor } from './runs/executor.js';
 import { systemClock, type Clock } from './scheduler/clock.js';
@@ -37,16 +30,13 @@ import { fireTriggers } from './triggers/service.js';
 import { deliverWebhooks } from './webhooks/deliver.js';
 import { enqueueDeliveries } from './webhooks/service.js';
 
-/** The GraphQL endpoint; graphql-ws shares it. */
-export const GRAPHQL_PATH = '/graphql';
-
 /** A created application. */
 export interface App {
   services: AppServices;
   database: DatabaseHandle;
   /** Recurring tasks, event dispatch (triggers, webhooks), webhook retries, the work sweep. */
   scheduler: Scheduler;
-  yoga: YogaServerInstance<GraphQLServerContext, AppContext>;
+  yoga: YogaServer;
   /** Listens on config.port (0: a free port); resolves with the URL of GraphiQL. */
   start(): Promise<string>;
   /** Graceful shutdown; safe to call more than once. */
@@ -62,6 +52,10 @@ export async function createApp(
   overrides: { logger?: Logger; models?: AppServices['models']; clock?: Clock } = {},
 ): Promise<App> {
   const logger = overrides.logger ?? createLogger(config.logLevel);
+  // Read first: a bad file stops the start before anything is opened.
+  const persisted = config.limits.persistedOperations
+    ? await PersistedOperations.load(config.limits.persistedOperations.file, config.limits.persistedOperations.only)
+    : undefined;
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const busHandle = createBus({ redisUrl: config.redisUrl });
   const { bus } = busHandle;
@@ -73,16 +67,19 @@ export async function createApp(
       modelAliases: config.modelAliases,
     });
   const clock = overrides.clock ?? systemClock;
+  const outbound = new OutboundPolicy(config.outbound);
   const runs = new RunExecutor({
     db: database.db,
     bus,
     models,
     logger: logger.child({ component: 'runs' }),
     leaseMs: config.runLeaseMs,
+    outbound,
     onRunEnded: createRunEndedHandler(),
   });
   const access = new AccessControl(database.db, config.host);
-  const services: AppServices = { db: database.db, bus, models, runs, logger, clock, access };
+  const fleets = new FleetRuntime({ db: database.db, bus, runs, logger: logger.child({ component: 'fleets' }), clock });
+  const services: AppServices = { db: database.db, bus, models, runs, logger, clock, access, fleets };
   const work = new WorkRunner({ db: database.db, bus, runs, logger: logger.child({ component: 'work' }) });
   const schedulerLogger = logger.child({ component: 'scheduler' });
   const scheduler = new Scheduler({
@@ -91,8 +88,9 @@ export async function createApp(
     jobs: [
       { name: 'recurring-tasks', run: (now) => fireDueSchedules({ db: database.db, bus, logger: schedulerLogger }, now) },
       { name: 'event-dispatch', run: (now) => dispatchEvents({ db: database.db, bus }, [fireTriggers, enqueueDeliveries], now) },
-      { name: 'webhook-delivery', run: (now) => deliverWebhooks({ db: database.db, logger: schedulerLogger }, now) },
+      { name: 'webhook-delivery', run: (now) => deliverWebhooks({ db: database.db, logger: schedulerLogger, outbound }, now) },
       { name: 'work-sweep', run: () => work.sweep() },
+      ...fleets.jobs(),
     ],
   });
   // Every stored event asks for a tick, so triggers and webhooks react at once; the
@@ -102,42 +100,9 @@ export async function createApp(
     while (!(await appended.next()).done) scheduler.kick();
   })();
 
-  const yoga = createYoga<GraphQLServerContext, AppContext>({
-    schema: buildSchema(),
-    graphqlEndpoint: GRAPHQL_PATH,
-    // graphql-ws authenticates once per socket and hands the actor in; HTTP (and SSE)
-    // requests present their key on every request.
-    context: async ({ request, actor }) => ({
-      ...services,
-      actor: actor ?? (await authenticated(() => access.actorFor(request.headers.get('authorization')))),
-    }),
-    graphiql: { title: 'Workforce GraphQL', defaultQuery, subscriptionsProtocol: 'WS' },
-    maskedErrors,
-    plugins: [useAuditLog(database.db, logger)],
-    logging: {
-      debug: (...args) => logger.debug(args.map(String).join(' ')),
-      info: (...args) => logger.info(args.map(String).join(' ')),
-      warn: (...args) => logger.warn(args.map(String).join(' ')),
-      error: (...args) => logger.error(args.map(String).join(' ')),
-    },
-  });
-
-  const server = createServer((req, res) => void handleRequest(req, res));
-  async function handleRequest(req: IncomingMessage, res: ServerResponse) {
-    if (req.url === '/healthz') return sendJson(res, 200, { status: 'ok' });
-    if (req.url === '/readyz') {
-      const ready = await database.ping();
-      return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'database unreachable' });
-    }
-    return yoga.handle(req, res);
-  }
-
-  const wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH });
-  const sockets = new Map<WebSocket, Actor>();
-  const wsDisposable = useGraphqlWs(yoga, wsServer, access, sockets);
-  // A socket whose key is revoked or expires is closed within this many ms.
-  const keyWatch = setInterval(() => void closeRevokedSockets(database.db, sockets), 2_000);
-  keyWatch.unref();
+  const rates = new RateLimiter(config.limits.rate);
+  const yoga = createYogaServer({ services, limits: config.limits, rates, persisted });
+  const http = createHttpServer({ config, yoga, database, access, rates, persisted });
 
   let stopped: Promise<void> | undefined;
   return {
@@ -151,15 +116,10 @@ export async function createApp(
         access.keysChanged();
       }
       await access.assertStartable();
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(config.port, config.host, () => resolve());
-      });
-      const { port } = server.address() as AddressInfo;
-      const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-      const url = `http://${host}:${port}${GRAPHQL_PATH}`;
+      const url = await http.listen();
       runs.startSweeping();
       work.start();
+      fleets.start();
       scheduler.start();
       logger.info(
         { url, database: database.description, models: models.describe(), bus: busHandle.description },
@@ -169,19 +129,14 @@ export async function createApp(
     },
     stop() {
       stopped ??= (async () => {
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeIdleConnections();
-        });
-        clearInterval(keyWatch);
+        await http.stopAccepting();
         await appended.return?.();
         await scheduler.stop();
+        await fleets.stop();
         await work.stop();
         await runs.stop();
-        await wsDisposable.dispose();
-        for (const socket of wsServer.clients) socket.terminate();
-        await new Promise<void>((resolve) => wsServer.close(() => resolve()));
-        server.closeAllConnections();
+        await http.close();
+        await outbound.close();
         await busHandle.close();
         await database.close();
       })();
@@ -189,94 +144,3 @@ export async function createApp(
     },
   };
 }
-
-/** What yoga's context factory receives besides the request: graphql-ws hands in the socket's actor. */
-type GraphQLServerContext = { actor?: Actor };
-
-/** Runs `authenticate`, turning a refusal into the standard unauthenticated GraphQL error (HTTP 401). */
-async function authenticated(authenticate: () => Promise<Actor>): Promise<Actor> {
-  try {
-    return await authenticate();
-  } catch (error) {
-    if (error instanceof AuthenticationError) {
-      throw createGraphQLError(error.message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
-    }
-    throw error;
-  }
-}
-
-/** Closes sockets whose API key was revoked or expired (close code 4403, graphql-ws "Forbidden"). */
-async function closeRevokedSockets(db: Database, sockets: Map<WebSocket, Actor>): Promise<void> {
-  for (const [socket, actor] of sockets) {
-    if (actor.apiKeyId && !(await isKeyValid(db, actor.apiKeyId).catch(() => true))) {
-      socket.close(4403, 'Forbidden: the API key was revoked or expired');
-      sockets.delete(socket);
-    }
-  }
-}
-
-/**
- * graphql-ws on `wsServer`, executing through yoga's envelop so plugins apply (yoga docs,
- * "Subscriptions"). The key comes in `connectionParams` (`{ authorization: "Bearer …" }`
- * or `{ apiKey }`) and is checked once, at `connection_init`; a refusal closes the socket
- * with 4403.
- */
-function useGraphqlWs(
-  yoga: YogaServerInstance<GraphQLServerContext, AppContext>,
-  wsServer: WebSocketServer,
-  access: AccessControl,
-  sockets: Map<WebSocket, Actor>,
-) {
-  type Enveloped = ReturnType<typeof yoga.getEnveloped>;
-  const executors = new WeakMap<object, Pick<Enveloped, 'execute' | 'subscribe'>>();
-  const executorOf = (args: ExecutionArgs) => executors.get(args.contextValue as object)!;
-  return useServer(
-    {
-      execute: (args) => executorOf(args).execute(args),
-      subscribe: (args) => executorOf(args).subscribe(args),
-      onConnect: async (ctx) => {
-        const params = ctx.connectionParams ?? {};
-        const credential = typeof params.authorization === 'string' ? params.authorization : typeof params.apiKey === 'string' ? params.apiKey : undefined;
-        try {
-          const actor = await access.actorFor(credential);
-          sockets.set(ctx.extra.socket, actor);
-          ctx.extra.socket.once('close', () => sockets.delete(ctx.extra.socket));
-          return true;
-        } catch (error) {
-          if (error instanceof AuthenticationError) return false;
-          throw error;
-        }
-      },
-      onSubscribe: async (ctx, _id, params) => {
-        const actor = sockets.get(ctx.extra.socket);
-        if (!actor) return [createGraphQLError('The connection is not authenticated', { extensions: { code: 'UNAUTHENTICATED' } })];
-        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-          ...ctx,
-          req: ctx.extra.request,
-          socket: ctx.extra.socket,
-          params,
-          actor,
-        });
-        const document = parse(params.query);
-        const errors = validate(schema, document);
-        if (errors.length > 0) return errors;
-        const contextValue = (await contextFactory()) as object;
-        executors.set(contextValue, { execute, subscribe });
-        return {
-          schema,
-          operationName: params.operationName,
-          document,
-          variableValues: params.variables,
-          contextValue,
-        };
-      },
-    },
-    wsServer,
-  );
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body));
-}
-

@@ -4,6 +4,8 @@
  */
 import { z } from 'zod';
 
+import { parseAllowEntry } from './net/outbound.js';
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const optionalString = z
@@ -42,7 +44,87 @@ const EnvironmentModel = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   ADMIN_API_KEY: optionalString,
   RUN_LEASE_MS: z.coerce.number().int().min(500).max(600_000).default(30_000),
+  // Limits (README "Limits"); graphql-armor's own default noted where ours differs.
+  NODE_ENV: optionalString,
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 * 1024),
+  GRAPHQL_MAX_TOKENS: z.coerce.number().int().positive().default(2_000), // armor: 1000
+  GRAPHQL_MAX_DEPTH: z.coerce.number().int().positive().default(10), // armor: 6
+  GRAPHQL_MAX_COST: z.coerce.number().int().positive().default(50_000), // armor: 5000
+  GRAPHQL_MAX_ALIASES: z.coerce.number().int().positive().default(15),
+  GRAPHQL_MAX_DIRECTIVES: z.coerce.number().int().positive().default(50),
+  GRAPHQL_INTROSPECTION: z.stringbool().optional(),
+  GRAPHIQL: z.stringbool().optional(),
+  PERSISTED_OPERATIONS_FILE: optionalString,
+  PERSISTED_OPERATIONS_ONLY: z.stringbool().default(true),
+  RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().positive().default(60),
+  RATE_LIMIT_PER_CLIENT: z.coerce.number().int().min(0).default(1_200),
+  RATE_LIMIT_PER_KEY: z.coerce.number().int().min(0).default(1_200),
+  RATE_LIMIT_PER_SOCKET: z.coerce.number().int().min(0).default(600),
+  MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().positive().default(50),
+  MAX_SUBSCRIPTIONS_PER_KEY: z.coerce.number().int().positive().default(200),
+  WS_CONNECTION_INIT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3_000),
+  OUTBOUND_ALLOW: optionalString.pipe(
+    z
+      .string()
+      .transform((text, ctx) => {
+        const entries = text.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+        for (const entry of entries) {
+          try {
+            parseAllowEntry(entry);
+          } catch (error) {
+            ctx.addIssue({ code: 'custom', message: (error as Error).message });
+          }
+        }
+        return entries;
+      })
+      .optional(),
+  ),
+  OUTBOUND_ALLOW_PUBLIC: z.stringbool().default(true),
 });
+
+/** Variables whose values are never repeated in an error (they are, or may hold, credentials). */
+const SECRET_VARIABLES = new Set(['ADMIN_API_KEY', 'OPENAI_API_KEY', 'DATABASE_URL', 'REDIS_URL']);
+
+/** graphql-armor's limits on one operation (src/limits/query-limits.ts). */
+export interface QueryLimits {
+  /** Lexical tokens in the document, checked while parsing. */
+  maxTokens: number;
+  /** Nesting of selections; a Relay connection costs two levels (`edges`, `node`). */
+  maxDepth: number;
+  /** graphql-armor's cost: 2 per object and 1 per scalar field, ×1.5 per level, × `first`/`last`. */
+  maxCost: number;
+  maxAliases: number;
+  maxDirectives: number;
+}
+
+/** Request rates, each over a fixed window of `windowSeconds`; 0 turns one off (src/limits/rate-limit.ts). */
+export interface RateLimits {
+  windowSeconds: number;
+  /** HTTP requests and websocket upgrades per client address. */
+  perClient: number;
+  /** Operations per API key (HTTP and graphql-ws together). */
+  perKey: number;
+  /** Operations per graphql-ws socket. */
+  perSocket: number;
+}
+
+/** Everything that bounds what one client can make the server do (README "Limits"). */
+export interface Limits {
+  /** Largest request body, in bytes; also the largest graphql-ws message. */
+  maxBodyBytes: number;
+  query: QueryLimits;
+  /** Whether the schema answers introspection (off: also no field suggestions). */
+  introspection: boolean;
+  /** Whether GET /graphql in a browser serves GraphiQL. */
+  graphiql: boolean;
+  /** A JSON file of hash → query (src/limits/persisted-operations.ts), or undefined: off. */
+  persistedOperations: { file: string; only: boolean } | undefined;
+  rate: RateLimits;
+  /** Concurrent subscriptions per connection (graphql-ws socket, SSE request) and per API key. */
+  subscriptions: { perConnection: number; perKey: number };
+  /** How long a graphql-ws socket may wait before `connection_init`, in ms (closed with 4408). */
+  wsConnectionInitTimeoutMs: number;
+}
 
 /** The parsed configuration; see DESIGN.md for each variable's meaning and default. */
 export interface Config {
@@ -63,6 +145,9 @@ export interface Config {
    * whose process died is taken over by another process this long after its last renewal.
    */
   runLeaseMs: number;
+  limits: Limits;
+  /** Where HTTP tools, webhooks and MCP connections may go (src/net/outbound.ts). */
+  outbound: { allow: string[]; allowPublic: boolean };
 }
 
 /** Thrown by {@link loadConfig} with one line per bad variable. */
@@ -81,7 +166,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const parsed = EnvironmentModel.safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(
-      parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message} (got ${JSON.stringify(env[String(issue.path[0])])})`),
+      parsed.error.issues.map((issue) => {
+        const name = String(issue.path[0]);
+        return `${issue.path.join('.')}: ${issue.message} (got ${SECRET_VARIABLES.has(name) ? 'a value that is not shown' : JSON.stringify(env[name])})`;
+      }),
     );
   }
   const e = parsed.data;
@@ -97,5 +185,28 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.LOG_LEVEL,
     adminApiKey: e.ADMIN_API_KEY,
     runLeaseMs: e.RUN_LEASE_MS,
+    limits: {
+      maxBodyBytes: e.MAX_BODY_BYTES,
+      query: {
+        maxTokens: e.GRAPHQL_MAX_TOKENS,
+        maxDepth: e.GRAPHQL_MAX_DEPTH,
+        maxCost: e.GRAPHQL_MAX_COST,
+        maxAliases: e.GRAPHQL_MAX_ALIASES,
+        maxDirectives: e.GRAPHQL_MAX_DIRECTIVES,
+      },
+      // Off in production unless asked for (Apollo's convention; OWASP GraphQL Cheat Sheet).
+      introspection: e.GRAPHQL_INTROSPECTION ?? e.NODE_ENV !== 'production',
+      graphiql: e.GRAPHIQL ?? e.NODE_ENV !== 'production',
+      persistedOperations: e.PERSISTED_OPERATIONS_FILE ? { file: e.PERSISTED_OPERATIONS_FILE, only: e.PERSISTED_OPERATIONS_ONLY } : undefined,
+      rate: {
+        windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS,
+        perClient: e.RATE_LIMIT_PER_CLIENT,
+        perKey: e.RATE_LIMIT_PER_KEY,
+        perSocket: e.RATE_LIMIT_PER_SOCKET,
+      },
+      subscriptions: { perConnection: e.MAX_SUBSCRIPTIONS_PER_CONNECTION, perKey: e.MAX_SUBSCRIPTIONS_PER_KEY },
+      wsConnectionInitTimeoutMs: e.WS_CONNECTION_INIT_TIMEOUT_MS,
+    },
+    outbound: { allow: e.OUTBOUND_ALLOW ?? [], allowPublic: e.OUTBOUND_ALLOW_PUBLIC },
   };
 }

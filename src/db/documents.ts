@@ -74,6 +74,66 @@ export interface WorkerTemplate {
   skills: WorkerSkill[];
   model?: string | null;
   protocolSlug?: string | null;
+  /** Tasks each hired worker works on at once (worker.do.md: one at a time unless told). */
+  concurrency?: number;
+}
+
+/** How a fleet hands out work (workers.do.md "assignWork … strategy"). */
+export type AssignmentStrategy = 'ROUND_ROBIN' | 'LEAST_LOADED' | 'SKILL_BASED' | 'PRIORITY' | 'CUSTOM';
+
+/** Who a PRIORITY rule sends a task of `priority` to (workers.do.md "priorityRules"). */
+export interface PriorityRule {
+  priority: 'CRITICAL' | 'HIGH' | 'NORMAL' | 'LOW';
+  assignTo: 'MOST_EXPERIENCED' | 'AVAILABLE_EXPERIENCED' | 'AVAILABLE';
+}
+
+/** A fleet's default balancing: used for its queue and when `assignWork` names none. */
+export interface FleetBalancing {
+  strategy: AssignmentStrategy;
+  skillMatching: { required: string[]; preferred: string[] };
+  priorityRules: PriorityRule[];
+}
+
+/**
+ * A per-worker quota (workers.do.md "quotas: { leadsPerWorker: 100 } // per month"): a
+ * worker that took `limit` tasks with `action` (any action when null) in the current
+ * `period` of the fleet's time zone takes no more of them.
+ */
+export interface FleetQuota {
+  name: string;
+  action: string | null;
+  limit: number;
+  period: 'DAILY' | 'WEEKLY' | 'MONTHLY';
+}
+
+/** Resources per worker (workers.do.md "resourceLimits"), Kubernetes quantity notation. */
+export interface FleetResourceLimits {
+  cpuPerWorker?: string | null;
+  memoryPerWorker?: string | null;
+}
+
+/** The metrics an autoscaling decision was made on. */
+export interface ScalingMetrics {
+  queueDepth: number;
+  /** Busy slots / all slots of ACTIVE workers, 0–1. */
+  avgUtilization: number;
+  /** Mean wait from queueing to start, seconds. */
+  responseTimeSeconds: number;
+}
+
+/** One autoscaler decision (`evaluateFleetScaling`), kept on the fleet as the last one. */
+export interface ScalingDecision {
+  at: string;
+  action: 'SCALE_UP' | 'SCALE_DOWN' | 'NONE';
+  from: number;
+  to: number;
+  reason: string;
+  /** Index in `scaling.rules` of the rule that decided, if one did, and the rule as it was. */
+  ruleIndex: number | null;
+  rule: ScalingRule | null;
+  metrics: ScalingMetrics;
+  /** Whether the fleet was resized (AUTO mode, not a dry run). */
+  applied: boolean;
 }
 
 /** A scaling rule (workers.do.md "rules: [{ metric, threshold, action, increment }]"). */
@@ -105,6 +165,20 @@ export interface TeamSlot {
 export interface TeamWorkflow {
   type: 'PIPELINE';
   stages: Array<{ slot: string; action: string; input?: string | null; output?: string | null }>;
+}
+
+/**
+ * What the outgoing shift leaves the incoming one (workers.do.md "briefing: true //
+ * Outgoing shift briefs incoming"): the fleet's open work at the boundary.
+ */
+export interface ShiftBriefing {
+  /** One paragraph for people, e.g. `3 tasks queued (1 CRITICAL), 2 in progress; oldest waiting 14 min`. */
+  summary: string;
+  queued: number;
+  inProgress: number;
+  byPriority: Record<'CRITICAL' | 'HIGH' | 'NORMAL' | 'LOW', number>;
+  /** The most urgent open tasks, at most 20. */
+  tasks: Array<{ taskId: string; action: string; priority: string; status: string; assigneeId: string | null; waitingSince: string }>;
 }
 
 /** Shift handoff (workers.do.md "handoff: { duration, briefing }"). */

@@ -17,6 +17,7 @@ export const relations = defineRelations(schema, (r) => ({
   teams: {
     fleet: r.one.fleets({ from: r.teams.fleetId, to: r.fleets.id, optional: false }),
     workers: r.many.workers(),
+    workflowRuns: r.many.teamWorkflowRuns(),
   },
   shifts: {
     fleet: r.one.fleets({ from: r.shifts.fleetId, to: r.fleets.id, optional: false }),
@@ -93,6 +94,31 @@ export const relations = defineRelations(schema, (r) => ({
   },
   runEvents: {
     run: r.one.runs({ from: r.runEvents.runId, to: r.runs.id, optional: false }),
+  },
+  fleetAlerts: {
+    fleet: r.one.fleets({ from: r.fleetAlerts.fleetId, to: r.fleets.id, optional: false }),
+    webhook: r.one.webhooks({ from: r.fleetAlerts.webhookId, to: r.webhooks.id }),
+  },
+  shiftHandoffs: {
+    fleet: r.one.fleets({ from: r.shiftHandoffs.fleetId, to: r.fleets.id, optional: false }),
+    fromShift: r.one.shifts({ from: r.shiftHandoffs.fromShiftId, to: r.shifts.id, alias: 'handedOver' }),
+    toShift: r.one.shifts({ from: r.shiftHandoffs.toShiftId, to: r.shifts.id, alias: 'tookOver', optional: false }),
+  },
+  teamMembers: {
+    worker: r.one.workers({ from: r.teamMembers.workerId, to: r.workers.id, optional: false }),
+    team: r.one.teams({ from: r.teamMembers.teamId, to: r.teams.id, optional: false }),
+  },
+  teamWorkflowRuns: {
+    team: r.one.teams({ from: r.teamWorkflowRuns.teamId, to: r.teams.id, optional: false }),
+    stages: r.many.teamWorkflowStages(),
+  },
+  teamWorkflowStages: {
+    run: r.one.teamWorkflowRuns({ from: r.teamWorkflowStages.runId, to: r.teamWorkflowRuns.id, optional: false }),
+    task: r.one.tasks({ from: r.teamWorkflowStages.taskId, to: r.tasks.id }),
+  },
+  fleetRetirements: {
+    worker: r.one.workers({ from: r.fleetRetirements.workerId, to: r.workers.id, optional: false }),
+    fleet: r.one.fleets({ from: r.fleetRetirements.fleetId, to: r.fleets.id, optional: false }),
   },
   apiKeys: {
     worker: r.one.workers({ from: r.apiKeys.workerId, to: r.workers.id }),

@@ -30,10 +30,15 @@ import {
 import { v7 as uuidv7 } from 'uuid';
 
 import type {
+  FleetBalancing,
+  FleetQuota,
+  FleetResourceLimits,
   FleetScaling,
   ProtocolPrompt,
   RunError,
   RunUsage,
+  ScalingDecision,
+  ShiftBriefing,
   ShiftHandoff,
   TeamSlot,
   TeamWorkflow,
@@ -108,8 +113,20 @@ export const fleets = pgTable(
     workerTemplate: jsonb('worker_template').$type<WorkerTemplate>().notNull(),
     scaling: jsonb('scaling').$type<FleetScaling>().notNull(),
     sla: jsonb('sla').$type<{ responseTimeSeconds?: number; resolutionTimeSeconds?: number }>(),
-    quotas: jsonb('quotas').$type<Record<string, number>>(),
+    quotas: jsonb('quotas').$type<FleetQuota[]>().notNull().default([]),
     timezone: text('timezone').notNull().default('UTC'),
+    balancing: jsonb('balancing')
+      .$type<FleetBalancing>()
+      .notNull()
+      .default({ strategy: 'LEAST_LOADED', skillMatching: { required: [], preferred: [] }, priorityRules: [] }),
+    /** Slug of the protocol that chooses workers for the CUSTOM strategy. */
+    distributor: text('distributor'),
+    resourceLimits: jsonb('resource_limits').$type<FleetResourceLimits>(),
+    /** The worker ROUND_ROBIN gave work to last; the next turn starts after it. */
+    roundRobinCursor: uuid('round_robin_cursor'),
+    /** When the fleet was last resized (by hand, autoscaler or shift): the cooldown's origin. */
+    lastScaledAt: timestamp('last_scaled_at', { withTimezone: true }),
+    lastScalingDecision: jsonb('last_scaling_decision').$type<ScalingDecision>(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -599,4 +616,159 @@ export const auditLog = pgTable(
     at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index('audit_log_organization_at_idx').on(t.organizationId, t.at)],
+);
+
+/**
+ * Workers a fleet is retiring (scaling down) that still finish their RUNNING or WAITING
+ * tasks: they take no new work, do not count in the fleet's size, and are offboarded
+ * once their last task ends. A scale-up takes them back before hiring anyone.
+ */
+export const fleetRetirements = pgTable(
+  'fleet_retirements',
+  {
+    workerId: uuid('worker_id')
+      .primaryKey()
+      .references(() => workers.id, { onDelete: 'cascade' }),
+    organizationId: organizationId(),
+    fleetId: uuid('fleet_id')
+      .notNull()
+      .references(() => fleets.id, { onDelete: 'cascade' }),
+    reason: text('reason').notNull(),
+    requestedAt: timestamp('requested_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('fleet_retirements_fleet_idx').on(t.fleetId)],
+);
+
+export const slaKind = pgEnum('sla_kind', ['RESPONSE', 'RESOLUTION']);
+
+/**
+ * SLA breaches of fleet tasks (workers.do.md "sla: { responseTime, resolutionTime }"):
+ * at most one per task and kind (the primary key), so `Fleet.sla.breached` is raised
+ * once whichever scheduler process finds it.
+ */
+export const taskSlaBreaches = pgTable(
+  'task_sla_breaches',
+  {
+    taskId: uuid('task_id')
+      .notNull()
+      .references(() => tasks.id, { onDelete: 'cascade' }),
+    kind: slaKind('kind').notNull(),
+    organizationId: organizationId(),
+    fleetId: uuid('fleet_id')
+      .notNull()
+      .references(() => fleets.id, { onDelete: 'cascade' }),
+    targetSeconds: integer('target_seconds').notNull(),
+    detectedAt: timestamp('detected_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.taskId, t.kind] }), index('task_sla_breaches_fleet_idx').on(t.fleetId, t.detectedAt)],
+);
+
+export const alertDirection = pgEnum('alert_direction', ['ABOVE', 'BELOW']);
+
+/**
+ * Fleet alerts (workers.do.md "alerts: { errorRate: { threshold, channel } }"): a metric
+ * crossing its threshold raises `Fleet.alert.triggered` once, until it crosses back
+ * (`firing`). With a URL, the alert owns a webhook (no event types of its own) that
+ * receives its events through the webhook deliverer.
+ */
+export const fleetAlerts = pgTable(
+  'fleet_alerts',
+  {
+    id: id(),
+    organizationId: organizationId(),
+    fleetId: uuid('fleet_id')
+      .notNull()
+      .references(() => fleets.id, { onDelete: 'cascade' }),
+    metric: text('metric').notNull(),
+    threshold: doublePrecision('threshold').notNull(),
+    direction: alertDirection('direction').notNull().default('ABOVE'),
+    channel: text('channel').notNull(),
+    webhookId: uuid('webhook_id').references(() => webhooks.id, { onDelete: 'set null' }),
+    firing: boolean('firing').notNull().default(false),
+    lastValue: doublePrecision('last_value'),
+    lastTriggeredAt: timestamp('last_triggered_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('fleet_alerts_fleet_idx').on(t.fleetId)],
+);
+
+/**
+ * Shift boundaries a fleet went through: one row per (incoming shift, start instant),
+ * claimed by the scheduler process that inserts it. `completedAt` is set when the
+ * handoff overlap ended and the fleet was sized to the incoming shift alone.
+ */
+export const shiftHandoffs = pgTable(
+  'shift_handoffs',
+  {
+    id: id(),
+    organizationId: organizationId(),
+    fleetId: uuid('fleet_id')
+      .notNull()
+      .references(() => fleets.id, { onDelete: 'cascade' }),
+    fromShiftId: uuid('from_shift_id').references(() => shifts.id, { onDelete: 'set null' }),
+    toShiftId: uuid('to_shift_id')
+      .notNull()
+      .references(() => shifts.id, { onDelete: 'cascade' }),
+    startsAt: timestamp('starts_at', { withTimezone: true }).notNull(),
+    overlapUntil: timestamp('overlap_until', { withTimezone: true }).notNull(),
+    briefing: jsonb('briefing').$type<ShiftBriefing>(),
+    completedAt: timestamp('completed_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('shift_handoffs_shift_start_key').on(t.toShiftId, t.startsAt), index('shift_handoffs_fleet_idx').on(t.fleetId, t.startsAt)],
+);
+
+/** Which slot of which team a worker fills (workers.do.md "workers: { researchers: 5 }"). */
+export const teamMembers = pgTable(
+  'team_members',
+  {
+    workerId: uuid('worker_id')
+      .primaryKey()
+      .references(() => workers.id, { onDelete: 'cascade' }),
+    organizationId: organizationId(),
+    teamId: uuid('team_id')
+      .notNull()
+      .references(() => teams.id, { onDelete: 'cascade' }),
+    slot: text('slot').notNull(),
+  },
+  (t) => [index('team_members_team_slot_idx').on(t.teamId, t.slot)],
+);
+
+export const workflowRunStatus = pgEnum('workflow_run_status', ['RUNNING', 'COMPLETED', 'FAILED']);
+
+/** One run of a team's pipeline (workers.do.md `salesTeam.process({ account })`). */
+export const teamWorkflowRuns = pgTable(
+  'team_workflow_runs',
+  {
+    id: id(),
+    organizationId: organizationId(),
+    teamId: uuid('team_id')
+      .notNull()
+      .references(() => teams.id, { onDelete: 'cascade' }),
+    status: workflowRunStatus('status').notNull().default('RUNNING'),
+    input: jsonb('input').$type<unknown>(),
+    /** Stage outputs by their names (a stage's `output`). */
+    outputs: jsonb('outputs').$type<Record<string, unknown>>().notNull().default({}),
+    /** Index of the stage working now (the number of stages once completed). */
+    currentStage: integer('current_stage').notNull().default(0),
+    error: text('error'),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull(),
+    completedAt: timestamp('completed_at', { withTimezone: true }),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('team_workflow_runs_team_idx').on(t.teamId, t.id), index('team_workflow_runs_running_idx').on(t.status)],
+);
+
+/** The task each stage of a workflow run became. */
+export const teamWorkflowStages = pgTable(
+  'team_workflow_stages',
+  {
+    runId: uuid('run_id')
+      .notNull()
+      .references(() => teamWorkflowRuns.id, { onDelete: 'cascade' }),
+    stageIndex: integer('stage_index').notNull(),
+    taskId: uuid('task_id').references(() => tasks.id, { onDelete: 'set null' }),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.stageIndex] }), index('team_workflow_stages_task_idx').on(t.taskId)],
 );

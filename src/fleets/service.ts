@@ -1,100 +1,100 @@
-/** Fleets: pools of workers made from a template (seed workers.do.md). */
-import { z } from 'zod';
+/**
+ * Fleets: pools of workers made from a template (seed workers.do.md "Fleet Creation and
+ * Scaling"). Creating a fleet hires its `min` workers at once; changing its policies
+ * keeps its size inside the new [min, max].
+ */
+import { eq } from 'drizzle-orm';
 
-import type { Database } from '../db/client.js';
 import { fleets } from '../db/schema.js';
+import { ValidationError } from '../errors.js';
 import { transactionWithEvents } from '../events/outbox.js';
-import type { Bus } from '../realtime/bus.js';
-import { ModelId, parseInput, SkillModel, TimeZone, withDefault } from '../validation.js';
+import { parseInput } from '../validation.js';
+import { lockMembers } from './members.js';
+import { CreateFleetModel, requiresDistributor, UpdateFleetModel, type CreateFleetInput, type UpdateFleetInput } from './policy.js';
+import { resize } from './scaling.js';
+import { lockFleet, protocolIdOf, type FleetDeps, type FleetRow } from './store.js';
 
-export type FleetRow = typeof fleets.$inferSelect;
-
-const ScalingRuleModel = z.object({
-  metric: z.enum(['QUEUE_DEPTH', 'AVG_UTILIZATION', 'RESPONSE_TIME']),
-  threshold: z.number().finite().nonnegative(),
-  action: z.enum(['SCALE_UP', 'SCALE_DOWN']),
-  step: z.number().int().positive(),
-});
-
-const ScalingModel = z
-  .object({
-    mode: withDefault(z.enum(['MANUAL', 'AUTO']), 'MANUAL'),
-    min: withDefault(z.number().int().nonnegative(), 0),
-    max: withDefault(z.number().int().positive(), 10),
-    rules: withDefault(z.array(ScalingRuleModel), []),
-    cooldownSeconds: withDefault(z.number().int().nonnegative(), 300),
-    aggressive: withDefault(z.boolean(), false),
-    schedule: withDefault(
-      z.array(
-        z.object({
-          hours: z.string().regex(/^\d{1,2}:\d{2}-\d{1,2}:\d{2}$/, 'must be H:MM-H:MM'),
-          target: z.number().int().nonnegative(),
-        }),
-      ),
-      [],
-    ),
-  })
-  .refine((s) => s.min <= s.max, { message: 'min must not exceed max', path: ['min'] });
-
-/** What `createFleet` accepts. */
-export const CreateFleetModel = z.object({
-  name: z.string().trim().min(1, 'must not be empty').max(200),
-  description: z.string().nullish(),
-  workerTemplate: z.object({
-    role: z.string().trim().min(1, 'must not be empty'),
-    capabilities: withDefault(z.array(z.string().trim().min(1)), []),
-    skills: withDefault(z.array(SkillModel), []),
-    model: ModelId.nullish(),
-    protocolSlug: z.string().nullish(),
-  }),
-  scaling: withDefault(ScalingModel, { mode: 'MANUAL', min: 0, max: 10, rules: [], cooldownSeconds: 300, aggressive: false, schedule: [] }),
-  sla: z
-    .object({
-      responseTimeSeconds: z.number().int().positive().nullish(),
-      resolutionTimeSeconds: z.number().int().positive().nullish(),
-    })
-    .nullish(),
-  quotas: z.record(z.string(), z.number().int().nonnegative()).nullish(),
-  timezone: withDefault(TimeZone, 'UTC'),
-});
-export type CreateFleetInput = z.input<typeof CreateFleetModel>;
+export type { CreateFleetInput, FleetRow, UpdateFleetInput };
 
 /**
- * Creates a fleet and appends `Fleet.created`.
- * @throws ValidationError naming each bad path (min above max, unknown metric, bad time zone…)
+ * Creates a fleet, hires `scaling.min` workers from its template (ACTIVE at once) and
+ * appends `Fleet.created` (and `Fleet.scaled` when it hired).
+ * @throws ValidationError naming each bad path; NotFoundError for a protocol the template
+ *   or the distributor names
  */
-export async function createFleet(
-  deps: { db: Database; bus: Bus },
-  organizationId: string,
-  input: CreateFleetInput,
-): Promise<FleetRow> {
+export async function createFleet(deps: FleetDeps, organizationId: string, input: CreateFleetInput): Promise<FleetRow> {
   const data = parseInput(CreateFleetModel, input);
   return transactionWithEvents(deps, async (tx, outbox) => {
-    const [fleet] = await tx
+    if (data.workerTemplate.protocolSlug) await protocolIdOf(tx, organizationId, data.workerTemplate.protocolSlug);
+    if (data.distributor) await protocolIdOf(tx, organizationId, data.distributor);
+    const [created] = await tx
       .insert(fleets)
       .values({
         organizationId,
         name: data.name,
         description: data.description ?? null,
-        workerTemplate: {
-          role: data.workerTemplate.role,
-          capabilities: data.workerTemplate.capabilities,
-          skills: data.workerTemplate.skills,
-          model: data.workerTemplate.model ?? null,
-          protocolSlug: data.workerTemplate.protocolSlug ?? null,
-        },
+        workerTemplate: { ...data.workerTemplate, model: data.workerTemplate.model ?? null, protocolSlug: data.workerTemplate.protocolSlug ?? null },
         scaling: data.scaling,
-        sla: data.sla
-          ? {
-              responseTimeSeconds: data.sla.responseTimeSeconds ?? undefined,
-              resolutionTimeSeconds: data.sla.resolutionTimeSeconds ?? undefined,
-            }
-          : null,
-        quotas: data.quotas ?? null,
+        sla: data.sla ? compactSla(data.sla) : null,
+        quotas: data.quotas.map((quota) => ({ ...quota, action: quota.action ?? null })),
+        balancing: data.balancing,
+        distributor: data.distributor ?? null,
+        resourceLimits: data.resourceLimits ?? null,
         timezone: data.timezone,
       })
       .returning();
-    await outbox.append({ organizationId, type: 'Fleet.created', subjectId: fleet!.id, payload: { name: fleet!.name } });
-    return fleet!;
+    await outbox.append({ organizationId, type: 'Fleet.created', subjectId: created!.id, payload: { name: created!.name, min: data.scaling.min } });
+    const { fleet } = await resize(tx, outbox, created!, data.scaling.min, `created with min ${data.scaling.min}`, deps.clock.now());
+    return fleet;
   });
+}
+
+/**
+ * Replaces the policies given (omitted ones stay) and appends `Fleet.updated` naming
+ * them. A new [min, max] that excludes the current size resizes the fleet to the nearer
+ * bound (`Fleet.scaled`). A new template applies to workers hired from now on.
+ * @throws ValidationError; NotFoundError (fleet, protocols named)
+ */
+export async function updateFleet(deps: FleetDeps, organizationId: string, input: UpdateFleetInput): Promise<FleetRow> {
+  const data = parseInput(UpdateFleetModel, input);
+  return transactionWithEvents(deps, async (tx, outbox) => {
+    const fleet = await lockFleet(tx, organizationId, data.fleetId);
+    const template = data.workerTemplate
+      ? { ...data.workerTemplate, model: data.workerTemplate.model ?? null, protocolSlug: data.workerTemplate.protocolSlug ?? null }
+      : undefined;
+    if (template?.protocolSlug) await protocolIdOf(tx, organizationId, template.protocolSlug);
+    if (data.distributor) await protocolIdOf(tx, organizationId, data.distributor);
+    const changes: Partial<typeof fleets.$inferInsert> = {
+      ...(data.name ? { name: data.name } : {}),
+      ...(data.description !== undefined && data.description !== null ? { description: data.description } : {}),
+      ...(template ? { workerTemplate: template } : {}),
+      ...(data.scaling ? { scaling: data.scaling } : {}),
+      ...(data.sla ? { sla: compactSla(data.sla) } : {}),
+      ...(data.quotas ? { quotas: data.quotas.map((quota) => ({ ...quota, action: quota.action ?? null })) } : {}),
+      ...(data.balancing ? { balancing: data.balancing } : {}),
+      ...(data.distributor ? { distributor: data.distributor } : {}),
+      ...(data.resourceLimits ? { resourceLimits: data.resourceLimits } : {}),
+      ...(data.timezone ? { timezone: data.timezone } : {}),
+    };
+    if (requiresDistributor(changes.balancing ?? fleet.balancing, changes.distributor ?? fleet.distributor)) {
+      throw new ValidationError([{ path: ['distributor'], message: 'the CUSTOM strategy needs a distributor protocol' }]);
+    }
+    const fields = Object.keys(changes);
+    if (fields.length === 0) return fleet;
+    // Row locks before the first event (the outbox lock is held from then on); a resize needs the members'.
+    const size = (await lockMembers(tx, fleet.id)).length;
+    const [updated] = await tx.update(fleets).set(changes).where(eq(fleets.id, fleet.id)).returning();
+    await outbox.append({ organizationId, type: 'Fleet.updated', subjectId: fleet.id, payload: { fields } });
+    const { min, max } = updated!.scaling;
+    const bounded = Math.min(max, Math.max(min, size));
+    if (bounded === size) return updated!;
+    return (await resize(tx, outbox, updated!, bounded, `bounds changed to [${min}, ${max}]`, deps.clock.now())).fleet;
+  });
+}
+
+function compactSla(sla: { responseTimeSeconds?: number | null | undefined; resolutionTimeSeconds?: number | null | undefined }) {
+  return {
+    ...(sla.responseTimeSeconds ? { responseTimeSeconds: sla.responseTimeSeconds } : {}),
+    ...(sla.resolutionTimeSeconds ? { resolutionTimeSeconds: sla.resolutionTimeSeconds } : {}),
+  };
 }

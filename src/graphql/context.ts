@@ -5,6 +5,7 @@
 import type { AccessControl } from '../auth/access.js';
 import type { Actor } from '../auth/actor.js';
 import type { Database } from '../db/client.js';
+import type { FleetRuntime } from '../fleets/runtime.js';
 import type { ModelRegistry } from '../models/registry.js';
 import type { Bus } from '../realtime/bus.js';
 import type { RunExecutor } from '../runs/executor.js';
@@ -22,6 +23,8 @@ export interface AppServices {
   access: AccessControl;
   /** The time source of schedules and webhooks (a fake one in tests). */
   clock: Clock;
+  /** Fleet queues, retirements and the live fleet status. */
+  fleets: FleetRuntime;
 }
 
 export type { Actor };

@@ -17,6 +17,8 @@ export type Topics = {
   'domain:event': [organizationId: string, event: { seq: number; type: string; subjectId: string | null }];
   /** The same, for in-process consumers of every organisation (event dispatcher, work runner). */
   'domain:appended': [event: { organizationId: string; seq: number; type: string; subjectId: string | null }];
+  /** Something about fleet `fleetId` changed (its workers or tasks): the event's type. */
+  'fleet:changed': [fleetId: string, change: { type: string }];
 };
 
 export type Bus = PubSub<Topics>;

@@ -15,6 +15,7 @@ import type { RunUsage } from '../db/documents.js';
 import { protocolVersions, runs } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import type { ModelRegistry } from '../models/registry.js';
+import type { OutboundPolicy } from '../net/outbound.js';
 import { cancellationEvents, executeWorker, type ExecutionLimits, type RunState } from '../protocol/execute.js';
 import type { Outbox } from '../events/outbox.js';
 import type { Bus } from '../realtime/bus.js';
@@ -43,6 +44,8 @@ export interface RunExecutorOptions {
   logger: Logger;
   /** Server-side tools registered in code (default: `defaultBuiltinTools()`). */
   builtinTools?: BuiltinTools;
+  /** Where HTTP tools and MCP servers may be reached (src/net/outbound.ts). */
+  outbound: OutboundPolicy;
   /** Lease length in ms (renewed every third of it while a run works; default 30 s). */
   leaseMs?: number;
   /** Bounds on every run (engine defaults when absent). */
@@ -68,6 +71,7 @@ export class RunExecutor {
       bus: options.bus,
       models: options.models,
       builtinTools: options.builtinTools ?? defaultBuiltinTools(),
+      outbound: options.outbound,
       owner: this.owner,
       leaseMs: this.leaseMs,
       end: (log, run, ending, usage) => this.end(log, run, ending, usage),

@@ -9,6 +9,7 @@ import type { RunUsage } from '../db/documents.js';
 import { runs, type protocolVersions } from '../db/schema.js';
 import { transactionWithEvents } from '../events/outbox.js';
 import type { ModelRegistry } from '../models/registry.js';
+import type { OutboundPolicy } from '../net/outbound.js';
 import type { ChildWorker, ExecutionHost, RunState, WorkerOutcome } from '../protocol/execute.js';
 import type { Bus } from '../realtime/bus.js';
 import { findLatestVersion, httpToolsOf, loadStoredVersion } from '../protocols/service.js';
@@ -31,6 +32,8 @@ export interface RunHostContext {
   bus: Bus;
   models: ModelRegistry;
   builtinTools: BuiltinTools;
+  /** Where HTTP tools and MCP servers may be reached. */
+  outbound: OutboundPolicy;
   /** This process's lease owner id. */
   owner: string;
   /** Lease length in ms, for child runs claimed at creation. */
@@ -80,8 +83,8 @@ export function createRunHost(
     },
     checkpoint: (state) => (state.pending ? pause(log, run, state) : log.flush({ state, usage: usageOf(state), pendingToolCalls: [], toolResults: [] })),
     signal,
-    toolHandler: toolHandlerLookup(context.builtinTools, httpToolsOf(version)),
-    connectMcpServer,
+    toolHandler: toolHandlerLookup(context.builtinTools, httpToolsOf(version), context.outbound),
+    connectMcpServer: (server, connectSignal) => connectMcpServer(server, connectSignal, context.outbound),
     workerProtocol: async (slug) => loadStoredVersion((await findLatestVersion(db, run.organizationId, slug)).version),
     startWorker: (request) => startChildRun(context, run, request, signal),
   };

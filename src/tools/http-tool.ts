@@ -6,8 +6,14 @@
  * Settings shape, per tool name: `{ "url": "https://…", "timeoutMs": 10000, "headers": {…} }`.
  * Failures (timeout, network, non-2xx, non-JSON) throw {@link HttpToolError}, which the
  * engine reports as the tool's error result: the model sees the message, the run goes on.
+ * Requests go through the outbound policy (src/net/outbound.ts): a URL whose address is
+ * private, loopback, link-local or a cloud metadata endpoint is refused unless the
+ * operator allows it (OUTBOUND_ALLOW), and the message says so. The binding's headers
+ * (which may hold credentials) appear in no message.
  */
 import { z } from 'zod';
+
+import { outboundRefusal, type OutboundPolicy, type OutboundResponse } from '../net/outbound.js';
 
 /** Default and maximum time an HTTP tool may take, in milliseconds. */
 export const HTTP_TOOL_DEFAULT_TIMEOUT_MS = 10_000;
@@ -42,18 +48,21 @@ export class HttpToolError extends Error {
 /**
  * Calls `binding` with `args`.
  * @param signal the run's signal; aborting it aborts the request
+ * @param outbound the policy the request goes through
  * @returns the parsed JSON answer
- * @throws HttpToolError on timeout, network failure, a non-2xx status or a non-JSON body
+ * @throws HttpToolError on timeout, network failure, a destination the policy refuses,
+ *   a non-2xx status or a non-JSON body
  */
 export async function callHttpTool(
   toolName: string,
   binding: HttpToolBinding,
   args: Record<string, unknown>,
   signal: AbortSignal,
+  outbound: OutboundPolicy,
 ): Promise<unknown> {
-  let response: Response;
+  let response: OutboundResponse;
   try {
-    response = await fetch(binding.url, {
+    response = await outbound.fetch(binding.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json', ...binding.headers },
       body: JSON.stringify(args),
@@ -62,6 +71,8 @@ export async function callHttpTool(
     });
   } catch (error) {
     if (signal.aborted) throw error;
+    const refusal = outboundRefusal(error);
+    if (refusal) throw new HttpToolError(`Tool "${toolName}" may not be called: ${refusal.message}`);
     const timedOut = error instanceof DOMException && error.name === 'TimeoutError';
     throw new HttpToolError(
       timedOut

@@ -14,6 +14,7 @@
  */
 import { createMCPClient, type CallToolResult, type ListToolsResult, type MCPClient } from '@ai-sdk/mcp';
 import type { JSONSchema7 } from 'ai';
+import type { OutboundPolicy } from '../net/outbound.js';
 import type { McpConnection, McpServerRequest } from '../protocol/execute.js';
 
 /** Longest time to connect to a server and list its tools, in ms. */
@@ -25,15 +26,16 @@ const MAX_TOOL_PAGES = 20;
 /**
  * Connects to `server` and lists its tools.
  * @param signal aborts the attempt (the run's cancellation or its step time limit)
+ * @param outbound where servers may be (src/net/outbound.ts); every request goes through it
  * @throws the client's error when the server cannot be reached, does not speak MCP or
  *   cannot list its tools; the connection is closed first.
  */
-export async function connectMcpServer(server: McpServerRequest, signal: AbortSignal): Promise<McpConnection> {
+export async function connectMcpServer(server: McpServerRequest, signal: AbortSignal, outbound: OutboundPolicy): Promise<McpConnection> {
   const bounded = AbortSignal.any([signal, AbortSignal.timeout(MCP_CONNECT_TIMEOUT_MS)]);
   let client: MCPClient;
   try {
     client = await createMCPClient({
-      transport: { type: server.transport, url: server.url, headers: server.headers, redirect: 'error' },
+      transport: { type: server.transport, url: server.url, headers: server.headers, redirect: 'error', fetch: outbound.platformFetch },
       initializationOptions: { signal: bounded },
       clientName: 'workforce-server',
     });

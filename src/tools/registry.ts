@@ -4,6 +4,7 @@
  * settings, else none — and a call without a handler is a client tool (the run pauses
  * until `submitToolResult` answers it; PROTOCOL.md section 12).
  */
+import type { OutboundPolicy } from '../net/outbound.js';
 import type { ToolHandler } from '../protocol/execute.js';
 import { callHttpTool, type HttpToolBinding } from './http-tool.js';
 
@@ -31,18 +32,20 @@ export function defaultBuiltinTools(now: () => Date = () => new Date()): Builtin
 }
 
 /**
- * The handler lookup for one run: built-ins first, then the protocol's HTTP bindings.
+ * The handler lookup for one run: built-ins first, then the protocol's HTTP bindings
+ * (called through `outbound`).
  * @returns undefined for a client tool
  */
 export function toolHandlerLookup(
   builtins: BuiltinTools,
   httpTools: Readonly<Record<string, HttpToolBinding>>,
+  outbound: OutboundPolicy,
 ): (toolName: string) => ToolHandler | undefined {
   return (toolName) => {
     const builtin = builtins.get(toolName);
     if (builtin) return builtin;
     const binding = httpTools[toolName];
-    if (binding) return (args, context) => callHttpTool(toolName, binding, args, context.signal);
+    if (binding) return (args, context) => callHttpTool(toolName, binding, args, context.signal, outbound);
     return undefined;
   };
 }

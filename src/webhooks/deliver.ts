@@ -11,6 +11,7 @@ import type { Database } from '../db/client.js';
 import type { WebhookAttempt } from '../db/documents.js';
 import { events, webhookDeliveries, webhooks } from '../db/schema.js';
 import type { Logger } from '../logger.js';
+import { outboundRefusal, type OutboundPolicy } from '../net/outbound.js';
 import { SIGNATURE_HEADER, signPayload } from './signature.js';
 
 /** Waits before the 2nd, 3rd … 6th attempt: 10 s, 1 min, 5 min, 30 min, 2 h. */
@@ -40,7 +41,7 @@ export interface WebhookBody {
  * Sends every delivery due at `now` (claimed batch by batch), each once per call.
  * @returns the number of attempts made
  */
-export async function deliverWebhooks(deps: { db: Database; logger: Logger }, now: Date): Promise<number> {
+export async function deliverWebhooks(deps: { db: Database; logger: Logger; outbound: OutboundPolicy }, now: Date): Promise<number> {
   let attempts = 0;
   for (;;) {
     const claimed = await claim(deps.db, now);
@@ -69,7 +70,7 @@ async function claim(db: Database, now: Date): Promise<DeliveryRow[]> {
 }
 
 /** POSTs one delivery and records the attempt; never throws for the receiver's faults. */
-async function attempt(deps: { db: Database; logger: Logger }, delivery: DeliveryRow, now: Date): Promise<void> {
+async function attempt(deps: { db: Database; logger: Logger; outbound: OutboundPolicy }, delivery: DeliveryRow, now: Date): Promise<void> {
   const [target] = await deps.db
     .select({ url: webhooks.url, secret: webhooks.secret, event: events })
     .from(webhooks)
@@ -88,7 +89,7 @@ async function attempt(deps: { db: Database; logger: Logger }, delivery: Deliver
   let statusCode: number | null = null;
   let error: string | null = null;
   try {
-    const response = await fetch(target.url, {
+    const response = await deps.outbound.fetch(target.url, {
       method: 'POST',
       redirect: 'manual',
       signal: AbortSignal.timeout(TIMEOUT_MS),
@@ -105,7 +106,7 @@ async function attempt(deps: { db: Database; logger: Logger }, delivery: Deliver
     await response.body?.cancel();
     if (!response.ok) error = `HTTP ${response.status}`;
   } catch (cause) {
-    error = cause instanceof Error ? cause.message : String(cause);
+    error = outboundRefusal(cause)?.message ?? (cause instanceof Error ? cause.message : String(cause));
   }
   const record: WebhookAttempt = { at: now.toISOString(), statusCode, error, durationMs: Math.round(performance.now() - started) };
   const made = delivery.attempts.length + 1;

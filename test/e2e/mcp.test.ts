@@ -71,7 +71,7 @@ describe('remote MCP servers over GraphQL', () => {
   beforeAll(async () => {
     llm = await startFakeOpenAI({ reply: script });
     mcp = await startMcpTestServer();
-    app = await createTestApp({ env: { OPENAI_BASE_URL: llm.url } });
+    app = await createTestApp({ env: { OPENAI_BASE_URL: llm.url, OUTBOUND_ALLOW: '127.0.0.1' } });
     const prompts = [
       { name: 'system', content: 'You answer from the product documentation.' },
       { name: 'ask', content: 'How do refunds work?' },

@@ -67,7 +67,7 @@ describe('server', () => {
         input: {
           name: 'Sales Development Fleet',
           workerTemplate: { role: 'SalesDevelopmentRepresentative', capabilities: ['research', 'outreach'] },
-          scaling: { min: 1, max: 50, rules: [{ metric: 'QUEUE_DEPTH', threshold: 100, action: 'SCALE_UP', step: 5 }] },
+          scaling: { min: 0, max: 50, rules: [{ metric: 'QUEUE_DEPTH', threshold: 100, action: 'SCALE_UP', step: 5 }] },
           timezone: 'America/Los_Angeles',
         },
       })
@@ -76,7 +76,7 @@ describe('server', () => {
       __typename: 'Fleet',
       size: 0,
       timezone: 'America/Los_Angeles',
-      scaling: { mode: 'MANUAL', min: 1, max: 50, cooldownSeconds: 300 },
+      scaling: { mode: 'MANUAL', min: 0, max: 50, cooldownSeconds: 300 },
     });
 
     const worker = (

@@ -169,7 +169,7 @@ describe('tools, client tools and nested workers over GraphQL', () => {
     await new Promise<void>((resolve) => orders.listen(0, '127.0.0.1', resolve));
     ordersUrl = `http://127.0.0.1:${(orders.address() as AddressInfo).port}/orders`;
     database = await createTestDatabase();
-    app = await createTestApp({ database, env: { OPENAI_BASE_URL: llm.url } });
+    app = await createTestApp({ database, env: { OPENAI_BASE_URL: llm.url, OUTBOUND_ALLOW: '127.0.0.1' } });
 
     for (const [slug, source, prompts, settings] of [
       ['summarize', SUMMARIZE, [{ name: 'summary-system', content: 'You summarize replies.' }, { name: 'summary-request', content: '{{TEXT}}' }], {}],
@@ -279,7 +279,7 @@ describe('tools, client tools and nested workers over GraphQL', () => {
     expect(pending).toHaveLength(1);
 
     await app.close();
-    app = await createTestApp({ database, env: { OPENAI_BASE_URL: llm.url } });
+    app = await createTestApp({ database, env: { OPENAI_BASE_URL: llm.url, OUTBOUND_ALLOW: '127.0.0.1' } });
 
     expect((await app.data(SUBMIT, { input: { runId, toolCallId: pending[0]!.toolCallId, output: { confirmed: false } } })).submitToolResult.__typename).toBe('Run');
     const events = (await app.collect<{ runEvents: Event }>(WATCH, { runId })).map((e) => e.runEvents);

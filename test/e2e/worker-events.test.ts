@@ -76,7 +76,8 @@ describe('events in and out', () => {
 
   beforeAll(async () => {
     receiver = await startReceiver((body) => answer(body));
-    app = await createTestApp({ clock });
+    // The receiver listens on loopback, which the outbound policy refuses unless allowed.
+    app = await createTestApp({ clock, env: { OUTBOUND_ALLOW: '127.0.0.1' } });
     workerId = (await app.data(`mutation { hireWorker(input: { name: "Sarah Chen", role: "SDR" }) { ... on Worker { id } } }`)).hireWorker.id;
     await app.data(`mutation ($id: ID!) { onboardWorker(input: { workerId: $id }) { __typename } }`, { id: workerId });
     await app.data(`mutation ($id: ID!) { activateWorker(input: { workerId: $id }) { __typename } }`, { id: workerId });

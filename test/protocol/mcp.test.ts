@@ -7,6 +7,7 @@
  */
 import type { LanguageModelV3Prompt } from '@ai-sdk/provider';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { OutboundPolicy } from '../../src/net/outbound.js';
 import type { McpConnection, McpServerRequest, McpTool } from '../../src/protocol/execute.js';
 import { executeWorker, type ExecuteWorkerOptions } from '../../src/protocol/execute.js';
 import type { Protocol } from '../../src/protocol/types.js';
@@ -129,16 +130,19 @@ steps:
 
 describe('mcpServers: a real MCP server', () => {
   let server: McpTestServer;
+  // The test server listens on loopback, which the outbound policy refuses unless allowed.
+  const outbound = new OutboundPolicy({ allow: ['127.0.0.1'], allowPublic: true });
   beforeAll(async () => {
     server = await startMcpTestServer();
   });
   afterAll(async () => {
     await server?.close();
+    await outbound.close();
   });
 
   function hostFor(model: ReturnType<typeof scriptedModel>): RecordingHost {
     const host = new RecordingHost({ 'test/model': model });
-    host.connectMcpServer = connectMcpServer;
+    host.connectMcpServer = (request, signal) => connectMcpServer(request, signal, outbound);
     return host;
   }
 

@@ -1,0 +1,136 @@
+/**
+ * graphql-ws on the GraphQL path, executing through yoga's envelop so that its plugins
+ * (limits, audit log, error masking) apply as over HTTP (yoga docs, "Subscriptions").
+ *
+ * - The key comes in `connectionParams` (`{ authorization: "Bearer …" }` or
+ *   `{ apiKey }`) and is checked once, at `connection_init`; a refusal closes the socket
+ *   with 4403. A socket that sends no `connection_init` within
+ *   `WS_CONNECTION_INIT_TIMEOUT_MS` is closed with 4408 (graphql-ws).
+ * - Every operation counts against the socket's and the key's rates; over either the
+ *   socket is closed with 4429 (`RATE_LIMITED_CLOSE_CODE`), its reason saying when to
+ *   retry.
+ * - A document refused by a limit, a syntax error or a persisted-operations rule is an
+ *   `error` message for that operation; the socket stays open.
+ * - A socket whose key is revoked or expires is closed with 4403 within
+ *   {@link KEY_WATCH_INTERVAL_MS}.
+ */
+import { randomUUID } from 'node:crypto';
+
+import { GraphQLError, type ExecutionArgs } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { createGraphQLError } from 'graphql-yoga';
+import type { WebSocket, WebSocketServer } from 'ws';
+
+import type { AccessControl } from '../auth/access.js';
+import type { Actor } from '../auth/actor.js';
+import { AuthenticationError, isKeyValid } from '../auth/api-keys.js';
+import type { Database } from '../db/client.js';
+import type { PersistedOperations } from '../limits/persisted-operations.js';
+import { RATE_LIMITED_CLOSE_CODE, RateLimitedError, type RateLimiter } from '../limits/rate-limit.js';
+import type { YogaServer } from './yoga.js';
+
+/** How often open sockets' keys are checked, in ms. */
+export const KEY_WATCH_INTERVAL_MS = 2_000;
+
+/** An authenticated socket: who it acts for, and the id its rate is counted under. */
+interface SocketState {
+  actor: Actor;
+  id: string;
+}
+
+/** The running graphql-ws server; `dispose` completes its subscriptions and stops the key watch. */
+export interface GraphqlWs {
+  dispose(): Promise<void>;
+}
+
+/**
+ * Serves graphql-ws on `wsServer`.
+ * @param persisted when set, subscribe messages are resolved through it (ids, or queries when allowed)
+ */
+export function useGraphqlWs(options: {
+  yoga: YogaServer;
+  wsServer: WebSocketServer;
+  access: AccessControl;
+  db: Database;
+  rates: RateLimiter;
+  persisted: PersistedOperations | undefined;
+  connectionInitTimeoutMs: number;
+}): GraphqlWs {
+  const { yoga, access, rates, persisted } = options;
+  const sockets = new Map<WebSocket, SocketState>();
+  type Enveloped = ReturnType<YogaServer['getEnveloped']>;
+  const executors = new WeakMap<object, Pick<Enveloped, 'execute' | 'subscribe'>>();
+  const executorOf = (args: ExecutionArgs) => executors.get(args.contextValue as object)!;
+  const server = useServer(
+    {
+      connectionInitWaitTimeout: options.connectionInitTimeoutMs,
+      execute: (args) => executorOf(args).execute(args),
+      subscribe: (args) => executorOf(args).subscribe(args),
+      onConnect: async (ctx) => {
+        const params = ctx.connectionParams ?? {};
+        const credential = typeof params.authorization === 'string' ? params.authorization : typeof params.apiKey === 'string' ? params.apiKey : undefined;
+        try {
+          const actor = await access.actorFor(credential);
+          sockets.set(ctx.extra.socket, { actor, id: randomUUID() });
+          ctx.extra.socket.once('close', () => sockets.delete(ctx.extra.socket));
+          return true;
+        } catch (error) {
+          if (error instanceof AuthenticationError) return false;
+          throw error;
+        }
+      },
+      onSubscribe: async (ctx, _id, params) => {
+        const socket = ctx.extra.socket;
+        const state = sockets.get(socket);
+        if (!state) return [createGraphQLError('The connection is not authenticated', { extensions: { code: 'UNAUTHENTICATED' } })];
+        try {
+          await rates.consumeSocket(state.id);
+          await rates.consumeKey(state.actor);
+        } catch (error) {
+          if (!(error instanceof RateLimitedError)) throw error;
+          socket.close(RATE_LIMITED_CLOSE_CODE, error.message);
+          return [error.toGraphQLError()];
+        }
+        try {
+          const query = persisted ? persisted.resolve(params) : params.query;
+          const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+            ...ctx,
+            req: ctx.extra.request,
+            socket,
+            params: { ...params, query },
+            actor: state.actor,
+          });
+          const document = parse(query);
+          const errors = validate(schema, document);
+          if (errors.length > 0) return errors;
+          const contextValue = (await contextFactory()) as object;
+          executors.set(contextValue, { execute, subscribe });
+          return { schema, operationName: params.operationName, document, variableValues: params.variables, contextValue };
+        } catch (error) {
+          // graphql-armor's limits and syntax errors throw while parsing or validating.
+          if (error instanceof GraphQLError) return [error];
+          throw error;
+        }
+      },
+    },
+    options.wsServer,
+  );
+  const keyWatch = setInterval(() => void closeRevokedSockets(options.db, sockets), KEY_WATCH_INTERVAL_MS);
+  keyWatch.unref();
+  return {
+    async dispose() {
+      clearInterval(keyWatch);
+      await server.dispose();
+    },
+  };
+}
+
+/** Closes sockets whose API key was revoked or expired (close code 4403, graphql-ws "Forbidden"). */
+async function closeRevokedSockets(db: Database, sockets: Map<WebSocket, SocketState>): Promise<void> {
+  for (const [socket, { actor }] of sockets) {
+    if (actor.apiKeyId && !(await isKeyValid(db, actor.apiKeyId).catch(() => true))) {
+      socket.close(4403, 'Forbidden: the API key was revoked or expired');
+      sockets.delete(socket);
+    }
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * The one place where the server meets the network: node:http serving yoga and the
+ * health endpoints (`/healthz`, `/readyz`, never limited), and graphql-ws on the same
+ * port and path. Websocket upgrades count against the client address's rate (HTTP 429
+ * with `Retry-After` when over it), and a websocket message may be no larger than a
+ * request body (`MAX_BODY_BYTES`; ws closes the socket with 1009 otherwise).
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { WebSocketServer } from 'ws';
+
+import type { AccessControl } from '../auth/access.js';
+import type { Config } from '../config.js';
+import type { DatabaseHandle } from '../db/client.js';
+import type { PersistedOperations } from '../limits/persisted-operations.js';
+import { clientAddress, RateLimitedError, type RateLimiter } from '../limits/rate-limit.js';
+import { useGraphqlWs } from './graphql-ws.js';
+import { GRAPHQL_PATH, type YogaServer } from './yoga.js';
+
+/** The listening side of an app. */
+export interface HttpServer {
+  /** Listens on config.host and config.port; resolves with the GraphQL URL. */
+  listen(): Promise<string>;
+  /** Stops accepting connections (open ones go on). */
+  stopAccepting(): Promise<void>;
+  /** Ends subscriptions and closes every socket and connection; after `stopAccepting`. */
+  close(): Promise<void>;
+}
+
+/** Creates the HTTP and websocket server of `yoga` (not yet listening). */
+export function createHttpServer(options: {
+  config: Config;
+  yoga: YogaServer;
+  database: DatabaseHandle;
+  access: AccessControl;
+  rates: RateLimiter;
+  persisted: PersistedOperations | undefined;
+}): HttpServer {
+  const { config, yoga, database, rates } = options;
+  const server = createServer((req, res) => void handleRequest(req, res));
+  async function handleRequest(req: IncomingMessage, res: ServerResponse) {
+    if (req.url === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (req.url === '/readyz') {
+      const ready = await database.ping();
+      return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'database unreachable' });
+    }
+    return yoga.handle(req, res);
+  }
+
+  const wsServer = new WebSocketServer({
+    server,
+    path: GRAPHQL_PATH,
+    maxPayload: config.limits.maxBodyBytes,
+    verifyClient: (info, accept) => {
+      rates.consumeClient(clientAddress(info.req)).then(
+        () => accept(true),
+        (error: unknown) => {
+          if (error instanceof RateLimitedError) accept(false, 429, error.message, { 'Retry-After': String(error.retryAfterSeconds) });
+          else accept(false, 500);
+        },
+      );
+    },
+  });
+  const graphqlWs = useGraphqlWs({
+    yoga,
+    wsServer,
+    access: options.access,
+    db: database.db,
+    rates,
+    persisted: options.persisted,
+    connectionInitTimeoutMs: config.limits.wsConnectionInitTimeoutMs,
+  });
+
+  return {
+    async listen() {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => resolve());
+      });
+      const { port } = server.address() as AddressInfo;
+      const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+      return `http://${host}:${port}${GRAPHQL_PATH}`;
+    },
+    stopAccepting() {
+      return new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+    },
+    async close() {
+      await graphqlWs.dispose();
+      for (const socket of wsServer.clients) socket.terminate();
+      await new Promise<void>((resolve) => wsServer.close(() => resolve()));
+      server.closeAllConnections();
+    },
+  };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}

@@ -1,0 +1,69 @@
+/**
+ * The request body limit (`MAX_BODY_BYTES`): yoga reads whole bodies and has no limit of
+ * its own. A request that declares a larger `Content-Length` is answered
+ * `413 Content Too Large` before a byte of its body is read; a body without a length
+ * (chunked) is read up to the limit and refused as soon as it passes it. Either way the
+ * answer is a GraphQL error of code `PAYLOAD_TOO_LARGE` and nothing runs.
+ */
+import type { GraphQLError } from 'graphql';
+import { createGraphQLError, type Plugin } from 'graphql-yoga';
+
+/** The error (HTTP 413) of a body over `maxBytes`. */
+function tooLarge(maxBytes: number): GraphQLError {
+  return createGraphQLError(`The request body is larger than ${maxBytes} bytes (MAX_BODY_BYTES)`, {
+    extensions: { code: 'PAYLOAD_TOO_LARGE', http: { status: 413 } },
+  });
+}
+
+/**
+ * Reads `body` whole, up to `maxBytes`.
+ * @throws GraphQLError (HTTP 413) once more than `maxBytes` arrived; the stream is cancelled
+ */
+async function readLimited(body: ReadableStream<Uint8Array>, maxBytes: number): Promise<Uint8Array<ArrayBuffer>> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      throw tooLarge(maxBytes);
+    }
+    chunks.push(value);
+  }
+  const whole = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    whole.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return whole;
+}
+
+/** A yoga plugin refusing request bodies over `maxBytes` with HTTP 413. */
+export function useBodySizeLimit(maxBytes: number): Plugin {
+  return {
+    onRequest({ request, endResponse, fetchAPI }) {
+      const declared = Number(request.headers.get('content-length') ?? 0);
+      if (declared > maxBytes) {
+        const { message, extensions } = tooLarge(maxBytes);
+        endResponse(
+          new fetchAPI.Response(JSON.stringify({ errors: [{ message, extensions: { code: extensions.code } }] }), {
+            status: 413,
+            headers: { 'content-type': 'application/json; charset=utf-8', connection: 'close' },
+          }),
+        );
+      }
+    },
+    onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {
+      if (!requestParser || !request.body) return;
+      setRequestParser(async (incoming) => {
+        if (!incoming.body) return requestParser(incoming);
+        const body = await readLimited(incoming.body, maxBytes);
+        return requestParser(new fetchAPI.Request(incoming.url, { method: incoming.method, headers: incoming.headers, body }));
+      });
+    },
+  };
+}
