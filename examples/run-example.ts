@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 
-import { readProtocolPackage } from '../src/protocol/package-files.js';
+import { readProtocolPackage } from '../src/engine/package-files.js';
 
 const [name = 'title-generator', inputJson = '{}'] = process.argv.slice(2);
 const url = process.env.GRAPHQL_URL ?? 'http://127.0.0.1:4000/graphql';

@@ -10,7 +10,7 @@ import { ensureBootstrapKey } from './auth/api-keys.js';
 import type { Config } from './config.js';
 import { openDatabase, type DatabaseHandle } from './db/client.js';
 import { DEFAULT_ORGANIZATION_ID } from './db/schema.js';
-import { FleetRuntime } from './fleets/runtime.js';
+import { FleetRuntime } from './fleets/core/runtime.js';
 import { dispatchEvents } from './events/dispatcher.js';
 import type { AppServices } from './graphql/context.js';
 import { createHttpServer } from './http/server.js';

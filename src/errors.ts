@@ -2,7 +2,7 @@
  * Expected failures of the domain services. They know nothing of GraphQL; the schema maps
  * each class to its error type (API.md "Conventions": every error implements `Error`).
  */
-import type { Diagnostic } from './protocol/diagnostics.js';
+import type { Diagnostic } from './engine/diagnostics.js';
 
 /** Base class: every expected failure has a message a client can show. */
 export abstract class DomainError extends Error {}

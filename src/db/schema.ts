@@ -51,7 +51,7 @@ import type {
   WorkerSkill,
   WorkerTemplate,
 } from './documents.js';
-import type { PendingToolCall, ToolResult } from '../protocol/events.js';
+import type { PendingToolCall, ToolResult } from '../engine/events.js';
 
 const id = () =>
   uuid('id')

@@ -5,7 +5,7 @@
 import type { AccessControl } from '../auth/access.js';
 import type { Actor } from '../auth/actor.js';
 import type { Database } from '../db/client.js';
-import type { FleetRuntime } from '../fleets/runtime.js';
+import type { FleetRuntime } from '../fleets/core/runtime.js';
 import type { ModelRegistry } from '../models/registry.js';
 import type { Bus } from '../realtime/bus.js';
 import type { RunExecutor } from '../runs/executor.js';

@@ -11,7 +11,7 @@ import {
   ValidationError,
   type ValidationIssue,
 } from '../errors.js';
-import type { Diagnostic } from '../protocol/diagnostics.js';
+import type { Diagnostic } from '../engine/diagnostics.js';
 import { builder } from './builder.js';
 
 export const ErrorInterface = builder.interfaceRef<DomainError>('Error').implement({

@@ -6,7 +6,7 @@ import { protocols } from '../db/schema.js';
 import { InvalidTransitionError, NotFoundError, ProtocolError, ValidationError } from '../errors.js';
 import { builder } from '../graphql/builder.js';
 import { DiagnosticRef } from '../graphql/errors.js';
-import type { Block, InputDeclaration, Protocol as ProtocolModel, ToolDeclaration, VariableDeclaration } from '../protocol/types.js';
+import type { Block, InputDeclaration, Protocol as ProtocolModel, ToolDeclaration, VariableDeclaration } from '../engine/types.js';
 import {
   createProtocol,
   deleteProtocol,

@@ -14,7 +14,7 @@ import { and, eq } from 'drizzle-orm';
 import type { Database, Transaction } from '../db/client.js';
 import { runEvents, runs } from '../db/schema.js';
 import { transactionWithEvents, type Outbox } from '../events/outbox.js';
-import type { StreamEvent } from '../protocol/events.js';
+import type { StreamEvent } from '../engine/events.js';
 import type { Bus } from '../realtime/bus.js';
 
 /** Columns of the run row a flush may update along with the events. */

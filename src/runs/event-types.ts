@@ -2,7 +2,7 @@
  * GraphQL types of run events (API.md "Subscriptions"): the `RunEvent` interface and one
  * object type per protocol stream event, named PascalCase(type) + `Event`
  * (`text-delta` → `TextDeltaEvent`), with that event's fields typed. The field table
- * below follows src/protocol/events.ts; its keys are checked against the engine's event
+ * below follows src/engine/events.ts; its keys are checked against the engine's event
  * types, so a new event cannot be left out.
  */
 import type { ObjectRef } from '@pothos/core';
@@ -14,7 +14,7 @@ import {
   type ResolvedModelInfo,
   type StreamEventType,
   type TokenUsage,
-} from '../protocol/events.js';
+} from '../engine/events.js';
 import type { StoredRunEvent } from './service.js';
 
 export const RunEventRef = builder.interfaceRef<StoredRunEvent>('RunEvent').implement({

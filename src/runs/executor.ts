@@ -16,7 +16,7 @@ import { protocolVersions, runs } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import type { ModelRegistry } from '../models/registry.js';
 import type { OutboundPolicy } from '../net/outbound.js';
-import { cancellationEvents, executeWorker, type ExecutionLimits, type RunState } from '../protocol/execute.js';
+import { cancellationEvents, executeWorker, type ExecutionLimits, type RunState } from '../engine/execute.js';
 import type { Outbox } from '../events/outbox.js';
 import type { Bus } from '../realtime/bus.js';
 import { loadStoredVersion } from '../protocols/service.js';

@@ -10,7 +10,7 @@ import { runs, type protocolVersions } from '../db/schema.js';
 import { transactionWithEvents } from '../events/outbox.js';
 import type { ModelRegistry } from '../models/registry.js';
 import type { OutboundPolicy } from '../net/outbound.js';
-import type { ChildWorker, ExecutionHost, RunState, WorkerOutcome } from '../protocol/execute.js';
+import type { ChildWorker, ExecutionHost, RunState, WorkerOutcome } from '../engine/execute.js';
 import type { Bus } from '../realtime/bus.js';
 import { findLatestVersion, httpToolsOf, loadStoredVersion } from '../protocols/service.js';
 import { connectMcpServer } from '../tools/mcp.js';

@@ -14,7 +14,7 @@ import { InvalidTransitionError, NotFoundError, ValidationError } from '../error
 import { transactionWithEvents } from '../events/outbox.js';
 import type { Actor } from '../auth/actor.js';
 import { canSeeWorkerRow } from '../auth/visibility.js';
-import type { StreamEvent, ToolResult } from '../protocol/events.js';
+import type { StreamEvent, ToolResult } from '../engine/events.js';
 import { findLatestVersion } from '../protocols/service.js';
 import type { Bus } from '../realtime/bus.js';
 import { parseInput } from '../validation.js';

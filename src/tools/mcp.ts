@@ -1,7 +1,7 @@
 /**
  * The host's side of remote MCP servers (src/protocol `ExecutionHost.connectMcpServer`):
  * connects with the AI SDK's MCP client (`@ai-sdk/mcp`), lists the server's tools and
- * calls them. The engine decides when to connect and close (src/protocol/mcp-servers.ts).
+ * calls them. The engine decides when to connect and close (src/engine/mcp-servers.ts).
  *
  * - Transport: `http` is Streamable HTTP, `sse` the older HTTP+SSE transport; the AI
  *   SDK's client does not fall back from one to the other, the protocol says which.
@@ -15,7 +15,7 @@
 import { createMCPClient, type CallToolResult, type ListToolsResult, type MCPClient } from '@ai-sdk/mcp';
 import type { JSONSchema7 } from 'ai';
 import type { OutboundPolicy } from '../net/outbound.js';
-import type { McpConnection, McpServerRequest } from '../protocol/execute.js';
+import type { McpConnection, McpServerRequest } from '../engine/execute.js';
 
 /** Longest time to connect to a server and list its tools, in ms. */
 export const MCP_CONNECT_TIMEOUT_MS = 30_000;

@@ -5,7 +5,7 @@
  * until `submitToolResult` answers it; PROTOCOL.md section 12).
  */
 import type { OutboundPolicy } from '../net/outbound.js';
-import type { ToolHandler } from '../protocol/execute.js';
+import type { ToolHandler } from '../engine/execute.js';
 import { callHttpTool, type HttpToolBinding } from './http-tool.js';
 
 /** Handlers registered in code, by tool name; a protocol uses one by declaring a tool of that name. */

@@ -3,7 +3,7 @@ import { and, eq, isNull } from 'drizzle-orm';
 
 import { tasks, triggers } from '../db/schema.js';
 import { InvalidTransitionError, NotFoundError, ValidationError } from '../errors.js';
-import { Fleet } from '../fleets/schema.js';
+import { Fleet } from '../fleets/core/schema.js';
 import { builder } from '../graphql/builder.js';
 import { TaskPriorityEnum } from '../tasks/schema.js';
 import { Worker } from '../workers/schema.js';

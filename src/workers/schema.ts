@@ -4,7 +4,7 @@ import { and, eq } from 'drizzle-orm';
 import { tasks, taskSchedules, workerAvailability, workerLifecycle, workers } from '../db/schema.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import { builder } from '../graphql/builder.js';
-import { Fleet } from '../fleets/schema.js';
+import { Fleet } from '../fleets/core/schema.js';
 import { TaskStatusEnum } from '../tasks/schema.js';
 import type { WorkerKpi, WorkerOffboarding, WorkerOnboarding } from '../db/documents.js';
 import { hireWorker, type HireWorkerInput as HireWorkerInputData } from './service.js';

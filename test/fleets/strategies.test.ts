@@ -2,8 +2,8 @@
 import { describe, expect, it } from 'vitest';
 
 import type { FleetBalancing, FleetScaling } from '../../src/db/documents.js';
-import { decideScaling } from '../../src/fleets/autoscaler.js';
-import { planWork, type Candidate, type WorkItem } from '../../src/fleets/strategies.js';
+import { decideScaling } from '../../src/fleets/scaling/autoscaler.js';
+import { planWork, type Candidate, type WorkItem } from '../../src/fleets/handout/strategies.js';
 
 const balancing = (strategy: FleetBalancing['strategy'], extra: Partial<FleetBalancing> = {}): FleetBalancing => ({
   strategy,

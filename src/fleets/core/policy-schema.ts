@@ -1,0 +1,180 @@
+/** GraphQL fleet policy operations (API.md "Fleets"): fleet, fleets, createFleet, updateFleet. */
+import { eq } from 'drizzle-orm';
+
+import { fleets } from '../../db/schema.js';
+import { NotFoundError, ValidationError } from '../../errors.js';
+import { builder } from '../../graphql/builder.js';
+import { SkillInput } from '../../workers/schema.js';
+import { AssignmentStrategyEnum, Fleet, PriorityTargetEnum, QuotaPeriodEnum, ScalingActionEnum, ScalingMetricEnum, ScalingModeEnum } from './schema.js';
+import { createFleet, updateFleet } from './service.js';
+
+const WorkerTemplateInput = builder.inputType('WorkerTemplateInput', {
+  description: 'What the fleet hires from.',
+  fields: (t) => ({
+    role: t.string({ required: true, description: 'Role.' }),
+    capabilities: t.stringList({ description: 'Capabilities.' }),
+    skills: t.field({ type: [SkillInput], description: 'Skills.' }),
+    model: t.string({ description: 'Model, `vendor/model`.' }),
+    protocol: t.string({ description: 'Protocol slug.' }),
+    concurrency: t.int({ description: 'Tasks each worker works on at once (default 1).' }),
+  }),
+});
+
+const ScalingRuleInput = builder.inputType('ScalingRuleInput', {
+  description: 'An autoscaling rule.',
+  fields: (t) => ({
+    metric: t.field({ type: ScalingMetricEnum, required: true, description: 'Watched metric.' }),
+    threshold: t.float({ required: true, description: 'Threshold: queue length, utilization 0–1, or seconds.' }),
+    action: t.field({ type: ScalingActionEnum, required: true, description: 'Action.' }),
+    step: t.int({ required: true, description: 'Workers per action.' }),
+  }),
+});
+
+const ScheduleTargetInput = builder.inputType('ScalingScheduleTargetInput', {
+  description: 'A time-of-day size target.',
+  fields: (t) => ({
+    hours: t.string({ required: true, description: '`H:MM-H:MM` in the fleet’s time zone.' }),
+    target: t.int({ required: true, description: 'Worker count, within [min, max].' }),
+  }),
+});
+
+const ScalingInput = builder.inputType('FleetScalingInput', {
+  description: 'Scaling policy; omitted fields take their defaults (MANUAL, 0–10, cooldown 300 s).',
+  fields: (t) => ({
+    mode: t.field({ type: ScalingModeEnum, description: 'Manual or automatic.' }),
+    min: t.int({ description: 'Fewest workers; the fleet hires them when created.' }),
+    max: t.int({ description: 'Most workers.' }),
+    rules: t.field({ type: [ScalingRuleInput], description: 'Rules.' }),
+    cooldownSeconds: t.int({ description: 'Seconds between actions.' }),
+    aggressive: t.boolean({ description: 'Faster scale-up.' }),
+    schedule: t.field({ type: [ScheduleTargetInput], description: 'Time-of-day targets.' }),
+  }),
+});
+
+const SlaInput = builder.inputType('FleetSlaInput', {
+  description: 'SLA targets.',
+  fields: (t) => ({
+    responseTimeSeconds: t.int({ description: 'Queueing to start.' }),
+    resolutionTimeSeconds: t.int({ description: 'Queueing to completion.' }),
+  }),
+});
+
+const QuotaInput = builder.inputType('FleetQuotaInput', {
+  description: 'A per-worker quota.',
+  fields: (t) => ({
+    name: t.string({ required: true, description: 'Name, e.g. `leadsPerWorker`.' }),
+    action: t.string({ description: 'Task action it counts (default: every task).' }),
+    limit: t.int({ required: true, description: 'Tasks per worker per period.' }),
+    period: t.field({ type: QuotaPeriodEnum, description: 'Default MONTHLY.' }),
+  }),
+});
+
+export const PriorityRuleInput = builder.inputType('PriorityRuleInput', {
+  description: 'A PRIORITY rule.',
+  fields: (t) => ({
+    priority: t.string({ required: true, description: 'Task priority: CRITICAL, HIGH, NORMAL or LOW.' }),
+    assignTo: t.field({ type: PriorityTargetEnum, required: true, description: 'Who gets those tasks.' }),
+  }),
+});
+
+export const SkillMatchingInput = builder.inputType('SkillMatchingInput', {
+  description: 'SKILL_BASED matching.',
+  fields: (t) => ({
+    required: t.stringList({ description: 'Skills (or capabilities) a worker must have.' }),
+    preferred: t.stringList({ description: 'Skills that rank workers, weighted by level.' }),
+  }),
+});
+
+const BalancingInput = builder.inputType('FleetBalancingInput', {
+  description: 'Default balancing.',
+  fields: (t) => ({
+    strategy: t.field({ type: AssignmentStrategyEnum, description: 'Default LEAST_LOADED.' }),
+    skillMatching: t.field({ type: SkillMatchingInput, description: 'SKILL_BASED matching.' }),
+    priorityRules: t.field({ type: [PriorityRuleInput], description: 'PRIORITY rules.' }),
+  }),
+});
+
+const ResourceLimitsInput = builder.inputType('FleetResourceLimitsInput', {
+  description: 'Resources per worker.',
+  fields: (t) => ({
+    cpuPerWorker: t.string({ description: 'CPU, e.g. `2000m`.' }),
+    memoryPerWorker: t.string({ description: 'Memory, e.g. `4Gi`.' }),
+  }),
+});
+
+const CreateFleetInput = builder.inputType('CreateFleetInput', {
+  description: 'A new fleet (seed workers.do.md "createFleet"); it hires `scaling.min` workers at once.',
+  fields: (t) => ({
+    name: t.string({ required: true, description: 'Display name.' }),
+    description: t.string({ description: 'What it is for.' }),
+    workerTemplate: t.field({ type: WorkerTemplateInput, required: true, description: 'Template for hired workers.' }),
+    scaling: t.field({ type: ScalingInput, description: 'Scaling policy.' }),
+    sla: t.field({ type: SlaInput, description: 'SLA targets.' }),
+    quotas: t.field({ type: [QuotaInput], description: 'Per-worker quotas.' }),
+    balancing: t.field({ type: BalancingInput, description: 'Default balancing.' }),
+    distributor: t.string({ description: 'Protocol slug that chooses workers for CUSTOM.' }),
+    resourceLimits: t.field({ type: ResourceLimitsInput, description: 'Resources per worker.' }),
+    timezone: t.string({ description: 'IANA time zone, default UTC.' }),
+  }),
+});
+
+const UpdateFleetInput = builder.inputType('UpdateFleetInput', {
+  description: 'Policies to replace; omitted ones stay.',
+  fields: (t) => ({
+    fleetId: t.globalID({ required: true, for: Fleet, description: 'The fleet.' }),
+    name: t.string({ description: 'Display name.' }),
+    description: t.string({ description: 'What it is for.' }),
+    workerTemplate: t.field({ type: WorkerTemplateInput, description: 'Template for workers hired from now on.' }),
+    scaling: t.field({ type: ScalingInput, description: 'Scaling policy (whole).' }),
+    sla: t.field({ type: SlaInput, description: 'SLA targets.' }),
+    quotas: t.field({ type: [QuotaInput], description: 'Per-worker quotas (all of them).' }),
+    balancing: t.field({ type: BalancingInput, description: 'Default balancing.' }),
+    distributor: t.string({ description: 'Protocol slug that chooses workers for CUSTOM.' }),
+    resourceLimits: t.field({ type: ResourceLimitsInput, description: 'Resources per worker.' }),
+    timezone: t.string({ description: 'IANA time zone.' }),
+  }),
+});
+
+/** GraphQL's policy input as the services take it: `protocol` is the template's protocol slug. */
+function policyOf<Input extends { workerTemplate?: { protocol?: string | null } | null }>(input: Input) {
+  const { workerTemplate } = input;
+  return { ...input, workerTemplate: workerTemplate ? { ...workerTemplate, protocolSlug: workerTemplate.protocol } : workerTemplate };
+}
+
+builder.queryFields((t) => ({
+  fleet: t.drizzleField({
+    type: 'fleets',
+    nullable: true,
+    description: 'One fleet by global ID.',
+    args: { id: t.arg.globalID({ required: true, for: Fleet, description: 'Global ID of the fleet.' }) },
+    resolve: (query, _root, { id }, ctx) =>
+      ctx.db.query.fleets.findFirst(query({ where: { id: id.id, organizationId: ctx.actor.organizationId } })),
+  }),
+  fleets: t.drizzleConnection({
+    type: 'fleets',
+    description: 'Fleets, oldest first.',
+    totalCount: (_root, _args, ctx) => ctx.db.$count(fleets, eq(fleets.organizationId, ctx.actor.organizationId)),
+    resolve: (query, _root, _args, ctx) =>
+      ctx.db.query.fleets.findMany(query({ where: { organizationId: ctx.actor.organizationId }, orderBy: { id: 'asc' } })),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  createFleet: t.field({
+    authScopes: { admin: true },
+    type: Fleet,
+    description: 'Creates a fleet and hires its `min` workers. Appends `Fleet.created` (and `Fleet.scaled`).',
+    errors: { types: [ValidationError, NotFoundError] },
+    args: { input: t.arg({ type: CreateFleetInput, required: true }) },
+    resolve: (_root, { input }, ctx) => createFleet(ctx, ctx.actor.organizationId, policyOf(input)),
+  }),
+  updateFleet: t.field({
+    authScopes: { admin: true },
+    type: Fleet,
+    description: 'Replaces the policies given; a new [min, max] resizes the fleet into it. Appends `Fleet.updated`.',
+    errors: { types: [ValidationError, NotFoundError] },
+    args: { input: t.arg({ type: UpdateFleetInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      updateFleet(ctx, ctx.actor.organizationId, { ...policyOf(input), fleetId: input.fleetId.id }),
+  }),
+}));

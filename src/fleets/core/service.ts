@@ -1,0 +1,100 @@
+/**
+ * Fleets: pools of workers made from a template (seed workers.do.md "Fleet Creation and
+ * Scaling"). Creating a fleet hires its `min` workers at once; changing its policies
+ * keeps its size inside the new [min, max].
+ */
+import { eq } from 'drizzle-orm';
+
+import { fleets } from '../../db/schema.js';
+import { ValidationError } from '../../errors.js';
+import { transactionWithEvents } from '../../events/outbox.js';
+import { parseInput } from '../../validation.js';
+import { lockMembers } from './members.js';
+import { CreateFleetModel, requiresDistributor, UpdateFleetModel, type CreateFleetInput, type UpdateFleetInput } from './policy.js';
+import { resize } from '../scaling/resize.js';
+import { lockFleet, protocolIdOf, type FleetDeps, type FleetRow } from './store.js';
+
+export type { CreateFleetInput, FleetRow, UpdateFleetInput };
+
+/**
+ * Creates a fleet, hires `scaling.min` workers from its template (ACTIVE at once) and
+ * appends `Fleet.created` (and `Fleet.scaled` when it hired).
+ * @throws ValidationError naming each bad path; NotFoundError for a protocol the template
+ *   or the distributor names
+ */
+export async function createFleet(deps: FleetDeps, organizationId: string, input: CreateFleetInput): Promise<FleetRow> {
+  const data = parseInput(CreateFleetModel, input);
+  return transactionWithEvents(deps, async (tx, outbox) => {
+    if (data.workerTemplate.protocolSlug) await protocolIdOf(tx, organizationId, data.workerTemplate.protocolSlug);
+    if (data.distributor) await protocolIdOf(tx, organizationId, data.distributor);
+    const [created] = await tx
+      .insert(fleets)
+      .values({
+        organizationId,
+        name: data.name,
+        description: data.description ?? null,
+        workerTemplate: { ...data.workerTemplate, model: data.workerTemplate.model ?? null, protocolSlug: data.workerTemplate.protocolSlug ?? null },
+        scaling: data.scaling,
+        sla: data.sla ? compactSla(data.sla) : null,
+        quotas: data.quotas.map((quota) => ({ ...quota, action: quota.action ?? null })),
+        balancing: data.balancing,
+        distributor: data.distributor ?? null,
+        resourceLimits: data.resourceLimits ?? null,
+        timezone: data.timezone,
+      })
+      .returning();
+    await outbox.append({ organizationId, type: 'Fleet.created', subjectId: created!.id, payload: { name: created!.name, min: data.scaling.min } });
+    const { fleet } = await resize(tx, outbox, created!, data.scaling.min, `created with min ${data.scaling.min}`, deps.clock.now());
+    return fleet;
+  });
+}
+
+/**
+ * Replaces the policies given (omitted ones stay) and appends `Fleet.updated` naming
+ * them. A new [min, max] that excludes the current size resizes the fleet to the nearer
+ * bound (`Fleet.scaled`). A new template applies to workers hired from now on.
+ * @throws ValidationError; NotFoundError (fleet, protocols named)
+ */
+export async function updateFleet(deps: FleetDeps, organizationId: string, input: UpdateFleetInput): Promise<FleetRow> {
+  const data = parseInput(UpdateFleetModel, input);
+  return transactionWithEvents(deps, async (tx, outbox) => {
+    const fleet = await lockFleet(tx, organizationId, data.fleetId);
+    const template = data.workerTemplate
+      ? { ...data.workerTemplate, model: data.workerTemplate.model ?? null, protocolSlug: data.workerTemplate.protocolSlug ?? null }
+      : undefined;
+    if (template?.protocolSlug) await protocolIdOf(tx, organizationId, template.protocolSlug);
+    if (data.distributor) await protocolIdOf(tx, organizationId, data.distributor);
+    const changes: Partial<typeof fleets.$inferInsert> = {
+      ...(data.name ? { name: data.name } : {}),
+      ...(data.description !== undefined && data.description !== null ? { description: data.description } : {}),
+      ...(template ? { workerTemplate: template } : {}),
+      ...(data.scaling ? { scaling: data.scaling } : {}),
+      ...(data.sla ? { sla: compactSla(data.sla) } : {}),
+      ...(data.quotas ? { quotas: data.quotas.map((quota) => ({ ...quota, action: quota.action ?? null })) } : {}),
+      ...(data.balancing ? { balancing: data.balancing } : {}),
+      ...(data.distributor ? { distributor: data.distributor } : {}),
+      ...(data.resourceLimits ? { resourceLimits: data.resourceLimits } : {}),
+      ...(data.timezone ? { timezone: data.timezone } : {}),
+    };
+    if (requiresDistributor(changes.balancing ?? fleet.balancing, changes.distributor ?? fleet.distributor)) {
+      throw new ValidationError([{ path: ['distributor'], message: 'the CUSTOM strategy needs a distributor protocol' }]);
+    }
+    const fields = Object.keys(changes);
+    if (fields.length === 0) return fleet;
+    // Row locks before the first event (the outbox lock is held from then on); a resize needs the members'.
+    const size = (await lockMembers(tx, fleet.id)).length;
+    const [updated] = await tx.update(fleets).set(changes).where(eq(fleets.id, fleet.id)).returning();
+    await outbox.append({ organizationId, type: 'Fleet.updated', subjectId: fleet.id, payload: { fields } });
+    const { min, max } = updated!.scaling;
+    const bounded = Math.min(max, Math.max(min, size));
+    if (bounded === size) return updated!;
+    return (await resize(tx, outbox, updated!, bounded, `bounds changed to [${min}, ${max}]`, deps.clock.now())).fleet;
+  });
+}
+
+function compactSla(sla: { responseTimeSeconds?: number | null | undefined; resolutionTimeSeconds?: number | null | undefined }) {
+  return {
+    ...(sla.responseTimeSeconds ? { responseTimeSeconds: sla.responseTimeSeconds } : {}),
+    ...(sla.resolutionTimeSeconds ? { resolutionTimeSeconds: sla.resolutionTimeSeconds } : {}),
+  };
+}

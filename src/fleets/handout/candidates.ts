@@ -1,0 +1,78 @@
+/**
+ * The snapshot assignment plans over: the fleet's workers that may take work now (ACTIVE,
+ * AVAILABLE or WORKING, not retiring), with their load, track record and quota usage,
+ * read in one statement.
+ */
+import { and, asc, eq, inArray, sql, type SQL } from 'drizzle-orm';
+
+import type { Executor } from '../../db/client.js';
+import type { FleetQuota } from '../../db/documents.js';
+import { tasks, workers } from '../../db/schema.js';
+import type { WorkerRow } from '../../workers/lifecycle.js';
+import { isMember, openTaskCount } from '../core/members.js';
+import type { Candidate } from './strategies.js';
+import type { FleetRow } from '../core/store.js';
+
+/** A candidate with the row it was read from. */
+export type LoadedCandidate = Candidate & { row: WorkerRow };
+
+const PERIOD_UNIT: Record<FleetQuota['period'], string> = { DAILY: 'day', WEEKLY: 'week', MONTHLY: 'month' };
+
+/**
+ * SQL: the start of the current `period` at `now` in time zone `zone` (weeks start on
+ * Monday, as PostgreSQL's date_trunc has them).
+ */
+export function periodStart(period: FleetQuota['period'], now: Date, zone: string): SQL {
+  const at = sql`${now.toISOString()}::timestamptz`;
+  return sql`(date_trunc(${PERIOD_UNIT[period]}, ${at} at time zone ${zone}) at time zone ${zone})`;
+}
+
+/**
+ * The fleet's workers that may take work at `now`, in id order. With `lock`, their rows
+ * are locked `FOR UPDATE SKIP LOCKED`: a worker another transaction holds (it is
+ * finishing a task, being offboarded…) sits this decision out and is served by the next.
+ */
+export async function loadCandidates(db: Executor, fleet: FleetRow, now: Date, options: { lock: boolean }): Promise<LoadedCandidate[]> {
+  const quotaUsed = fleet.quotas.length
+    ? sql<number[]>`array[${sql.join(
+        fleet.quotas.map(
+          (quota) =>
+            sql`(select count(*) from ${tasks} where ${tasks.assigneeId} = ${workers.id} and ${tasks.assignedAt} >= ${periodStart(
+              quota.period,
+              now,
+              fleet.timezone,
+            )}${quota.action === null ? sql`` : sql` and ${tasks.action} = ${quota.action}`})::int`,
+        ),
+        sql`, `,
+      )}]`
+    : sql<number[]>`array[]::int[]`;
+  const query = db
+    .select({
+      row: workers,
+      open: openTaskCount,
+      completed: sql<number>`(select count(*) from ${tasks} where ${tasks.assigneeId} = ${workers.id} and ${tasks.status} = 'COMPLETED')::int`,
+      quotaUsed,
+    })
+    .from(workers)
+    .where(
+      and(
+        eq(workers.fleetId, fleet.id),
+        eq(workers.lifecycle, 'ACTIVE'),
+        inArray(workers.availability, ['AVAILABLE', 'WORKING']),
+        isMember,
+      ),
+    )
+    .orderBy(asc(workers.id));
+  const rows = options.lock ? await query.for('update', { of: workers, skipLocked: true }) : await query;
+  return rows.map(({ row, open, completed, quotaUsed: used }) => ({
+    id: row.id,
+    name: row.name,
+    skills: row.skills,
+    capabilities: row.capabilities,
+    concurrency: row.concurrency,
+    open,
+    completed,
+    quotaUsed: used.map(Number),
+    row,
+  }));
+}

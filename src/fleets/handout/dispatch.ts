@@ -1,0 +1,252 @@
+/**
+ * Handing out a fleet's work (seed workers.do.md "assignWork"): new tasks and the fleet
+ * queue go to workers by a strategy (strategies.ts), under the fleet's balancer lock and
+ * the chosen workers' row locks, so that two processes assigning at once never give a
+ * task to two workers nor a worker more tasks than its `concurrency`. Tasks no worker
+ * can take now wait in the queue (PENDING), most urgent then oldest first, and are
+ * handed out by {@link drainQueue} as workers free up.
+ */
+import { and, asc, eq, sql } from 'drizzle-orm';
+import { z } from 'zod';
+
+import type { Transaction } from '../../db/client.js';
+import type { FleetBalancing } from '../../db/documents.js';
+import { fleets, tasks } from '../../db/schema.js';
+import { ValidationError } from '../../errors.js';
+import { transactionWithEvents, type Outbox } from '../../events/outbox.js';
+import { ActionModel, createTask, TaskPriorityModel, type NewTask, type TaskRow } from '../../tasks/service.js';
+import { parseInput, withDefault } from '../../validation.js';
+import { loadCandidates, type LoadedCandidate } from './candidates.js';
+import { askDistributor } from './distributor.js';
+import { PriorityRuleModel, SkillMatchingModel, StrategyModel } from '../core/policy.js';
+import { planWork, type DistributorAnswer, type Placement, type WorkItem } from './strategies.js';
+import { findFleet, lockFleet, type FleetDeps, type FleetRow } from '../core/store.js';
+
+/** Queued tasks considered per dispatch: enough for any fleet's free slots at once. */
+const QUEUE_SCAN_LIMIT = 500;
+
+export const FleetTaskModel = z.object({
+  action: ActionModel,
+  input: z.unknown().optional(),
+  priority: withDefault(TaskPriorityModel, 'NORMAL'),
+  dueDate: z.date().nullish(),
+  requiredSkills: withDefault(z.array(z.string().trim().min(1)), []),
+  project: z.string().trim().min(1).nullish(),
+});
+
+/** What `assignWork` accepts; omitted balancing fields take the fleet's. */
+export const AssignWorkModel = z.object({
+  fleetId: z.uuid(),
+  tasks: z.array(FleetTaskModel).min(1, 'send at least one task').max(500),
+  strategy: StrategyModel.nullish(),
+  skillMatching: SkillMatchingModel.nullish(),
+  priorityRules: z.array(PriorityRuleModel).nullish(),
+});
+export type AssignWorkInput = z.input<typeof AssignWorkModel>;
+
+type FleetTask = z.output<typeof FleetTaskModel>;
+
+/** A task the CUSTOM distributor's answer could not place, and why. */
+export interface Fallback {
+  task: TaskRow;
+  reason: string;
+}
+
+/** What `assignWork` did. */
+export interface WorkAssignment {
+  fleet: FleetRow;
+  strategy: FleetBalancing['strategy'];
+  /** The new tasks, in input order: ASSIGNED, or PENDING in the queue. */
+  tasks: TaskRow[];
+  /** Tasks that waited in the queue and were handed out first (more urgent or older). */
+  handedOut: TaskRow[];
+  fallbacks: Fallback[];
+}
+
+/**
+ * Sends `tasks` to fleet `fleetId`: each goes to a worker by `strategy` (default: the
+ * fleet's) or waits in the fleet queue. Waiting tasks that are more urgent or older are
+ * served first. Appends `Worker.assigned` or `Fleet.task.queued` per task and
+ * `Fleet.work.assigned` for the batch.
+ * @throws ValidationError (CUSTOM without a distributor, bad input); NotFoundError
+ */
+export async function assignWork(deps: FleetDeps, organizationId: string, input: AssignWorkInput): Promise<WorkAssignment> {
+  const data = parseInput(AssignWorkModel, input);
+  const known = await findFleet(deps.db, organizationId, data.fleetId);
+  const balancing: FleetBalancing = {
+    strategy: data.strategy ?? known.balancing.strategy,
+    skillMatching: data.skillMatching ?? known.balancing.skillMatching,
+    priorityRules: data.priorityRules ?? known.balancing.priorityRules,
+  };
+  if (balancing.strategy === 'CUSTOM' && !known.distributor) {
+    throw new ValidationError([{ path: ['strategy'], message: 'the fleet has no distributor protocol for the CUSTOM strategy' }]);
+  }
+  const newTasks = data.tasks.map((task) => ({
+    ...task,
+    requiredSkills: [...new Set([...task.requiredSkills, ...balancing.skillMatching.required])],
+  }));
+  const answers =
+    balancing.strategy === 'CUSTOM'
+      ? await askDistributor(deps, known, newTasks.map((task, i) => ({ key: newKey(i), ...task })))
+      : new Map<string, DistributorAnswer>();
+  return transactionWithEvents(deps, async (tx, outbox) => {
+    const fleet = await lockFleet(tx, organizationId, data.fleetId);
+    const result = await dispatch(tx, outbox, fleet, { newTasks, balancing, answers }, deps.clock.now());
+    const assigned = result.created.filter((task) => task.status === 'ASSIGNED').length;
+    await outbox.append({
+      organizationId,
+      type: 'Fleet.work.assigned',
+      subjectId: fleet.id,
+      payload: {
+        strategy: balancing.strategy,
+        tasks: result.created.length,
+        assigned,
+        queued: result.created.length - assigned,
+        handedOutFromQueue: result.handedOut.length,
+        fallbacks: result.fallbacks.map((f) => ({ taskId: f.task.id, reason: f.reason })),
+      },
+    });
+    return { fleet, strategy: balancing.strategy, tasks: result.created, handedOut: result.handedOut, fallbacks: result.fallbacks };
+  });
+}
+
+/**
+ * Hands out what the queue of fleet `fleetId` can give its workers now (nothing when no
+ * worker has a free slot), in transactions of at most {@link QUEUE_SCAN_LIMIT} tasks.
+ * With the CUSTOM strategy the distributor is asked first, outside any lock.
+ * @returns the tasks handed out
+ */
+export async function drainQueue(deps: FleetDeps, organizationId: string, fleetId: string): Promise<TaskRow[]> {
+  const handedOut: TaskRow[] = [];
+  for (;;) {
+    const known = await findFleet(deps.db, organizationId, fleetId);
+    const answers = known.balancing.strategy === 'CUSTOM' ? await askDistributor(deps, known, await peekQueue(deps, known)) : undefined;
+    const result = await transactionWithEvents(deps, async (tx, outbox) => {
+      const fleet = await lockFleet(tx, organizationId, fleetId);
+      return dispatch(tx, outbox, fleet, { newTasks: [], balancing: fleet.balancing, answers }, deps.clock.now());
+    });
+    handedOut.push(...result.handedOut);
+    if (result.handedOut.length === 0 || result.scanned < QUEUE_SCAN_LIMIT) return handedOut;
+  }
+}
+
+/** The queued tasks the next drain will consider, for asking the distributor (unlocked). */
+async function peekQueue(deps: FleetDeps, fleet: FleetRow) {
+  const queued = await deps.db
+    .select()
+    .from(tasks)
+    .where(and(eq(tasks.fleetId, fleet.id), eq(tasks.status, 'PENDING')))
+    .orderBy(asc(tasks.priority), asc(tasks.createdAt), asc(tasks.id))
+    .limit(QUEUE_SCAN_LIMIT);
+  return queued.map((task) => ({ key: task.id, action: task.action, input: task.input, priority: task.priority, requiredSkills: task.requiredSkills }));
+}
+
+/** What one dispatch did inside its transaction. */
+export interface DispatchResult {
+  created: TaskRow[];
+  handedOut: TaskRow[];
+  fallbacks: Fallback[];
+  /** Queued tasks considered (a full scan means there may be more). */
+  scanned: number;
+}
+
+/**
+ * Plans and applies, in the caller's transaction on the locked `fleet`: the queue (with
+ * the fleet's balancing) and `newTasks` (with `balancing`) over the candidates locked
+ * now. New tasks are inserted ASSIGNED or PENDING; queued tasks a worker takes become
+ * ASSIGNED (`Worker.assigned` with `fromQueue`).
+ */
+export async function dispatch(
+  tx: Transaction,
+  outbox: Outbox,
+  fleet: FleetRow,
+  request: { newTasks: FleetTask[]; balancing: FleetBalancing; answers?: Map<string, DistributorAnswer> | undefined },
+  now: Date,
+): Promise<DispatchResult> {
+  const candidates = await loadCandidates(tx, fleet, now, { lock: true });
+  const hasRoom = candidates.some((c) => c.open < c.concurrency);
+  const queued = hasRoom
+    ? await tx
+        .select()
+        .from(tasks)
+        .where(and(eq(tasks.fleetId, fleet.id), eq(tasks.status, 'PENDING')))
+        .orderBy(asc(tasks.priority), asc(tasks.createdAt), asc(tasks.id))
+        .limit(QUEUE_SCAN_LIMIT)
+        .for('update', { skipLocked: true })
+    : [];
+  const answerOf = (key: string) => request.answers?.get(key);
+  const items: WorkItem[] = [
+    ...queued.map((task) => itemOf(task.id, task, fleet.balancing, answerOf(task.id))),
+    ...request.newTasks.map((task, i) => itemOf(newKey(i), task, request.balancing, answerOf(newKey(i)))),
+  ];
+  const plan = planWork(items, candidates, { quotas: fleet.quotas, roundRobinCursor: fleet.roundRobinCursor });
+  const placements = new Map(plan.placements.map((placement) => [placement.key, placement]));
+  const byId = new Map(candidates.map((c) => [c.id, c]));
+
+  const handedOut: TaskRow[] = [];
+  const fallbacks: Fallback[] = [];
+  for (const task of queued) {
+    const placement = placements.get(task.id)!;
+    const worker = placement.workerId ? byId.get(placement.workerId)! : undefined;
+    const row = worker ? await giveQueuedTask(tx, outbox, task, worker) : task;
+    if (worker) handedOut.push(row);
+    if (placement.fallback) fallbacks.push({ task: row, reason: placement.fallback });
+  }
+  const created: TaskRow[] = [];
+  for (const [i, task] of request.newTasks.entries()) {
+    const placement: Placement = placements.get(newKey(i))!;
+    const worker = placement.workerId ? byId.get(placement.workerId)!.row : undefined;
+    const row = (await createTask(tx, outbox, fleet.organizationId, worker ? { worker } : { fleetId: fleet.id }, task satisfies NewTask))!;
+    created.push(row);
+    if (placement.fallback) fallbacks.push({ task: row, reason: placement.fallback });
+  }
+  if (plan.roundRobinCursor !== fleet.roundRobinCursor) {
+    await tx.update(fleets).set({ roundRobinCursor: plan.roundRobinCursor }).where(eq(fleets.id, fleet.id));
+  }
+  return { created, handedOut, fallbacks, scanned: queued.length };
+}
+
+/** Gives a locked PENDING task to a locked candidate; appends `Worker.assigned` (`fromQueue`). */
+async function giveQueuedTask(tx: Transaction, outbox: Outbox, task: TaskRow, worker: LoadedCandidate): Promise<TaskRow> {
+  const [row] = await tx
+    .update(tasks)
+    .set({ status: 'ASSIGNED', assigneeId: worker.id, assignedAt: new Date() })
+    .where(and(eq(tasks.id, task.id), eq(tasks.status, 'PENDING')))
+    .returning();
+  await outbox.append({
+    organizationId: task.organizationId,
+    type: 'Worker.assigned',
+    subjectId: worker.id,
+    payload: { taskId: task.id, action: task.action, priority: task.priority, fromQueue: true, waitedMs: Date.now() - task.createdAt.getTime() },
+  });
+  return row!;
+}
+
+function itemOf(
+  key: string,
+  task: Pick<TaskRow, 'action' | 'priority' | 'requiredSkills'>,
+  balancing: FleetBalancing,
+  answer: DistributorAnswer | undefined,
+): WorkItem {
+  return { key, action: task.action, priority: task.priority, requiredSkills: task.requiredSkills, balancing, ...(answer ? { answer } : {}) };
+}
+
+/** The planning key of the `i`-th new task of a request. */
+function newKey(i: number): string {
+  return `new:${i}`;
+}
+
+/** Ids of fleets whose queue holds work while one of their workers has a free slot. */
+export async function fleetsWithServableQueue(deps: Pick<FleetDeps, 'db'>): Promise<Array<{ id: string; organizationId: string }>> {
+  return deps.db
+    .select({ id: fleets.id, organizationId: fleets.organizationId })
+    .from(fleets)
+    .where(
+      and(
+        sql`exists (select 1 from ${tasks} where ${tasks.fleetId} = ${fleets.id} and ${tasks.status} = 'PENDING')`,
+        sql`exists (select 1 from workers w where w.fleet_id = ${fleets.id} and w.lifecycle = 'ACTIVE' and w.availability in ('AVAILABLE', 'WORKING')
+          and not exists (select 1 from fleet_retirements r where r.worker_id = w.id)
+          and (select count(*) from ${tasks} where ${tasks.assigneeId} = w.id and ${tasks.status} in ('ASSIGNED', 'RUNNING', 'WAITING')) < w.concurrency)`,
+      ),
+    );
+}
