@@ -57,7 +57,7 @@ export async function createApp(
     ? await PersistedOperations.load(config.limits.persistedOperations.file, config.limits.persistedOperations.only)
     : undefined;
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  const busHandle = createBus({ redisUrl: config.redisUrl });
+  const busHandle = createBus({ redisUrl: config.redisUrl, logger: logger.child({ component: 'bus' }) });
   const { bus } = busHandle;
   const models =
     overrides.models ??
@@ -95,10 +95,7 @@ export async function createApp(
   });
   // Every stored event asks for a tick, so triggers and webhooks react at once; the
   // timer covers what other processes stored and what falls due with time.
-  const appended = bus.subscribe('domain:appended')[Symbol.asyncIterator]();
-  void (async () => {
-    while (!(await appended.next()).done) scheduler.kick();
-  })();
+  const unlistenAppended = bus.listen('domain:appended', () => scheduler.kick());
 
   const rates = new RateLimiter(config.limits.rate);
   const yoga = createYogaServer({ services, limits: config.limits, rates, persisted });
@@ -130,7 +127,7 @@ export async function createApp(
     stop() {
       stopped ??= (async () => {
         await http.stopAccepting();
-        await appended.return?.();
+        unlistenAppended();
         await scheduler.stop();
         await fleets.stop();
         await work.stop();

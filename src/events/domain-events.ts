@@ -10,6 +10,7 @@ import type { Database } from '../db/client.js';
 import { events } from '../db/schema.js';
 import { ValidationError } from '../errors.js';
 import type { Bus } from '../realtime/bus.js';
+import { wakeUps } from '../realtime/wake-up.js';
 import { parseInput } from '../validation.js';
 import { transactionWithEvents } from './outbox.js';
 
@@ -92,7 +93,7 @@ export async function* streamDomainEvents(
   filter: EventFilter,
   after?: number | null,
 ): AsyncGenerator<DomainEventRow> {
-  const notifications = deps.bus.subscribe('domain:event', filter.organizationId)[Symbol.asyncIterator]();
+  const notifications = wakeUps(deps.bus, 'domain:event', filter.organizationId);
   let wake = notifications.next();
   let cursor = after ?? (await latestSeq(deps.db));
   try {

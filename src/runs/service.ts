@@ -17,6 +17,7 @@ import { canSeeWorkerRow } from '../auth/visibility.js';
 import type { StreamEvent, ToolResult } from '../engine/events.js';
 import { findLatestVersion } from '../protocols/service.js';
 import type { Bus } from '../realtime/bus.js';
+import { wakeUps } from '../realtime/wake-up.js';
 import { parseInput } from '../validation.js';
 import type { RunExecutor } from './executor.js';
 
@@ -149,9 +150,8 @@ export async function* streamRunEvents(
   after = 0,
 ): AsyncGenerator<StoredRunEvent> {
   await findRun(deps.db, actor, runId);
-  const notifications = deps.bus.subscribe('run:events', runId)[Symbol.asyncIterator]();
-  // The first next() starts the subscription; notifications published from then on are
-  // queued, so one that arrives while the table is being read is not lost.
+  const notifications = wakeUps(deps.bus, 'run:events', runId);
+  // Listening starts before the table is read; a wake-up that arrives meanwhile is kept.
   let wake = notifications.next();
   let cursor = after;
   try {

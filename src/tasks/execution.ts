@@ -128,18 +128,10 @@ export class WorkRunner {
   /** Listens to this process's worker events and starts work as slots free up. */
   start(): void {
     if (this.unsubscribe) return;
-    const events = this.deps.bus.subscribe('domain:appended')[Symbol.asyncIterator]();
-    this.unsubscribe = async () => {
-      await events.return?.();
-    };
-    void (async () => {
-      for (;;) {
-        const next = await events.next();
-        if (next.done) return;
-        const { type, subjectId } = next.value;
-        if (subjectId && type.startsWith('Worker.')) this.kick(subjectId);
-      }
-    })();
+    const unlisten = this.deps.bus.listen('domain:appended', ({ type, subjectId }) => {
+      if (subjectId && type.startsWith('Worker.')) this.kick(subjectId);
+    });
+    this.unsubscribe = async () => unlisten();
   }
 
   /** Stops listening and waits for starts in progress. */

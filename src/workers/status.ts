@@ -9,6 +9,7 @@ import type { Database } from '../db/client.js';
 import { tasks, workers } from '../db/schema.js';
 import { NotFoundError } from '../errors.js';
 import type { Bus } from '../realtime/bus.js';
+import { wakeUpsWhere } from '../realtime/wake-up.js';
 import type { TaskRow } from '../tasks/service.js';
 import { ACTIVE_TASK_STATUSES } from '../tasks/state-machine.js';
 import type { WorkerAvailability, WorkerLifecycle, WorkerRow } from './lifecycle.js';
@@ -84,7 +85,7 @@ export async function* streamWorkerStatus(
   organizationId: string,
   workerId: string,
 ): AsyncGenerator<WorkerStatus> {
-  const notifications = deps.bus.subscribe('domain:event', organizationId)[Symbol.asyncIterator]();
+  const notifications = wakeUpsWhere(deps.bus, 'domain:event', organizationId, (event) => event.subjectId === workerId);
   let wake = notifications.next();
   let last = '';
   try {
@@ -100,7 +101,7 @@ export async function* streamWorkerStatus(
         const next = await wake;
         if (next.done) return;
         wake = notifications.next();
-        if (next.value.subjectId === workerId) break;
+        break;
       }
     }
   } finally {

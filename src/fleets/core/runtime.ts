@@ -75,27 +75,22 @@ export class FleetRuntime {
   /** Listens to this process's domain events. */
   start(): void {
     if (this.unsubscribe) return;
-    const events = this.deps.bus.subscribe('domain:appended')[Symbol.asyncIterator]();
-    this.unsubscribe = async () => {
-      await events.return?.();
-    };
-    void (async () => {
-      for (;;) {
-        const next = await events.next();
-        if (next.done) return;
-        const { organizationId, type, subjectId } = next.value;
-        if (TASK_ENDED.has(type)) this.workflows.kick();
-        const fleetId = await this.fleetOf(type, subjectId).catch((error: unknown) => {
-          this.deps.logger.error({ err: error, type }, 'could not map an event to its fleet');
-          return null;
-        });
-        if (!fleetId) continue;
-        this.deps.bus.publish('fleet:changed', fleetId, { type });
-        if (SETTLE_ON.has(type)) this.settle(organizationId, fleetId);
-        if (type === 'Fleet.alerts.configured') this.alerting.add(fleetId);
-        if (this.alerting.has(fleetId) && !type.startsWith('Fleet.alert.')) this.evaluateAlerts(fleetId);
-      }
-    })();
+    const unlisten = this.deps.bus.listen('domain:appended', (event) => void this.react(event));
+    this.unsubscribe = async () => unlisten();
+  }
+
+  /** Maps one domain event to its fleet and reacts: status push, settling, alerts. */
+  private async react({ organizationId, type, subjectId }: { organizationId: string; type: string; subjectId: string | null }): Promise<void> {
+    if (TASK_ENDED.has(type)) this.workflows.kick();
+    const fleetId = await this.fleetOf(type, subjectId).catch((error: unknown) => {
+      this.deps.logger.error({ err: error, type }, 'could not map an event to its fleet');
+      return null;
+    });
+    if (!fleetId) return;
+    this.deps.bus.publish('fleet:changed', fleetId, { type });
+    if (SETTLE_ON.has(type)) this.settle(organizationId, fleetId);
+    if (type === 'Fleet.alerts.configured') this.alerting.add(fleetId);
+    if (this.alerting.has(fleetId) && !type.startsWith('Fleet.alert.')) this.evaluateAlerts(fleetId);
   }
 
   /** Stops listening and waits for work in progress. */

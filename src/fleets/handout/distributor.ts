@@ -18,6 +18,7 @@ import { eq } from 'drizzle-orm';
 
 import { runs } from '../../db/schema.js';
 import { DomainError } from '../../errors.js';
+import { wakeUpsWhere } from '../../realtime/wake-up.js';
 import { executeWorker, FINAL_RUN_STATUSES, type RunRow } from '../../runs/service.js';
 import type { TaskPriority } from '../../tasks/service.js';
 import { loadCandidates } from './candidates.js';
@@ -113,7 +114,7 @@ function workerIdIn(output: unknown): string | undefined {
  * @throws NotFoundError / ValidationError when the run cannot start
  */
 async function runToEnd(deps: FleetDeps, organizationId: string, input: { protocol: string; input: Record<string, unknown> }): Promise<RunRow | undefined> {
-  const events = deps.bus.subscribe('domain:event', organizationId)[Symbol.asyncIterator]();
+  const events = wakeUpsWhere(deps.bus, 'domain:event', organizationId, (event) => event.type.startsWith('Run.'));
   let wake = events.next();
   const timeout = new AbortController();
   const expired = sleep(DISTRIBUTOR_TIMEOUT_MS, 'expired' as const, { signal: timeout.signal }).catch(() => 'stopped' as const);
@@ -130,7 +131,7 @@ async function runToEnd(deps: FleetDeps, organizationId: string, input: { protoc
         }
         if (next.done) return undefined;
         wake = events.next();
-        if (next.value.subjectId === started.id && next.value.type.startsWith('Run.')) break;
+        break;
       }
     }
   } finally {

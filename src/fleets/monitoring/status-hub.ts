@@ -11,6 +11,7 @@ import { Repeater } from 'graphql-yoga';
 import type { Database } from '../../db/client.js';
 import type { Logger } from '../../logger.js';
 import type { Bus } from '../../realtime/bus.js';
+import { wakeUps } from '../../realtime/wake-up.js';
 import type { Clock } from '../../scheduler/clock.js';
 import { readFleetStatus, type FleetStatus } from './status.js';
 
@@ -56,7 +57,7 @@ export class FleetStatusHub {
   private channelFor(fleetId: string): Channel {
     const existing = this.channels.get(fleetId);
     if (existing) return existing;
-    const changes = this.deps.bus.subscribe('fleet:changed', fleetId)[Symbol.asyncIterator]();
+    const changes = wakeUps(this.deps.bus, 'fleet:changed', fleetId);
     let timer: NodeJS.Timeout | undefined;
     let running: Promise<void> | undefined;
     let dirty = true;

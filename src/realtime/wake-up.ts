@@ -1,0 +1,79 @@
+/**
+ * A wake-up: what a stream that reads the store keeps of the bus. Messages of one topic
+ * (and key) are not queued: only the newest one not yet taken is kept, so however many
+ * messages arrive while the reader is busy (or its client is slow), the memory held is
+ * one payload. The reader then reads everything it missed from the database by cursor.
+ */
+import type { Bus, TopicKey, TopicName, TopicPayload } from './bus.js';
+
+/**
+ * Listens to `topic` (and key) from construction until {@link WakeUp.return}. Shaped as
+ * an async iterator so that `for await` and `next()` loops read naturally.
+ */
+export class WakeUp<P> implements AsyncIterator<P, undefined> {
+  private pending: { payload: P } | undefined;
+  private waiter: ((result: IteratorResult<P, undefined>) => void) | undefined;
+  private closed = false;
+  private readonly unlisten: () => void;
+
+  constructor(listen: (listener: (payload: P) => void) => () => void) {
+    this.unlisten = listen((payload) => {
+      if (this.closed) return;
+      if (this.waiter) {
+        const resolve = this.waiter;
+        this.waiter = undefined;
+        resolve({ done: false, value: payload });
+      } else {
+        this.pending = { payload };
+      }
+    });
+  }
+
+  /** The newest message not yet taken, or the next one to arrive; done once returned. */
+  next(): Promise<IteratorResult<P, undefined>> {
+    if (this.pending) {
+      const { payload } = this.pending;
+      this.pending = undefined;
+      return Promise.resolve({ done: false, value: payload });
+    }
+    if (this.closed) return Promise.resolve({ done: true, value: undefined });
+    return new Promise((resolve) => (this.waiter = resolve));
+  }
+
+  /** Stops listening; a pending `next()` resolves as done. */
+  return(): Promise<IteratorResult<P, undefined>> {
+    if (!this.closed) {
+      this.closed = true;
+      this.pending = undefined;
+      this.unlisten();
+      this.waiter?.({ done: true, value: undefined });
+      this.waiter = undefined;
+    }
+    return Promise.resolve({ done: true, value: undefined });
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}
+
+/** A {@link WakeUp} on `topic` (and its key) of `bus`. */
+export function wakeUps<T extends TopicName>(bus: Bus, topic: T, ...key: TopicKey<T>): WakeUp<TopicPayload<T>> {
+  return new WakeUp<TopicPayload<T>>((listener) =>
+    (bus.listen as (topic: T, ...rest: unknown[]) => () => void)(topic, ...key, listener),
+  );
+}
+
+/** A {@link WakeUp} on the keyed `topic` of `bus` that keeps only messages passing `where`. */
+export function wakeUpsWhere<T extends TopicName>(
+  bus: Bus,
+  topic: T,
+  key: string,
+  where: (payload: TopicPayload<T>) => boolean,
+): WakeUp<TopicPayload<T>> {
+  return new WakeUp<TopicPayload<T>>((listener) =>
+    (bus.listen as (topic: T, ...rest: unknown[]) => () => void)(topic, key, (payload: TopicPayload<T>) => {
+      if (where(payload)) listener(payload);
+    }),
+  );
+}
