@@ -1,6 +1,7 @@
 /** cancelRun: a run waiting on its model is cancelled, its stream ends, its status says so. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { eventually } from '../support/fake-clock.js';
 import { startFakeOpenAI, type FakeOpenAIServer } from '../support/fake-openai-server.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
@@ -62,7 +63,7 @@ describe('cancelRun', () => {
 
   it('ends a run that waits on its model with worker-result { cancelled } and status CANCELLED', async () => {
     const runId = (await app.data(`mutation { executeWorker(input: { protocol: "slow" }) { ... on Run { id } } }`)).executeWorker.id;
-    for (let i = 0; i < 200 && llm.requests.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await eventually(async () => (llm.requests.length > 0 ? true : undefined), undefined, 'the model call');
     expect(llm.requests).toHaveLength(1);
 
     const events = app.collect<{ runEvents: { type: string; cancelled?: boolean; finishReason?: string } }>(

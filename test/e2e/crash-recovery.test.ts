@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { eventually } from '../support/fake-clock.js';
 import { startFakeOpenAI, type FakeOpenAIServer } from '../support/fake-openai-server.js';
 import { startServerProcess, type ServerProcess } from '../support/server-process.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-app.js';
@@ -83,7 +84,7 @@ describe('a server killed mid-run', () => {
     ] }) { __typename } }`, { source: SOURCE });
     const runId = (await graphql(url, `mutation { executeWorker(input: { protocol: "two-questions" }) { ... on Run { id } } }`)).executeWorker.id;
 
-    for (let i = 0; i < 500 && llm.requests.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    await eventually(async () => (llm.requests.length >= 2 ? true : undefined), 60_000, 'the second model call');
     expect(llm.requests).toHaveLength(2);
     first.child.kill('SIGKILL');
     await first.exited;
@@ -93,12 +94,15 @@ describe('a server killed mid-run', () => {
     processes.push(second);
     const next = await second.listening;
 
-    let run: { status: string; output: unknown; events: Array<{ seq: number; type: string; blockName?: string }> } | undefined;
-    for (let i = 0; i < 300; i++) {
-      run = (await graphql(next.url, `query ($id: ID!) { run(id: $id) { status output events { seq type ... on BlockStartEvent { blockName } } } }`, { id: runId })).run;
-      if (run!.status === 'COMPLETED' || run!.status === 'FAILED') break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    type Ended = { status: string; output: unknown; events: Array<{ seq: number; type: string; blockName?: string }> };
+    const run = await eventually(
+      async () => {
+        const read: Ended = (await graphql(next.url, `query ($id: ID!) { run(id: $id) { status output events { seq type ... on BlockStartEvent { blockName } } } }`, { id: runId })).run;
+        return read.status === 'COMPLETED' || read.status === 'FAILED' ? read : undefined;
+      },
+      60_000,
+      'the run to end on the second process',
+    );
     expect(run!.status).toBe('COMPLETED');
     expect(run!.output).toBe('second answer');
     expect(run!.events.map((e) => e.seq)).toEqual(run!.events.map((_, i) => i + 1));

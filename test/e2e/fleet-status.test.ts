@@ -1,7 +1,7 @@
 /**
- * The `fleetStatus` subscription over graphql-ws: a snapshot at once, then one value per
- * burst of changes (at most 4 a second however many changes happen), the same values to
- * every subscriber; a subscriber sees the queue grow and drain.
+ * The `fleetStatus` subscription over graphql-ws: a snapshot at once, then the same values
+ * to every subscriber as the queue grows and drains. (How changes are coalesced is tested
+ * on the fake clock in test/fleets/status-hub.test.ts.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -14,21 +14,21 @@ const STATUS = /* GraphQL */ `
 
 type Status = { at: string; size: number; queueDepth: number; assigned: number; healthScore: number; fleet: { name: string } };
 
-/** Subscribes and records every value with its arrival time, until `stop()`. */
+/** Subscribes and records every value, until `stop()`. */
 function watch(app: TestApp, fleetId: string) {
-  const seen: Array<Status & { receivedAt: number }> = [];
+  const seen: Status[] = [];
   const iterator = app.wsClient().iterate<{ fleetStatus: Status }>({ query: STATUS, variables: { id: fleetId } });
   const done = (async () => {
     for await (const result of iterator) {
       if (result.errors) throw new Error(JSON.stringify(result.errors));
-      seen.push({ ...result.data!.fleetStatus, receivedAt: Date.now() });
+      seen.push(result.data!.fleetStatus);
     }
   })();
   return {
     seen,
-    /** Resolves once a value satisfies `test` (polling what arrived, at most 10 s). */
+    /** Resolves once a value satisfies `test` (polling what arrived, at most 30 s). */
     async until(test: (status: Status) => boolean): Promise<Status> {
-      for (let i = 0; i < 500; i++) {
+      for (let i = 0; i < 1500; i++) {
         const match = seen.find(test);
         if (match) return match;
         await new Promise((resolve) => setTimeout(resolve, 20));
@@ -60,8 +60,8 @@ describe('fleetStatus subscription', () => {
     await second.until((s) => s.size === 1);
     expect(first.seen[0]).toMatchObject({ size: 1, queueDepth: 0, assigned: 0, healthScore: 1, fleet: { name: 'Watched' } });
 
-    // A burst of 40 calls: 1 task assigned, 39 queued — dozens of events, few updates.
-    const startedAt = Date.now();
+    // A burst of 40 calls: 1 task assigned, 39 queued.
+    const before = first.seen.length;
     await Promise.all(Array.from({ length: 40 }, (_, i) => assignWork(app, fleetId, [{ action: `job-${i}` }])));
     const grown = await first.until((s) => s.queueDepth === 39);
     expect(grown).toMatchObject({ assigned: 1 });
@@ -72,16 +72,10 @@ describe('fleetStatus subscription', () => {
     const drained = await first.until((s) => s.size === 10 && s.queueDepth === 30);
     expect(drained).toMatchObject({ assigned: 10 });
     await second.until((s) => s.size === 10 && s.queueDepth === 30);
-    const elapsedMs = Date.now() - startedAt;
 
-    // Coalesced: at most one value per 250 ms (plus the first of a burst), far fewer than the events.
-    const updates = first.seen.filter((s) => s.receivedAt >= startedAt);
-    expect(updates.length).toBeLessThanOrEqual(Math.ceil(elapsedMs / 250) + 2);
-    for (let i = 1; i < updates.length; i++) {
-      expect(updates[i]!.receivedAt - updates[i - 1]!.receivedAt).toBeGreaterThanOrEqual(150);
-    }
     // The same values to every subscriber.
     const values = (seen: Status[]) => seen.map(({ queueDepth, size, assigned }) => ({ queueDepth, size, assigned }));
+    const updates = first.seen.slice(before);
     expect(values(second.seen).slice(-updates.length)).toEqual(values(updates));
 
     await first.stop();

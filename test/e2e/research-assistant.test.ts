@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { readProtocolPackage } from '../../src/engine/package-files.js';
+import { eventually } from '../support/fake-clock.js';
 import { startFakeOpenAI, type ChatCompletionRequest, type FakeOpenAIServer } from '../support/fake-openai-server.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
@@ -173,12 +174,10 @@ describe('research assistant over the OpenAI wire protocol', () => {
     const runId = executed.executeWorker.id as string;
 
     // wait until the run is parked inside the research model call
-    let stored: WatchedEvent[] = [];
-    for (let attempt = 0; attempt < 200; attempt++) {
-      stored = (await app.data(RUN, { id: runId })).run.events;
-      if (stored.some((e) => e.type === 'block-start' && e.blockType === 'next-message')) break;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    const stored = await eventually(async () => {
+      const events: WatchedEvent[] = (await app.data(RUN, { id: runId })).run.events;
+      return events.some((e) => e.type === 'block-start' && e.blockType === 'next-message') ? events : undefined;
+    });
     expect(stored.at(-1)).toMatchObject({ type: 'block-start', blockType: 'next-message' });
     const after = stored.length - 1;
 
@@ -189,7 +188,6 @@ describe('research assistant over the OpenAI wire protocol', () => {
         received.push((result.data as { runEvents: WatchedEvent }).runEvents);
       }
     })();
-    await new Promise((resolve) => setTimeout(resolve, 100));
     releaseResearch();
     await done;
 

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { eventually } from '../support/fake-clock.js';
 import { startFakeOpenAI, type ChatCompletionRequest, type FakeOpenAIServer } from '../support/fake-openai-server.js';
 import { createTestApp, createTestDatabase, type TestApp, type TestDatabase } from '../support/test-app.js';
 
@@ -271,11 +272,10 @@ describe('tools, client tools and nested workers over GraphQL', () => {
     const runId = (
       await app.data(`mutation { executeWorker(input: { protocol: "order-assistant", input: { ORDER_ID: "42" } }) { ... on Run { id } } }`)
     ).executeWorker.id as string;
-    let pending: Array<{ toolCallId: string }> = [];
-    for (let i = 0; i < 300 && pending.length === 0; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      pending = (await app.data(`query ($id: ID!) { run(id: $id) { pendingToolCalls { toolCallId } } }`, { id: runId })).run.pendingToolCalls;
-    }
+    const pending: Array<{ toolCallId: string }> = await eventually(async () => {
+      const calls = (await app.data(`query ($id: ID!) { run(id: $id) { pendingToolCalls { toolCallId } } }`, { id: runId })).run.pendingToolCalls;
+      return calls.length > 0 ? calls : undefined;
+    });
     expect(pending).toHaveLength(1);
 
     await app.close();

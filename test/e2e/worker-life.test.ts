@@ -374,7 +374,7 @@ function inOrder(types: string[], expected: string[]): boolean {
 }
 
 /** Waits for background work (a protocol run) to show in what the subscription received. */
-async function until(check: () => boolean, timeoutMs = 15_000): Promise<void> {
+async function until(check: () => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error('timed out');
