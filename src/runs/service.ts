@@ -7,11 +7,11 @@
 import { and, asc, eq, gt } from 'drizzle-orm';
 import { z } from 'zod';
 
-import type { Database } from '../db/client.js';
+import type { Database, Transaction } from '../db/client.js';
 import { requireOwned } from '../db/ownership.js';
 import { runEvents, runs, tasks, workers } from '../db/schema.js';
 import { InvalidTransitionError, NotFoundError, ValidationError } from '../errors.js';
-import { transactionWithEvents } from '../events/outbox.js';
+import { transactionWithEvents, type Outbox } from '../events/outbox.js';
 import type { Actor } from '../auth/actor.js';
 import { canSeeWorkerRow } from '../auth/visibility.js';
 import type { StreamEvent, ToolResult } from '../engine/events.js';
@@ -58,31 +58,52 @@ interface RunDeps {
 export async function executeWorker(deps: RunDeps, organizationId: string, input: ExecuteWorkerInput): Promise<RunRow> {
   const data = parseInput(ExecuteWorkerModel, input);
   const run = await transactionWithEvents(deps, async (tx, outbox) => {
-    const { protocol, version } = await findLatestVersion(tx, organizationId, data.protocol);
     if (data.workerId) await requireOwned(tx, workers, organizationId, data.workerId, 'Worker');
     if (data.taskId) await requireOwned(tx, tasks, organizationId, data.taskId, 'Task');
-    const [row] = await tx
-      .insert(runs)
-      .values({
-        organizationId,
-        protocolId: protocol.id,
-        protocolVersionId: version.id,
-        version: version.version,
-        workerId: data.workerId ?? null,
-        taskId: data.taskId ?? null,
-        input: data.input,
-      })
-      .returning();
-    await outbox.append({
-      organizationId,
-      type: 'Run.queued',
-      subjectId: row!.id,
-      payload: { protocol: protocol.slug, version: version.version },
+    return queueRun(tx, outbox, organizationId, {
+      protocol: data.protocol,
+      input: data.input,
+      workerId: data.workerId ?? null,
+      taskId: data.taskId ?? null,
     });
-    return row!;
   });
   deps.runs.start(run.id);
   return run;
+}
+
+/**
+ * Inserts a QUEUED run of the newest version of protocol `request.protocol` (a slug) inside the
+ * caller's transaction and appends `Run.queued`; the caller starts it after commit
+ * (`RunExecutor.start`), and a run nobody started is taken over by the executor's sweep.
+ * Worker and task are not checked here.
+ * @throws NotFoundError for an unknown protocol
+ */
+export async function queueRun(
+  tx: Transaction,
+  outbox: Outbox,
+  organizationId: string,
+  request: { protocol: string; input: Record<string, unknown>; workerId: string | null; taskId: string | null },
+): Promise<RunRow> {
+  const { protocol, version } = await findLatestVersion(tx, organizationId, request.protocol);
+  const [row] = await tx
+    .insert(runs)
+    .values({
+      organizationId,
+      protocolId: protocol.id,
+      protocolVersionId: version.id,
+      version: version.version,
+      workerId: request.workerId,
+      taskId: request.taskId,
+      input: request.input,
+    })
+    .returning();
+  await outbox.append({
+    organizationId,
+    type: 'Run.queued',
+    subjectId: row!.id,
+    payload: { protocol: protocol.slug, version: version.version },
+  });
+  return row!;
 }
 
 /**

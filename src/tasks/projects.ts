@@ -9,7 +9,8 @@ import { transactionWithEvents } from '../events/outbox.js';
 import type { Bus } from '../realtime/bus.js';
 import { parseInput, withDefault } from '../validation.js';
 import { lockWorker, type WorkerRow } from '../workers/lifecycle.js';
-import { ActionModel, createTask, TaskPriorityModel, type TaskRow } from './service.js';
+import { ActionModel, TaskPriorityModel, type TaskRow } from './service.js';
+import { createTask } from './work-state.js';
 
 /** What `assignProject` accepts. */
 export const AssignProjectModel = z.object({

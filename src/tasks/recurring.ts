@@ -8,7 +8,7 @@
  * same instant impossible even across processes.
  */
 import { Cron } from 'croner';
-import { and, asc, eq, isNotNull, lte } from 'drizzle-orm';
+import { and, asc, eq, isNotNull, lte, min } from 'drizzle-orm';
 import { z } from 'zod';
 
 import type { Database } from '../db/client.js';
@@ -21,7 +21,8 @@ import type { Clock } from '../scheduler/clock.js';
 import { parseInput, TimeZone, withDefault } from '../validation.js';
 import { assertTakesWork, lockWorker } from '../workers/lifecycle.js';
 import { workerTimeZone } from '../workers/performance.js';
-import { ActionModel, createTask, TaskPriorityModel } from './service.js';
+import { ActionModel, TaskPriorityModel } from './service.js';
+import { createTask } from './work-state.js';
 
 export type TaskScheduleRow = typeof taskSchedules.$inferSelect;
 
@@ -197,4 +198,10 @@ export async function fireDueSchedules(deps: { db: Database; bus: Bus; logger: L
     });
     if (claimed < CLAIM_BATCH) return made;
   }
+}
+
+/** The earliest next instant of any schedule (null: none will fire); one query. */
+export async function nextScheduledInstant(db: Database): Promise<Date | null> {
+  const [row] = await db.select({ at: min(taskSchedules.nextRunAt) }).from(taskSchedules);
+  return row?.at ?? null;
 }

@@ -12,9 +12,11 @@ import { requireOwned } from '../db/ownership.js';
 import { fleets, triggerFirings, triggers, workers } from '../db/schema.js';
 import { InvalidTransitionError, NotFoundError } from '../errors.js';
 import type { EventHandler } from '../events/dispatcher.js';
+import { interestChanged } from '../events/interest.js';
 import { transactionWithEvents } from '../events/outbox.js';
 import type { Bus } from '../realtime/bus.js';
-import { ActionModel, createTask, TaskPriorityModel } from '../tasks/service.js';
+import { ActionModel, TaskPriorityModel } from '../tasks/service.js';
+import { createTask } from '../tasks/work-state.js';
 import { parseInput, withDefault } from '../validation.js';
 import { mapInput, matchesFilter } from './match.js';
 
@@ -48,7 +50,7 @@ export async function createTrigger(
   input: z.input<typeof CreateTriggerModel>,
 ): Promise<TriggerRow> {
   const data = parseInput(CreateTriggerModel, input);
-  return transactionWithEvents(deps, async (tx, outbox) => {
+  const created = await transactionWithEvents(deps, async (tx, outbox) => {
     if (data.workerId) await requireOwned(tx, workers, organizationId, data.workerId, 'Worker');
     if (data.fleetId) await requireOwned(tx, fleets, organizationId, data.fleetId, 'Fleet');
     const [row] = await tx
@@ -63,6 +65,8 @@ export async function createTrigger(
     });
     return row!;
   });
+  interestChanged(deps.bus, organizationId);
+  return created;
 }
 
 /**
@@ -71,7 +75,7 @@ export async function createTrigger(
  * @throws NotFoundError; InvalidTransitionError when it is already deleted
  */
 export async function deleteTrigger(deps: { db: Database; bus: Bus }, organizationId: string, triggerId: string): Promise<TriggerRow> {
-  return transactionWithEvents(deps, async (tx, outbox) => {
+  const deleted = await transactionWithEvents(deps, async (tx, outbox) => {
     const [trigger] = await tx
       .select()
       .from(triggers)
@@ -83,6 +87,8 @@ export async function deleteTrigger(deps: { db: Database; bus: Bus }, organizati
     await outbox.append({ organizationId, type: 'Trigger.deleted', subjectId: trigger.id, payload: { eventType: trigger.eventType } });
     return row!;
   });
+  interestChanged(deps.bus, organizationId);
+  return deleted;
 }
 
 /**
@@ -92,39 +98,42 @@ export async function deleteTrigger(deps: { db: Database; bus: Bus }, organizati
  * because a worker left). Events about tasks a trigger made do not fire that trigger
  * again.
  */
-export const fireTriggers: EventHandler = async (tx, outbox, event) => {
-  const candidates = await tx
-    .select()
-    .from(triggers)
-    .where(
-      and(
-        eq(triggers.organizationId, event.organizationId),
-        eq(triggers.eventType, event.type),
-        isNull(triggers.deletedAt),
-        lte(triggers.createdAt, event.at),
-      ),
-    );
-  for (const trigger of candidates) {
-    if (event.payload.triggerId === trigger.id || !matchesFilter(event.payload, trigger.filter)) continue;
-    const [firing] = await tx
-      .insert(triggerFirings)
-      .values({ triggerId: trigger.id, eventSeq: event.seq })
-      .onConflictDoNothing()
-      .returning();
-    if (!firing) continue;
-    const [worker] = trigger.workerId ? await tx.select().from(workers).where(eq(workers.id, trigger.workerId)) : [];
-    const fleetId = trigger.fleetId ?? worker?.fleetId;
-    const target = worker?.lifecycle === 'ACTIVE' ? { worker } : fleetId ? { fleetId } : undefined;
-    if (!target) continue; // an inactive worker outside any fleet: the firing is kept, without a task
-    const task = await createTask(tx, outbox, event.organizationId, target, {
-      action: trigger.action,
-      input: mapInput(event.payload, trigger.inputMapping),
-      priority: trigger.priority,
-      triggerId: trigger.id,
-    });
-    await tx
-      .update(triggerFirings)
-      .set({ taskId: task!.id })
-      .where(and(eq(triggerFirings.triggerId, trigger.id), eq(triggerFirings.eventSeq, event.seq)));
-  }
+export const fireTriggers: EventHandler = {
+  wants: (interest, type) => interest.triggerTypes.has(type),
+  handle: async (tx, outbox, event) => {
+    const candidates = await tx
+      .select()
+      .from(triggers)
+      .where(
+        and(
+          eq(triggers.organizationId, event.organizationId),
+          eq(triggers.eventType, event.type),
+          isNull(triggers.deletedAt),
+          lte(triggers.createdAt, event.at),
+        ),
+      );
+    for (const trigger of candidates) {
+      if (event.payload.triggerId === trigger.id || !matchesFilter(event.payload, trigger.filter)) continue;
+      const [firing] = await tx
+        .insert(triggerFirings)
+        .values({ triggerId: trigger.id, eventSeq: event.seq })
+        .onConflictDoNothing()
+        .returning();
+      if (!firing) continue;
+      const [worker] = trigger.workerId ? await tx.select().from(workers).where(eq(workers.id, trigger.workerId)) : [];
+      const fleetId = trigger.fleetId ?? worker?.fleetId;
+      const target = worker?.lifecycle === 'ACTIVE' ? { worker } : fleetId ? { fleetId } : undefined;
+      if (!target) continue; // an inactive worker outside any fleet: the firing is kept, without a task
+      const task = await createTask(tx, outbox, event.organizationId, target, {
+        action: trigger.action,
+        input: mapInput(event.payload, trigger.inputMapping),
+        priority: trigger.priority,
+        triggerId: trigger.id,
+      });
+      await tx
+        .update(triggerFirings)
+        .set({ taskId: task!.id })
+        .where(and(eq(triggerFirings.triggerId, trigger.id), eq(triggerFirings.eventSeq, event.seq)));
+    }
+  },
 };

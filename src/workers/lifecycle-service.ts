@@ -12,7 +12,8 @@ import { requireOwned } from '../db/ownership.js';
 import { taskSchedules, workerRoleChanges, workers } from '../db/schema.js';
 import { InvalidTransitionError, ValidationError } from '../errors.js';
 import { transactionWithEvents, type Outbox } from '../events/outbox.js';
-import { moveOpenTasks, stopRuns, type TaskDeps } from '../tasks/transitions.js';
+import { stopRuns, type TaskDeps } from '../tasks/transitions.js';
+import { returnToQueue, transferOpenTasks } from '../tasks/work-state.js';
 import { parseInput, withDefault } from '../validation.js';
 import {
   assertLifecycleTransition,
@@ -186,7 +187,7 @@ export async function offboardWorker(
       .set(successor ? { workerId: successor.id } : { nextRunAt: null })
       .where(eq(taskSchedules.workerId, worker.id))
       .returning({ id: taskSchedules.id });
-    const moved = await moveOpenTasks(tx, outbox, worker, successor);
+    const moved = successor ? await transferOpenTasks(tx, outbox, worker, successor) : await returnToQueue(tx, outbox, worker);
     const offboarding = {
       reason: data.reason,
       transferWorkToId: successor?.id ?? null,

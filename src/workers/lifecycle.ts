@@ -4,13 +4,13 @@
  * derived dimension: OFFLINE unless ACTIVE; WORKING while a task occupies a slot;
  * otherwise what was last set (AVAILABLE, or BUSY / OFFLINE by `setWorkerAvailability`).
  */
-import { and, count, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 
 import type { Transaction } from '../db/client.js';
 import { tasks, workers } from '../db/schema.js';
 import { InvalidTransitionError, NotFoundError } from '../errors.js';
 import type { Outbox } from '../events/outbox.js';
-import { ACTIVE_TASK_STATUSES } from '../tasks/state-machine.js';
+import { occupiesSlot } from '../tasks/predicates.js';
 
 export type WorkerRow = typeof workers.$inferSelect;
 export type WorkerLifecycle = WorkerRow['lifecycle'];
@@ -22,6 +22,17 @@ const LIFECYCLE: Record<WorkerLifecycle, readonly WorkerLifecycle[]> = {
   ACTIVE: ['OFFBOARDED'],
   OFFBOARDED: [],
 };
+
+/** Availabilities of an ACTIVE worker that starts work (BUSY and OFFLINE do not). */
+export const AVAILABILITIES_TAKING_WORK = ['AVAILABLE', 'WORKING'] as const satisfies readonly WorkerAvailability[];
+
+/** Whether `worker` starts work now: ACTIVE, and AVAILABLE or WORKING. */
+export function takesWorkNow(worker: Pick<WorkerRow, 'lifecycle' | 'availability'>): boolean {
+  return worker.lifecycle === 'ACTIVE' && (AVAILABILITIES_TAKING_WORK as readonly string[]).includes(worker.availability);
+}
+
+/** SQL: the `workers` row starts work now (see {@link takesWorkNow}). */
+export const takingWork = and(eq(workers.lifecycle, 'ACTIVE'), inArray(workers.availability, AVAILABILITIES_TAKING_WORK))!;
 
 /**
  * @throws InvalidTransitionError when a worker may not go from `from` to `to`
@@ -57,11 +68,7 @@ export async function lockWorker(tx: Transaction, organizationId: string, worker
 
 /** Number of the worker's tasks that occupy a slot (RUNNING or WAITING). */
 export async function countActiveTasks(tx: Transaction, workerId: string): Promise<number> {
-  const [row] = await tx
-    .select({ n: count() })
-    .from(tasks)
-    .where(and(eq(tasks.assigneeId, workerId), inArray(tasks.status, ACTIVE_TASK_STATUSES)));
-  return row?.n ?? 0;
+  return tx.$count(tasks, and(eq(tasks.assigneeId, workerId), occupiesSlot));
 }
 
 /** The availability the rules give `worker` with `activeTasks` slots in use. */

@@ -5,12 +5,13 @@
  * stays fast for a worker with 100 000 tasks (bench/README.md shows the plans). Averages
  * and rates of a worker without finished tasks are null, counts 0.
  */
-import { and, eq, gte, lt, sql, type SQL } from 'drizzle-orm';
+import { and, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
 
 import type { Executor, Transaction } from '../db/client.js';
 import type { KpiPeriod, WorkerKpi } from '../db/documents.js';
 import { events, tasks, workers } from '../db/schema.js';
 import type { Outbox } from '../events/outbox.js';
+import { isNotStarted, occupiesSlot } from '../tasks/predicates.js';
 import type { WorkerRow } from './lifecycle.js';
 
 /** Work statistics over all of a worker's tasks (seed `getWorkStats`). */
@@ -35,10 +36,10 @@ export function workerStatsQuery(db: Executor, workerId: string) {
     .select({
       tasksCompleted: sql<number>`(count(*) filter (where ${tasks.status} = 'COMPLETED'))::int`,
       tasksFailed: sql<number>`(count(*) filter (where ${tasks.status} = 'FAILED'))::int`,
-      tasksInProgress: sql<number>`(count(*) filter (where ${tasks.status} in ('RUNNING', 'WAITING')))::int`,
-      tasksPending: sql<number>`(count(*) filter (where ${tasks.status} in ('PENDING', 'ASSIGNED')))::int`,
+      tasksInProgress: sql<number>`(count(*) filter (where ${occupiesSlot}))::int`,
+      tasksPending: sql<number>`(count(*) filter (where ${isNotStarted}))::int`,
       avgCompletionTimeMs: sql<number | null>`(extract(epoch from avg(${tasks.completedAt} - ${tasks.startedAt}) filter (where ${tasks.status} = 'COMPLETED')) * 1000)::float8`,
-      successRate: sql<number | null>`((count(*) filter (where ${tasks.status} = 'COMPLETED'))::float8 / nullif(count(*) filter (where ${tasks.status} in ('COMPLETED', 'FAILED')), 0))`,
+      successRate: sql<number | null>`((count(*) filter (where ${tasks.status} = 'COMPLETED'))::float8 / nullif(count(*) filter (where ${inArray(tasks.status, ['COMPLETED', 'FAILED'])}), 0))`,
       qualityScore: sql<number | null>`(avg(${tasks.qualityScore}) filter (where ${tasks.status} = 'COMPLETED'))::float8`,
     })
     .from(tasks)

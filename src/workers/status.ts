@@ -3,7 +3,7 @@
  * location) and its live stream for the `workerStatus` subscription: the current value
  * first, then a new value after each of the worker's events that changed it.
  */
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 
 import type { Database } from '../db/client.js';
 import { tasks, workers } from '../db/schema.js';
@@ -11,7 +11,7 @@ import { NotFoundError } from '../errors.js';
 import type { Bus } from '../realtime/bus.js';
 import { wakeUpsWhere } from '../realtime/wake-up.js';
 import type { TaskRow } from '../tasks/service.js';
-import { ACTIVE_TASK_STATUSES } from '../tasks/state-machine.js';
+import { isHeld, isReady, occupiesSlot } from '../tasks/predicates.js';
 import type { WorkerAvailability, WorkerLifecycle, WorkerRow } from './lifecycle.js';
 
 export interface WorkerStatus {
@@ -41,15 +41,15 @@ export async function readWorkerStatus(db: Database, organizationId: string, wor
   if (!worker) throw new NotFoundError('Worker', workerId);
   const [counts] = await db
     .select({
-      active: sql<number>`(count(*) filter (where ${tasks.status} in ('RUNNING', 'WAITING')))::int`,
-      queued: sql<number>`(count(*) filter (where ${tasks.status} = 'ASSIGNED'))::int`,
+      active: sql<number>`(count(*) filter (where ${occupiesSlot}))::int`,
+      queued: sql<number>`(count(*) filter (where ${isReady}))::int`,
     })
     .from(tasks)
-    .where(and(eq(tasks.assigneeId, worker.id), inArray(tasks.status, ['ASSIGNED', ...ACTIVE_TASK_STATUSES])));
+    .where(and(eq(tasks.assigneeId, worker.id), isHeld));
   const [currentTask] = await db
     .select()
     .from(tasks)
-    .where(and(eq(tasks.assigneeId, worker.id), inArray(tasks.status, ACTIVE_TASK_STATUSES)))
+    .where(and(eq(tasks.assigneeId, worker.id), occupiesSlot))
     .orderBy(asc(tasks.startedAt), asc(tasks.id))
     .limit(1);
   const activeTasks = counts?.active ?? 0;

@@ -12,7 +12,8 @@ import { and, asc, count, eq, inArray, ne, notExists, sql } from 'drizzle-orm';
 import type { Executor, Transaction } from '../../db/client.js';
 import { fleetRetirements, taskSchedules, tasks, workers } from '../../db/schema.js';
 import type { Outbox } from '../../events/outbox.js';
-import { OPEN_TASK_STATUSES } from '../../tasks/state-machine.js';
+import { heldTasks, isOpen } from '../../tasks/predicates.js';
+import { returnToQueue } from '../../tasks/work-state.js';
 import { refreshAvailability, type WorkerRow } from '../../workers/lifecycle.js';
 import { protocolIdOf, type FleetRow } from './store.js';
 
@@ -21,9 +22,6 @@ export const isMember = and(
   ne(workers.lifecycle, 'OFFBOARDED'),
   notExists(sql`(select 1 from ${fleetRetirements} where ${fleetRetirements.workerId} = ${workers.id})`),
 );
-
-/** SQL: the number of the worker row's open tasks (ASSIGNED, RUNNING or WAITING). */
-export const openTaskCount = sql<number>`(select count(*) from ${tasks} where ${tasks.assigneeId} = ${workers.id} and ${tasks.status} in ('ASSIGNED', 'RUNNING', 'WAITING'))::int`;
 
 /** The fleet's size: its members. */
 export async function countMembers(db: Executor, fleetId: string): Promise<number> {
@@ -40,7 +38,7 @@ export interface Member {
 /** Locks the fleet's members (by id) and counts their open tasks. */
 export async function lockMembers(tx: Transaction, fleetId: string): Promise<Member[]> {
   return tx
-    .select({ worker: workers, open: openTaskCount })
+    .select({ worker: workers, open: heldTasks })
     .from(workers)
     .where(and(eq(workers.fleetId, fleetId), isMember))
     .orderBy(asc(workers.id))
@@ -120,7 +118,7 @@ export interface Retirement {
 export async function retire(tx: Transaction, outbox: Outbox, members: Member[], reason: string, now: Date): Promise<Retirement> {
   const result: Retirement = { retired: [], draining: [] };
   for (const { worker, open } of members) {
-    const returned = open > 0 ? await returnAssignedToQueue(tx, outbox, worker) : 0;
+    const returned = open > 0 ? (await returnToQueue(tx, outbox, worker, { notStartedOnly: true })).length : 0;
     if (open - returned === 0 || worker.lifecycle !== 'ACTIVE') {
       await offboardNow(tx, outbox, worker, reason, now, returned);
       result.retired.push(worker);
@@ -152,7 +150,7 @@ export async function retire(tx: Transaction, outbox: Outbox, members: Member[],
 export async function keepRetiring(tx: Transaction, outbox: Outbox, fleetId: string, n: number): Promise<WorkerRow[]> {
   if (n <= 0) return [];
   const retiring = await tx
-    .select({ worker: workers, open: openTaskCount })
+    .select({ worker: workers, open: heldTasks })
     .from(fleetRetirements)
     .innerJoin(workers, eq(workers.id, fleetRetirements.workerId))
     .where(and(eq(fleetRetirements.fleetId, fleetId), eq(workers.lifecycle, 'ACTIVE')))
@@ -188,42 +186,12 @@ export async function completeRetirements(tx: Transaction, outbox: Outbox, fleet
   for (const { worker, reason } of retiring) {
     if (worker.lifecycle === 'OFFBOARDED') {
       await tx.delete(fleetRetirements).where(eq(fleetRetirements.workerId, worker.id));
-    } else if ((await countOpenTasks(tx, worker.id)) === 0) {
+    } else if ((await tx.$count(tasks, and(eq(tasks.assigneeId, worker.id), isOpen))) === 0) {
       await offboardNow(tx, outbox, worker, reason, now, 0);
       done.push(worker);
     }
   }
   return done;
-}
-
-async function countOpenTasks(tx: Transaction, workerId: string): Promise<number> {
-  const [row] = await tx
-    .select({ n: count() })
-    .from(tasks)
-    .where(and(eq(tasks.assigneeId, workerId), inArray(tasks.status, OPEN_TASK_STATUSES)));
-  return row?.n ?? 0;
-}
-
-/**
- * Hands a locked worker's ASSIGNED (not yet started) tasks back to its fleet's queue,
- * each with `Fleet.task.queued` (`returnedFrom`).
- * @returns how many went back
- */
-export async function returnAssignedToQueue(tx: Transaction, outbox: Outbox, worker: WorkerRow): Promise<number> {
-  const returned = await tx
-    .update(tasks)
-    .set({ status: 'PENDING', assigneeId: null, assignedAt: null, fleetId: worker.fleetId })
-    .where(and(eq(tasks.assigneeId, worker.id), eq(tasks.status, 'ASSIGNED')))
-    .returning();
-  for (const task of returned) {
-    await outbox.append({
-      organizationId: task.organizationId,
-      type: 'Fleet.task.queued',
-      subjectId: task.fleetId,
-      payload: { taskId: task.id, action: task.action, priority: task.priority, returnedFrom: worker.id },
-    });
-  }
-  return returned.length;
 }
 
 /**

@@ -3,13 +3,14 @@
  * AVAILABLE or WORKING, not retiring), with their load, track record and quota usage,
  * read in one statement.
  */
-import { and, asc, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, sql, type SQL } from 'drizzle-orm';
 
 import type { Executor } from '../../db/client.js';
 import type { FleetQuota } from '../../db/documents.js';
 import { tasks, workers } from '../../db/schema.js';
-import type { WorkerRow } from '../../workers/lifecycle.js';
-import { isMember, openTaskCount } from '../core/members.js';
+import { takingWork, type WorkerRow } from '../../workers/lifecycle.js';
+import { heldTasks, workerTaskCount } from '../../tasks/predicates.js';
+import { isMember } from '../core/members.js';
 import type { Candidate } from './strategies.js';
 import type { FleetRow } from '../core/store.js';
 
@@ -49,16 +50,15 @@ export async function loadCandidates(db: Executor, fleet: FleetRow, now: Date, o
   const query = db
     .select({
       row: workers,
-      open: openTaskCount,
-      completed: sql<number>`(select count(*) from ${tasks} where ${tasks.assigneeId} = ${workers.id} and ${tasks.status} = 'COMPLETED')::int`,
+      open: heldTasks,
+      completed: workerTaskCount(eq(tasks.status, 'COMPLETED')),
       quotaUsed,
     })
     .from(workers)
     .where(
       and(
         eq(workers.fleetId, fleet.id),
-        eq(workers.lifecycle, 'ACTIVE'),
-        inArray(workers.availability, ['AVAILABLE', 'WORKING']),
+        takingWork,
         isMember,
       ),
     )

@@ -6,17 +6,21 @@
  * can take now wait in the queue (PENDING), most urgent then oldest first, and are
  * handed out by {@link drainQueue} as workers free up.
  */
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, exists, sql } from 'drizzle-orm';
 import { z } from 'zod';
 
 import type { Transaction } from '../../db/client.js';
 import type { FleetBalancing } from '../../db/documents.js';
-import { fleets, tasks } from '../../db/schema.js';
+import { fleets, tasks, workers } from '../../db/schema.js';
 import { ValidationError } from '../../errors.js';
 import { transactionWithEvents, type Outbox } from '../../events/outbox.js';
-import { ActionModel, createTask, TaskPriorityModel, type NewTask, type TaskRow } from '../../tasks/service.js';
+import { ActionModel, TaskPriorityModel, type NewTask, type TaskRow } from '../../tasks/service.js';
+import { hasFreeSlot, isQueued } from '../../tasks/predicates.js';
+import { createTask, handOut } from '../../tasks/work-state.js';
+import { takingWork } from '../../workers/lifecycle.js';
+import { isMember } from '../core/members.js';
 import { parseInput, withDefault } from '../../validation.js';
-import { loadCandidates, type LoadedCandidate } from './candidates.js';
+import { loadCandidates } from './candidates.js';
 import { askDistributor } from './distributor.js';
 import { PriorityRuleModel, SkillMatchingModel, StrategyModel } from '../core/policy.js';
 import { planWork, type DistributorAnswer, type Placement, type WorkItem } from './strategies.js';
@@ -135,7 +139,7 @@ async function peekQueue(deps: FleetDeps, fleet: FleetRow) {
   const queued = await deps.db
     .select()
     .from(tasks)
-    .where(and(eq(tasks.fleetId, fleet.id), eq(tasks.status, 'PENDING')))
+    .where(and(eq(tasks.fleetId, fleet.id), isQueued))
     .orderBy(asc(tasks.priority), asc(tasks.createdAt), asc(tasks.id))
     .limit(QUEUE_SCAN_LIMIT);
   return queued.map((task) => ({ key: task.id, action: task.action, input: task.input, priority: task.priority, requiredSkills: task.requiredSkills }));
@@ -154,7 +158,7 @@ export interface DispatchResult {
  * Plans and applies, in the caller's transaction on the locked `fleet`: the queue (with
  * the fleet's balancing) and `newTasks` (with `balancing`) over the candidates locked
  * now. New tasks are inserted ASSIGNED or PENDING; queued tasks a worker takes become
- * ASSIGNED (`Worker.assigned` with `fromQueue`).
+ * ASSIGNED (`Worker.assigned` with origin `queue`).
  */
 export async function dispatch(
   tx: Transaction,
@@ -169,7 +173,7 @@ export async function dispatch(
     ? await tx
         .select()
         .from(tasks)
-        .where(and(eq(tasks.fleetId, fleet.id), eq(tasks.status, 'PENDING')))
+        .where(and(eq(tasks.fleetId, fleet.id), isQueued))
         .orderBy(asc(tasks.priority), asc(tasks.createdAt), asc(tasks.id))
         .limit(QUEUE_SCAN_LIMIT)
         .for('update', { skipLocked: true })
@@ -185,18 +189,27 @@ export async function dispatch(
 
   const handedOut: TaskRow[] = [];
   const fallbacks: Fallback[] = [];
+  const perWorker = new Map<string, TaskRow[]>();
+  for (const task of queued) {
+    const workerId = placements.get(task.id)!.workerId;
+    if (workerId) perWorker.set(workerId, [...(perWorker.get(workerId) ?? []), task]);
+  }
+  const current = new Map(queued.map((task) => [task.id, task]));
+  for (const [workerId, given] of perWorker) {
+    for (const row of (await handOut(tx, outbox, byId.get(workerId)!.row, given)).moved) {
+      current.set(row.id, row);
+      handedOut.push(row);
+    }
+  }
   for (const task of queued) {
     const placement = placements.get(task.id)!;
-    const worker = placement.workerId ? byId.get(placement.workerId)! : undefined;
-    const row = worker ? await giveQueuedTask(tx, outbox, task, worker) : task;
-    if (worker) handedOut.push(row);
-    if (placement.fallback) fallbacks.push({ task: row, reason: placement.fallback });
+    if (placement.fallback) fallbacks.push({ task: current.get(task.id)!, reason: placement.fallback });
   }
   const created: TaskRow[] = [];
   for (const [i, task] of request.newTasks.entries()) {
     const placement: Placement = placements.get(newKey(i))!;
     const worker = placement.workerId ? byId.get(placement.workerId)!.row : undefined;
-    const row = (await createTask(tx, outbox, fleet.organizationId, worker ? { worker } : { fleetId: fleet.id }, task satisfies NewTask))!;
+    const row = (await createTask(tx, outbox, fleet.organizationId, worker ? { worker } : { fleetId: fleet.id }, { ...task, origin: 'assignWork' } satisfies NewTask))!;
     created.push(row);
     if (placement.fallback) fallbacks.push({ task: row, reason: placement.fallback });
   }
@@ -204,22 +217,6 @@ export async function dispatch(
     await tx.update(fleets).set({ roundRobinCursor: plan.roundRobinCursor }).where(eq(fleets.id, fleet.id));
   }
   return { created, handedOut, fallbacks, scanned: queued.length };
-}
-
-/** Gives a locked PENDING task to a locked candidate; appends `Worker.assigned` (`fromQueue`). */
-async function giveQueuedTask(tx: Transaction, outbox: Outbox, task: TaskRow, worker: LoadedCandidate): Promise<TaskRow> {
-  const [row] = await tx
-    .update(tasks)
-    .set({ status: 'ASSIGNED', assigneeId: worker.id, assignedAt: new Date() })
-    .where(and(eq(tasks.id, task.id), eq(tasks.status, 'PENDING')))
-    .returning();
-  await outbox.append({
-    organizationId: task.organizationId,
-    type: 'Worker.assigned',
-    subjectId: worker.id,
-    payload: { taskId: task.id, action: task.action, priority: task.priority, fromQueue: true, waitedMs: Date.now() - task.createdAt.getTime() },
-  });
-  return row!;
 }
 
 function itemOf(
@@ -236,17 +233,16 @@ function newKey(i: number): string {
   return `new:${i}`;
 }
 
-/** Ids of fleets whose queue holds work while one of their workers has a free slot. */
+/** Ids of fleets whose queue holds work while one of their members takes work and has a free slot. */
 export async function fleetsWithServableQueue(deps: Pick<FleetDeps, 'db'>): Promise<Array<{ id: string; organizationId: string }>> {
-  return deps.db
+  const { db } = deps;
+  return db
     .select({ id: fleets.id, organizationId: fleets.organizationId })
     .from(fleets)
     .where(
       and(
-        sql`exists (select 1 from ${tasks} where ${tasks.fleetId} = ${fleets.id} and ${tasks.status} = 'PENDING')`,
-        sql`exists (select 1 from workers w where w.fleet_id = ${fleets.id} and w.lifecycle = 'ACTIVE' and w.availability in ('AVAILABLE', 'WORKING')
-          and not exists (select 1 from fleet_retirements r where r.worker_id = w.id)
-          and (select count(*) from ${tasks} where ${tasks.assigneeId} = w.id and ${tasks.status} in ('ASSIGNED', 'RUNNING', 'WAITING')) < w.concurrency)`,
+        exists(db.select({ one: sql`1` }).from(tasks).where(and(eq(tasks.fleetId, fleets.id), isQueued))),
+        exists(db.select({ one: sql`1` }).from(workers).where(and(eq(workers.fleetId, fleets.id), takingWork, isMember, hasFreeSlot))),
       ),
     );
 }

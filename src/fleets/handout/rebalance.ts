@@ -5,14 +5,16 @@
  * fleet's strategy; then the queue is served. On demand (`rebalanceFleet`) and on a
  * schedule ({@link REBALANCE_INTERVAL_MS}).
  */
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, exists, inArray, notExists, sql } from 'drizzle-orm';
 
 import type { Transaction } from '../../db/client.js';
 import type { FleetBalancing } from '../../db/documents.js';
 import { fleets, tasks, teamWorkflowStages, workers } from '../../db/schema.js';
 import { transactionWithEvents, type Outbox } from '../../events/outbox.js';
+import { hasSlotToStart, isReady } from '../../tasks/predicates.js';
 import type { TaskRow } from '../../tasks/service.js';
-import type { WorkerRow } from '../../workers/lifecycle.js';
+import { rebalanceMove } from '../../tasks/work-state.js';
+import { takingWork, type WorkerRow } from '../../workers/lifecycle.js';
 import { loadCandidates } from './candidates.js';
 import { dispatch } from './dispatch.js';
 import { planWork } from './strategies.js';
@@ -37,15 +39,15 @@ export interface Rebalance {
 }
 
 /**
- * SQL: the task row is ASSIGNED to a worker that cannot start it now (and is no team
- * pipeline stage: those belong to their slot).
+ * SQL: the task row is ready (ASSIGNED) for a worker that cannot start it now — one that
+ * does not take work or has no slot to start it — and is no team pipeline stage (those
+ * belong to their slot).
  */
-const stuck = sql`${tasks.status} = 'ASSIGNED'
-  and not exists (select 1 from ${teamWorkflowStages} where ${teamWorkflowStages.taskId} = ${tasks.id})
-  and exists (
-  select 1 from ${workers} w where w.id = ${tasks.assigneeId} and (
-    w.lifecycle <> 'ACTIVE' or w.availability not in ('AVAILABLE', 'WORKING')
-    or (select count(*) from ${tasks} t where t.assignee_id = w.id and t.status in ('RUNNING', 'WAITING')) >= w.concurrency))`;
+const stuck = and(
+  isReady,
+  notExists(sql`(select 1 from ${teamWorkflowStages} where ${teamWorkflowStages.taskId} = ${tasks.id})`),
+  exists(sql`(select 1 from ${workers} where ${workers.id} = ${tasks.assigneeId} and not (${takingWork} and ${hasSlotToStart}))`),
+)!;
 
 /**
  * Rebalances fleet `fleetId`; appends `Fleet.rebalanced` (moves and tasks handed out)
@@ -95,7 +97,7 @@ async function moveStuckTasks(tx: Transaction, outbox: Outbox, fleet: FleetRow, 
   const waiting = await tx
     .select()
     .from(tasks)
-    .where(and(inArray(tasks.assigneeId, holders.map((w) => w.id)), eq(tasks.status, 'ASSIGNED'), stuck))
+    .where(and(inArray(tasks.assigneeId, holders.map((w) => w.id)), stuck))
     .orderBy(asc(tasks.priority), asc(tasks.assignedAt), asc(tasks.id))
     .for('update', { skipLocked: true });
   // Planned as if unassigned: a source with room after all would keep its task.
@@ -116,20 +118,8 @@ async function moveStuckTasks(tx: Transaction, outbox: Outbox, fleet: FleetRow, 
     if (!placement.workerId || placement.workerId === task.assigneeId) continue;
     const from = holderById.get(task.assigneeId!)!;
     const to = candidateById.get(placement.workerId)!;
-    const [row] = await tx.update(tasks).set({ assigneeId: to.id, assignedAt: new Date() }).where(eq(tasks.id, task.id)).returning();
-    await outbox.append({
-      organizationId: fleet.organizationId,
-      type: 'Worker.assigned',
-      subjectId: to.id,
-      payload: { taskId: task.id, action: task.action, priority: task.priority, rebalancedFrom: from.id },
-    });
-    await outbox.append({
-      organizationId: fleet.organizationId,
-      type: 'Worker.task.reassigned',
-      subjectId: from.id,
-      payload: { taskId: task.id, action: task.action, to: to.id },
-    });
-    moves.push({ task: row!, from, to });
+    const row = await rebalanceMove(tx, outbox, task, from, to);
+    if (row) moves.push({ task: row, from, to });
   }
   return moves;
 }

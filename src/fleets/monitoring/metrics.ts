@@ -7,6 +7,7 @@ import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
 import { tasks, taskSlaBreaches, workers } from '../../db/schema.js';
 import type { WorkerRow } from '../../workers/lifecycle.js';
+import { isReady, slotsInUse, workerTaskCount } from '../../tasks/predicates.js';
 import { isMember } from '../core/members.js';
 
 export interface FleetMetrics {
@@ -30,18 +31,15 @@ export interface FleetMetrics {
   resolutionSlaBreaches: number;
 }
 
-/** SQL: the worker row's tasks occupying a slot. */
-const activeCount = sql<number>`(select count(*) from ${tasks} where ${tasks.assigneeId} = ${workers.id} and ${tasks.status} in ('RUNNING', 'WAITING'))::int`;
-
 /** The metrics of fleet `fleetId`. */
 export async function readFleetMetrics(db: Executor, fleetId: string): Promise<FleetMetrics> {
   const [crew] = await db
     .select({
       total: sql<number>`count(*)::int`,
-      active: sql<number>`(count(*) filter (where ${activeCount} > 0))::int`,
-      idle: sql<number>`(count(*) filter (where ${workers.lifecycle} = 'ACTIVE' and ${activeCount} = 0))::int`,
+      active: sql<number>`(count(*) filter (where ${slotsInUse} > 0))::int`,
+      idle: sql<number>`(count(*) filter (where ${workers.lifecycle} = 'ACTIVE' and ${slotsInUse} = 0))::int`,
       slots: sql<number>`coalesce(sum(${workers.concurrency}) filter (where ${workers.lifecycle} = 'ACTIVE'), 0)::int`,
-      busy: sql<number>`coalesce(sum(least(${workers.concurrency}, ${activeCount})) filter (where ${workers.lifecycle} = 'ACTIVE'), 0)::int`,
+      busy: sql<number>`coalesce(sum(least(${workers.concurrency}, ${slotsInUse})) filter (where ${workers.lifecycle} = 'ACTIVE'), 0)::int`,
     })
     .from(workers)
     .where(and(eq(workers.fleetId, fleetId), isMember));
@@ -104,8 +102,8 @@ export async function readWorkerMetrics(db: Executor, fleetId: string): Promise<
       worker: workers,
       completed: sql<number>`(select count(*) from ${tasks} where ${mine} and ${tasks.status} = 'COMPLETED')::int`,
       failed: sql<number>`(select count(*) from ${tasks} where ${mine} and ${tasks.status} = 'FAILED')::int`,
-      inProgress: activeCount,
-      assigned: sql<number>`(select count(*) from ${tasks} where ${tasks.assigneeId} = ${workers.id} and ${tasks.status} = 'ASSIGNED')::int`,
+      inProgress: slotsInUse,
+      assigned: workerTaskCount(isReady),
       avgMs: sql<number | null>`(select avg(extract(epoch from ${tasks.completedAt} - ${tasks.startedAt}) * 1000)
         from ${tasks} where ${mine} and ${tasks.status} = 'COMPLETED')::float8`,
       quality: sql<number | null>`(select avg(${tasks.qualityScore}) from ${tasks} where ${mine} and ${tasks.status} = 'COMPLETED')::float8`,

@@ -6,13 +6,13 @@
  * A cancelled task breaches nothing. The scheduler records each breach once (the key of
  * `task_sla_breaches`) and raises `Fleet.sla.breached`.
  */
-import { and, eq, gt, inArray, isNotNull, notExists, or, sql, type SQL } from 'drizzle-orm';
+import { and, eq, gt, isNotNull, notExists, or, sql, type SQL } from 'drizzle-orm';
 
 import type { Database } from '../../db/client.js';
 import { fleets, tasks, taskSlaBreaches } from '../../db/schema.js';
 import { transactionWithEvents } from '../../events/outbox.js';
 import type { Bus } from '../../realtime/bus.js';
-import { OPEN_TASK_STATUSES } from '../../tasks/state-machine.js';
+import { isNotStarted, isOpen } from '../../tasks/predicates.js';
 
 /** How far back ended tasks are checked, in ms: covers a scheduler that was down for a while. */
 const ENDED_LOOKBACK_MS = 60 * 60_000;
@@ -23,11 +23,11 @@ type Kind = (typeof taskSlaBreaches.$inferSelect)['kind'];
 const KINDS: Record<Kind, { field: 'responseTimeSeconds' | 'resolutionTimeSeconds'; stop: (now: SQL) => SQL }> = {
   RESPONSE: {
     field: 'responseTimeSeconds',
-    stop: (now) => sql`coalesce(${tasks.startedAt}, case when ${tasks.status} in ('PENDING', 'ASSIGNED') then ${now} end)`,
+    stop: (now) => sql`coalesce(${tasks.startedAt}, case when ${isNotStarted} then ${now} end)`,
   },
   RESOLUTION: {
     field: 'resolutionTimeSeconds',
-    stop: (now) => sql`coalesce(${tasks.completedAt}, case when ${tasks.status} in ('PENDING', 'ASSIGNED', 'RUNNING', 'WAITING') then ${now} end)`,
+    stop: (now) => sql`coalesce(${tasks.completedAt}, case when ${isOpen} then ${now} end)`,
   },
 };
 
@@ -55,7 +55,7 @@ export async function detectSlaBreaches(deps: { db: Database; bus: Bus }, now: D
         .where(
           and(
             isNotNull(sql`${fleets.sla}->>${field}`),
-            or(inArray(tasks.status, OPEN_TASK_STATUSES), gt(tasks.completedAt, new Date(now.getTime() - ENDED_LOOKBACK_MS))),
+            or(isOpen, gt(tasks.completedAt, new Date(now.getTime() - ENDED_LOOKBACK_MS))),
             sql`${stop(at)} > ${tasks.createdAt} + make_interval(secs => ${target})`,
             notExists(
               tx

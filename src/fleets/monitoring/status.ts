@@ -7,6 +7,8 @@ import { and, eq, sql } from 'drizzle-orm';
 
 import type { Executor } from '../../db/client.js';
 import { tasks, taskSlaBreaches, workers } from '../../db/schema.js';
+import { isQueued, isReady, occupiesSlot, slotsInUse } from '../../tasks/predicates.js';
+import { takingWork } from '../../workers/lifecycle.js';
 import { isMember } from '../core/members.js';
 
 /** Window of the wait-time average, in ms: tasks started in the last 5 minutes. */
@@ -65,11 +67,8 @@ export function healthScore(figures: Pick<FleetStatus, 'recentSuccessRate' | 'qu
   return round(0.5 * figures.recentSuccessRate + 0.3 * backlog + 0.2 * figures.slaCompliance);
 }
 
-/** SQL: the worker row serves the fleet now (a member, ACTIVE, AVAILABLE or WORKING). */
-const serving = and(isMember, eq(workers.lifecycle, 'ACTIVE'), sql`${workers.availability} in ('AVAILABLE', 'WORKING')`);
-
-/** SQL: the worker row's tasks occupying a slot. */
-const activeCount = sql`(select count(*) from ${tasks} where ${tasks.assigneeId} = ${workers.id} and ${tasks.status} in ('RUNNING', 'WAITING'))`;
+/** SQL: the worker row serves the fleet now (a member that takes work). */
+const serving = and(isMember, takingWork);
 
 /** The status of fleet `fleetId` at `now`. */
 export async function readFleetStatus(db: Executor, fleetId: string, now: Date): Promise<FleetStatus> {
@@ -78,9 +77,9 @@ export async function readFleetStatus(db: Executor, fleetId: string, now: Date):
     sql`${column} > ${at} - ${sql.raw(`interval '${HEALTH_WINDOW_MS} milliseconds'`)}`;
   const [work] = await db
     .select({
-      queueDepth: sql<number>`(count(*) filter (where ${tasks.status} = 'PENDING'))::int`,
-      assigned: sql<number>`(count(*) filter (where ${tasks.status} = 'ASSIGNED'))::int`,
-      processing: sql<number>`(count(*) filter (where ${tasks.status} in ('RUNNING', 'WAITING')))::int`,
+      queueDepth: sql<number>`(count(*) filter (where ${isQueued}))::int`,
+      assigned: sql<number>`(count(*) filter (where ${isReady}))::int`,
+      processing: sql<number>`(count(*) filter (where ${occupiesSlot}))::int`,
       completed: sql<number>`(count(*) filter (where ${tasks.status} = 'COMPLETED'))::int`,
       failed: sql<number>`(count(*) filter (where ${tasks.status} = 'FAILED'))::int`,
       recentCompleted: sql<number>`(count(*) filter (where ${tasks.status} = 'COMPLETED' and ${recent(tasks.completedAt)}))::int`,
@@ -89,8 +88,8 @@ export async function readFleetStatus(db: Executor, fleetId: string, now: Date):
       recentBreached: sql<number>`(count(*) filter (where ${recent(tasks.createdAt)}
         and exists (select 1 from ${taskSlaBreaches} where ${taskSlaBreaches.taskId} = ${tasks.id})))::int`,
       avgWaitMs: sql<number>`coalesce(avg(extract(epoch from (case
-          when ${tasks.status} = 'PENDING' then ${at} - ${tasks.createdAt}
-          else ${tasks.startedAt} - ${tasks.createdAt} end)) * 1000) filter (where ${tasks.status} = 'PENDING'
+          when ${isQueued} then ${at} - ${tasks.createdAt}
+          else ${tasks.startedAt} - ${tasks.createdAt} end)) * 1000) filter (where ${isQueued}
           or ${tasks.startedAt} > ${at} - ${sql.raw(`interval '${WAIT_WINDOW_MS} milliseconds'`)}), 0)::float8`,
     })
     .from(tasks)
@@ -100,7 +99,7 @@ export async function readFleetStatus(db: Executor, fleetId: string, now: Date):
       size: sql<number>`(count(*) filter (where ${isMember}))::int`,
       retiring: sql<number>`(count(*) filter (where ${workers.lifecycle} <> 'OFFBOARDED' and not ${isMember}))::int`,
       slots: sql<number>`coalesce(sum(${workers.concurrency}) filter (where ${serving}), 0)::int`,
-      busySlots: sql<number>`coalesce(sum(least(${workers.concurrency}, ${activeCount})) filter (where ${serving}), 0)::int`,
+      busySlots: sql<number>`coalesce(sum(least(${workers.concurrency}, ${slotsInUse})) filter (where ${serving}), 0)::int`,
     })
     .from(workers)
     .where(eq(workers.fleetId, fleetId));

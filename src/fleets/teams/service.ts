@@ -11,7 +11,7 @@
  * one); a later stage gets `{ RESEARCH_REPORT: <output research_report> }` — protocol
  * inputs are UPPER_SNAKE_CASE (PROTOCOL.md section 1).
  */
-import { and, asc, eq, inArray, notExists, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, notExists, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 
 import type { Transaction } from '../../db/client.js';
@@ -19,10 +19,12 @@ import type { TeamWorkflow } from '../../db/documents.js';
 import { tasks, teamMembers, teams, teamWorkflowRuns, teamWorkflowStages, workers } from '../../db/schema.js';
 import { InvalidTransitionError, NotFoundError, ValidationError } from '../../errors.js';
 import { transactionWithEvents, type Outbox } from '../../events/outbox.js';
-import { ActionModel, createTask, type TaskRow } from '../../tasks/service.js';
+import { ActionModel, type TaskRow } from '../../tasks/service.js';
+import { heldTasks, isEnded } from '../../tasks/predicates.js';
+import { createTask } from '../../tasks/work-state.js';
 import { parseInput } from '../../validation.js';
 import { lockWorker, type WorkerRow } from '../../workers/lifecycle.js';
-import { countMembers, isMember, openTaskCount } from '../core/members.js';
+import { countMembers, isMember } from '../core/members.js';
 import { resize } from '../scaling/resize.js';
 import { lockFleet, type FleetDeps } from '../core/store.js';
 
@@ -163,7 +165,7 @@ async function stageWorker(tx: Transaction, team: TeamRow, index: number): Promi
     .from(teamMembers)
     .innerJoin(workers, eq(workers.id, teamMembers.workerId))
     .where(and(eq(teamMembers.teamId, team.id), eq(teamMembers.slot, stage.slot), eq(workers.lifecycle, 'ACTIVE')))
-    .orderBy(asc(openTaskCount), asc(workers.id))
+    .orderBy(asc(heldTasks), asc(workers.id))
     .limit(1);
   if (!choice) throw new InvalidTransitionError('Team', 'RUNNING', `stage ${index + 1}`, `slot ${stage.slot} has no ACTIVE worker`);
   return lockWorker(tx, team.organizationId, choice.id);
@@ -202,7 +204,7 @@ export async function advanceWorkflows(deps: FleetDeps): Promise<number> {
     .from(teamWorkflowRuns)
     .innerJoin(teamWorkflowStages, and(eq(teamWorkflowStages.runId, teamWorkflowRuns.id), eq(teamWorkflowStages.stageIndex, teamWorkflowRuns.currentStage)))
     .leftJoin(tasks, eq(tasks.id, teamWorkflowStages.taskId))
-    .where(and(eq(teamWorkflowRuns.status, 'RUNNING'), sql`(${tasks.id} is null or ${tasks.status} in ('COMPLETED', 'FAILED', 'CANCELLED'))`));
+    .where(and(eq(teamWorkflowRuns.status, 'RUNNING'), or(isNull(tasks.id), isEnded)));
   let moved = 0;
   for (const { id } of due) moved += (await advance(deps, id)) ? 1 : 0;
   return moved;

@@ -1,0 +1,541 @@
+/**
+ * Work state: the only writer of a task's `status` and `assignee_id` (and of what moves
+ * with them: assignment, start and end times, the run link, the outcome). Every move is
+ * checked by the task state machine (state-machine.ts): a move of one locked row with
+ * {@link assertTaskTransition}, which throws InvalidTransitionError; a move of many rows
+ * in SQL, its `where` admitting only the statuses the machine allows to reach the target
+ * (`sourcesOf`), so that a row another transaction changed meanwhile stays where it is
+ * and is reported as not moved.
+ *
+ * The moves: a new task (queued or assigned), hand-out from the fleet queue, return to
+ * the queue, a rebalance move, transfer on offboarding, reassignment, begin (with its
+ * run, in the same transaction), wait, finish (complete, fail, cancel), and the end of
+ * the run a task was driven by.
+ *
+ * Locking: a change to a task locks its worker's row first, then the task's row, so
+ * that slot counts, availability and goal checks of one worker are serialised and two
+ * transactions never wait on each other in opposite orders. Functions here run inside
+ * the caller's transaction and expect those locks to be held as documented.
+ */
+import { and, asc, eq, inArray, type SQL } from 'drizzle-orm';
+
+import type { Transaction } from '../db/client.js';
+import { protocols, tasks, workers } from '../db/schema.js';
+import { DomainError, InvalidTransitionError, NotFoundError, ValidationError } from '../errors.js';
+import type { AssignmentOrigin } from '../events/catalogue.js';
+import type { Outbox } from '../events/outbox.js';
+import type { RunEnding } from '../runs/executor.js';
+import { queueRun, type RunRow } from '../runs/service.js';
+import { assertTakesWork, countActiveTasks, refreshAvailability, type WorkerRow } from '../workers/lifecycle.js';
+import { recordGoalsAchieved } from '../workers/performance.js';
+import { isOpen, occupiesSlot } from './predicates.js';
+import type { NewTask, TaskRow } from './service.js';
+import { assertTaskTransition, canTransition, READY_TASK_STATUSES, sourcesOf, SLOT_TASK_STATUSES, type TaskStatus } from './state-machine.js';
+
+/** How a task ends. `qualityScore` is 0–5, like feedback ratings. */
+export type TaskOutcome =
+  | { status: 'COMPLETED'; result: unknown; qualityScore?: number | null }
+  | { status: 'FAILED'; error: string }
+  | { status: 'CANCELLED'; reason?: string | null };
+
+/** A task with its assignee, both rows locked. */
+export interface LockedTask {
+  task: TaskRow;
+  worker: WorkerRow | undefined;
+}
+
+/** What a move of many rows did: the rows moved (as they are now) and those that could not move. */
+export interface BulkMove {
+  moved: TaskRow[];
+  /** Rows asked for whose status (or assignee) changed meanwhile: they stay as they are. */
+  refused: TaskRow[];
+}
+
+/**
+ * Locks task `taskId`, its assignee and the workers in `alsoLock` (in id order, worker
+ * rows before the task row).
+ * @throws NotFoundError for an unknown task or worker
+ */
+export async function lockTask(
+  tx: Transaction,
+  organizationId: string,
+  taskId: string,
+  alsoLock: string[] = [],
+): Promise<LockedTask & { others: Map<string, WorkerRow> }> {
+  for (;;) {
+    const [peek] = await tx
+      .select({ assigneeId: tasks.assigneeId })
+      .from(tasks)
+      .where(and(eq(tasks.organizationId, organizationId), eq(tasks.id, taskId)));
+    if (!peek) throw new NotFoundError('Task', taskId);
+    const ids = [...new Set([...(peek.assigneeId ? [peek.assigneeId] : []), ...alsoLock])].sort();
+    const locked = ids.length
+      ? await tx
+          .select()
+          .from(workers)
+          .where(and(eq(workers.organizationId, organizationId), inArray(workers.id, ids)))
+          .orderBy(asc(workers.id))
+          .for('update')
+      : [];
+    const byId = new Map(locked.map((worker) => [worker.id, worker]));
+    const missing = alsoLock.find((id) => !byId.has(id));
+    if (missing) throw new NotFoundError('Worker', missing);
+    const [task] = await tx.select().from(tasks).where(eq(tasks.id, taskId)).for('update');
+    // The assignee changed between the first read and the locks: lock the new one.
+    if (task!.assigneeId !== peek.assigneeId) continue;
+    return { task: task!, worker: task!.assigneeId ? byId.get(task!.assigneeId) : undefined, others: byId };
+  }
+}
+
+/**
+ * Inserts a task inside the caller's transaction: ASSIGNED to `worker` with
+ * `Worker.assigned`, or, for a fleet, PENDING in its queue with `Fleet.task.queued`.
+ * Callers lock the worker's row first, except the scheduler, which must not (see
+ * recurring.ts) and relies on offboarding moving schedules before tasks.
+ * @throws InvalidTransitionError when `worker` is not ACTIVE
+ * @returns the task, or undefined when `onConflictDoNothing` skipped a duplicate
+ *   (a schedule instant that another process materialised first)
+ */
+export async function createTask(
+  tx: Transaction,
+  outbox: Outbox,
+  organizationId: string,
+  target: { worker: WorkerRow } | { fleetId: string },
+  task: NewTask,
+): Promise<TaskRow | undefined> {
+  const worker = 'worker' in target ? target.worker : undefined;
+  if (worker) assertTakesWork(worker);
+  const [row] = await tx
+    .insert(tasks)
+    .values({
+      organizationId,
+      action: task.action,
+      input: task.input ?? null,
+      priority: task.priority ?? 'NORMAL',
+      status: worker ? 'ASSIGNED' : 'PENDING',
+      dueDate: task.dueDate ?? null,
+      requiredSkills: task.requiredSkills ?? [],
+      assigneeId: worker?.id ?? null,
+      fleetId: worker ? worker.fleetId : 'fleetId' in target ? target.fleetId : null,
+      project: task.project ?? null,
+      scheduleId: task.scheduleId ?? null,
+      scheduledFor: task.scheduledFor ?? null,
+      triggerId: task.triggerId ?? null,
+      assignedAt: worker ? new Date() : null,
+    })
+    .onConflictDoNothing()
+    .returning();
+  if (!row) return undefined;
+  const origin = {
+    ...(row.project ? { project: row.project } : {}),
+    ...(row.scheduleId ? { scheduleId: row.scheduleId } : {}),
+    ...(row.triggerId ? { triggerId: row.triggerId } : {}),
+  };
+  const assignedBy: AssignmentOrigin = row.triggerId
+    ? { origin: 'trigger', triggerId: row.triggerId }
+    : row.scheduleId
+      ? { origin: 'schedule', scheduleId: row.scheduleId }
+      : row.project
+        ? { origin: 'project', project: row.project }
+        : { origin: task.origin ?? 'assignTask' };
+  await outbox.append(
+    worker
+      ? {
+          organizationId,
+          type: 'Worker.assigned',
+          subjectId: worker.id,
+          payload: { taskId: row.id, action: row.action, priority: row.priority, ...assignedBy },
+        }
+      : {
+          organizationId,
+          type: 'Fleet.task.queued',
+          subjectId: row.fleetId,
+          payload: { taskId: row.id, action: row.action, priority: row.priority, ...origin },
+        },
+  );
+  return row;
+}
+
+/**
+ * Moves rows `ids` to `to` with `values`, each only from a status among `among` that
+ * the state machine allows to reach `to` (checked in SQL), and only while `also` holds.
+ */
+async function moveRows(
+  tx: Transaction,
+  rows: readonly TaskRow[],
+  to: TaskStatus,
+  among: readonly TaskStatus[],
+  values: Partial<typeof tasks.$inferInsert>,
+  also?: SQL,
+): Promise<BulkMove> {
+  if (rows.length === 0) return { moved: [], refused: [] };
+  const from = sourcesOf(to, among);
+  const moved = from.length
+    ? await tx
+        .update(tasks)
+        .set({ ...values, status: to })
+        .where(and(inArray(tasks.id, rows.map((row) => row.id)), inArray(tasks.status, from), also))
+        .returning()
+    : [];
+  const movedIds = new Set(moved.map((row) => row.id));
+  const byId = new Map(moved.map((row) => [row.id, row]));
+  return {
+    moved: rows.filter((row) => movedIds.has(row.id)).map((row) => byId.get(row.id)!),
+    refused: rows.filter((row) => !movedIds.has(row.id)),
+  };
+}
+
+/**
+ * Hands queued tasks (locked PENDING rows) to a locked `worker` that takes work: they
+ * become ASSIGNED, each with `Worker.assigned` (origin `queue`, `waitedMs`).
+ */
+export async function handOut(tx: Transaction, outbox: Outbox, worker: WorkerRow, queued: readonly TaskRow[]): Promise<BulkMove> {
+  if (queued.length === 0) return { moved: [], refused: [] };
+  assertTakesWork(worker);
+  const now = new Date();
+  const result = await moveRows(tx, queued, 'ASSIGNED', ['PENDING'], { assigneeId: worker.id, assignedAt: now });
+  for (const task of result.moved) {
+    await outbox.append({
+      organizationId: task.organizationId,
+      type: 'Worker.assigned',
+      subjectId: worker.id,
+      payload: { taskId: task.id, action: task.action, priority: task.priority, origin: 'queue', waitedMs: now.getTime() - task.createdAt.getTime() },
+    });
+  }
+  return result;
+}
+
+/** The open tasks a locked worker holds, locked, in id order; `among` narrows their statuses. */
+async function lockHeldTasks(tx: Transaction, worker: WorkerRow, among?: readonly TaskStatus[]): Promise<TaskRow[]> {
+  return tx
+    .select()
+    .from(tasks)
+    .where(and(eq(tasks.assigneeId, worker.id), among ? inArray(tasks.status, among) : isOpen))
+    .orderBy(asc(tasks.id))
+    .for('update');
+}
+
+/**
+ * Returns a locked worker's tasks to its fleet's queue (PENDING, unassigned), each with
+ * `Fleet.task.queued` (`returnedFrom`): all its open tasks, or with `notStartedOnly` its
+ * ASSIGNED ones. A task keeps its fleet unless the worker has one. The caller recomputes
+ * the worker's availability when running tasks left.
+ * @returns the returned tasks as they were before (their runs, if any, are to be stopped
+ *   after commit: see `stopRuns`)
+ */
+export async function returnToQueue(
+  tx: Transaction,
+  outbox: Outbox,
+  worker: WorkerRow,
+  options: { notStartedOnly?: boolean } = {},
+): Promise<TaskRow[]> {
+  const held = await lockHeldTasks(tx, worker, options.notStartedOnly ? READY_TASK_STATUSES : undefined);
+  const { moved } = await moveRows(
+    tx,
+    held,
+    'PENDING',
+    held.map((task) => task.status),
+    { assigneeId: null, assignedAt: null, startedAt: null, runId: null, ...(worker.fleetId ? { fleetId: worker.fleetId } : {}) },
+    eq(tasks.assigneeId, worker.id),
+  );
+  for (const task of moved) {
+    await outbox.append({
+      organizationId: task.organizationId,
+      type: 'Fleet.task.queued',
+      subjectId: task.fleetId,
+      payload: { taskId: task.id, action: task.action, priority: task.priority, returnedFrom: worker.id },
+    });
+  }
+  const movedIds = new Set(moved.map((task) => task.id));
+  return held.filter((task) => movedIds.has(task.id));
+}
+
+/**
+ * Transfers every open task of locked worker `from` to the locked ACTIVE worker `to`
+ * (ASSIGNED, starting over; `Worker.assigned` with origin `transfer`). The caller
+ * recomputes `from`'s availability.
+ * @throws InvalidTransitionError when `to` is not ACTIVE (and `from` holds open tasks)
+ * @returns the moved tasks as they were before, for stopping their runs after commit
+ */
+export async function transferOpenTasks(tx: Transaction, outbox: Outbox, from: WorkerRow, to: WorkerRow): Promise<TaskRow[]> {
+  const held = await lockHeldTasks(tx, from);
+  if (held.length === 0) return [];
+  assertTakesWork(to);
+  const { moved } = await moveRows(
+    tx,
+    held,
+    'ASSIGNED',
+    held.map((task) => task.status),
+    { assigneeId: to.id, assignedAt: new Date(), startedAt: null, runId: null },
+    eq(tasks.assigneeId, from.id),
+  );
+  for (const task of moved) {
+    await outbox.append({
+      organizationId: task.organizationId,
+      type: 'Worker.assigned',
+      subjectId: to.id,
+      payload: { taskId: task.id, action: task.action, priority: task.priority, origin: 'transfer', previousAssigneeId: from.id },
+    });
+  }
+  const movedIds = new Set(moved.map((task) => task.id));
+  return held.filter((task) => movedIds.has(task.id));
+}
+
+/**
+ * A rebalance move: the locked ASSIGNED (not started) `task` of locked worker `from`
+ * goes to locked worker `to` (`Worker.assigned` with origin `rebalance`,
+ * `Worker.task.reassigned` for `from`).
+ * @returns the moved task, or undefined when it is no longer ASSIGNED to `from`
+ */
+export async function rebalanceMove(tx: Transaction, outbox: Outbox, task: TaskRow, from: WorkerRow, to: WorkerRow): Promise<TaskRow | undefined> {
+  assertTakesWork(to);
+  const { moved } = await moveRows(tx, [task], 'ASSIGNED', READY_TASK_STATUSES, { assigneeId: to.id, assignedAt: new Date() }, eq(tasks.assigneeId, from.id));
+  const row = moved[0];
+  if (!row) return undefined;
+  await outbox.append({
+    organizationId: task.organizationId,
+    type: 'Worker.assigned',
+    subjectId: to.id,
+    payload: { taskId: task.id, action: task.action, priority: task.priority, origin: 'rebalance', previousAssigneeId: from.id },
+  });
+  await outbox.append({
+    organizationId: task.organizationId,
+    type: 'Worker.task.reassigned',
+    subjectId: from.id,
+    payload: { taskId: task.id, action: task.action, to: to.id },
+  });
+  return row;
+}
+
+/**
+ * Gives the locked open `task` to another locked ACTIVE worker `target`: it starts over
+ * there as ASSIGNED (`Worker.assigned` with origin `reassign`; `Worker.task.reassigned`
+ * for the previous worker, whose slot frees up).
+ * @throws InvalidTransitionError for a finished task, a worker that is not ACTIVE, or
+ *   the task's own assignee
+ */
+export async function reassign(tx: Transaction, outbox: Outbox, task: TaskRow, previous: WorkerRow | undefined, target: WorkerRow): Promise<TaskRow> {
+  assertTaskTransition(task.status, 'ASSIGNED');
+  if (previous?.id === target.id) {
+    throw new InvalidTransitionError('Task', task.status, 'ASSIGNED', `it is already assigned to ${target.name}`);
+  }
+  assertTakesWork(target);
+  const [moved] = await tx
+    .update(tasks)
+    .set({
+      status: 'ASSIGNED',
+      assigneeId: target.id,
+      fleetId: target.fleetId ?? task.fleetId,
+      assignedAt: new Date(),
+      startedAt: null,
+      runId: null,
+    })
+    .where(eq(tasks.id, task.id))
+    .returning();
+  await outbox.append({
+    organizationId: task.organizationId,
+    type: 'Worker.assigned',
+    subjectId: target.id,
+    payload: { taskId: task.id, action: task.action, priority: task.priority, origin: 'reassign', previousAssigneeId: previous?.id ?? null },
+  });
+  if (previous) {
+    await outbox.append({
+      organizationId: task.organizationId,
+      type: 'Worker.task.reassigned',
+      subjectId: previous.id,
+      payload: { taskId: task.id, action: task.action, to: target.id },
+    });
+    await refreshAvailability(tx, outbox, previous);
+  }
+  return moved!;
+}
+
+/**
+ * The protocol input made from a task's input: a JSON object is passed as it is, no
+ * input is `{}`.
+ * @returns undefined for any other input (the task then fails)
+ */
+export function protocolInputOf(task: Pick<TaskRow, 'input'>): Record<string, unknown> | undefined {
+  if (task.input === null || task.input === undefined) return {};
+  if (typeof task.input === 'object' && !Array.isArray(task.input)) return task.input as Record<string, unknown>;
+  return undefined;
+}
+
+/** What beginning a task did: the task now, and the run to start after commit (if any). */
+export interface Begun {
+  task: TaskRow;
+  /** A QUEUED run made in the same transaction; start it after commit. */
+  runId: string | null;
+}
+
+/**
+ * Moves a locked task of locked `worker` to RUNNING (from ASSIGNED, or back from
+ * WAITING) and appends `Worker.task.started`; the worker becomes WORKING. A task that
+ * starts (not one resumed from WAITING) of a worker with a protocol gets its QUEUED run
+ * in the same transaction, linked as `runId`, so no RUNNING task is left without a run;
+ * when the run cannot be made (the input is not a JSON object, the protocol is gone)
+ * the task fails at once with the reason.
+ * @throws InvalidTransitionError when the task is not ASSIGNED or WAITING, the worker is
+ *   not ACTIVE, or all of the worker's slots (`concurrency`) are in use
+ */
+export async function beginTask(tx: Transaction, outbox: Outbox, worker: WorkerRow, task: TaskRow): Promise<Begun> {
+  assertTaskTransition(task.status, 'RUNNING');
+  const resumed = (SLOT_TASK_STATUSES as readonly TaskStatus[]).includes(task.status);
+  if (!resumed) {
+    assertTakesWork(worker, 'RUNNING');
+    const active = await countActiveTasks(tx, worker.id);
+    if (active >= worker.concurrency) {
+      throw new InvalidTransitionError(
+        'Task',
+        task.status,
+        'RUNNING',
+        `${worker.name} already works on ${active} task(s) and has a concurrency of ${worker.concurrency}`,
+      );
+    }
+  }
+  const [started] = await tx
+    .update(tasks)
+    .set({ status: 'RUNNING', startedAt: task.startedAt ?? new Date() })
+    .where(eq(tasks.id, task.id))
+    .returning();
+  await outbox.append({
+    organizationId: task.organizationId,
+    type: 'Worker.task.started',
+    subjectId: worker.id,
+    payload: { taskId: task.id, action: task.action, resumed },
+  });
+  await refreshAvailability(tx, outbox, worker);
+  if (resumed || started!.runId !== null || !worker.protocolId) return { task: started!, runId: null };
+  return attachRun(tx, outbox, worker, started!);
+}
+
+/**
+ * Queues a run of `worker`'s protocol for its locked RUNNING `task` and links it; when
+ * no run can be made the task fails with the reason.
+ */
+async function attachRun(tx: Transaction, outbox: Outbox, worker: WorkerRow, task: TaskRow): Promise<Begun> {
+  try {
+    const input = protocolInputOf(task);
+    if (!input) throw new ValidationError([{ path: ['input'], message: 'must be a JSON object to become the protocol input' }]);
+    const [protocol] = worker.protocolId
+      ? await tx.select({ slug: protocols.slug }).from(protocols).where(eq(protocols.id, worker.protocolId))
+      : [];
+    if (!protocol) throw new NotFoundError('Protocol', worker.protocolId ?? 'none');
+    const run = await queueRun(tx, outbox, task.organizationId, { protocol: protocol.slug, input, workerId: worker.id, taskId: task.id });
+    const [linked] = await tx.update(tasks).set({ runId: run.id }).where(eq(tasks.id, task.id)).returning();
+    return { task: linked!, runId: run.id };
+  } catch (error) {
+    if (!(error instanceof DomainError)) throw error;
+    const failed = await finishTask(tx, outbox, worker, task, { status: 'FAILED', error: `the run could not start: ${error.message}` });
+    return { task: failed, runId: null };
+  }
+}
+
+/**
+ * Parks a locked RUNNING task as WAITING (on a reply, an approval…); it keeps its slot.
+ * Appends `Worker.task.waiting`.
+ * @throws InvalidTransitionError unless RUNNING
+ */
+export async function parkTask(tx: Transaction, outbox: Outbox, worker: WorkerRow | undefined, task: TaskRow, reason: string | null): Promise<TaskRow> {
+  assertTaskTransition(task.status, 'WAITING');
+  const [waiting] = await tx.update(tasks).set({ status: 'WAITING' }).where(eq(tasks.id, task.id)).returning();
+  await outbox.append({
+    organizationId: task.organizationId,
+    type: 'Worker.task.waiting',
+    subjectId: worker?.id ?? null,
+    payload: { taskId: task.id, action: task.action, reason },
+  });
+  return waiting!;
+}
+
+/**
+ * Ends a locked task with `outcome` and appends `Worker.task.completed` / `.failed` /
+ * `.cancelled` (`Fleet.task.cancelled` for a task in a fleet queue). A completion counts
+ * towards the worker's KPIs and may append `Worker.goal.achieved`.
+ * @throws InvalidTransitionError when the task may not reach `outcome.status`
+ */
+export async function finishTask(
+  tx: Transaction,
+  outbox: Outbox,
+  worker: WorkerRow | undefined,
+  task: TaskRow,
+  outcome: TaskOutcome,
+): Promise<TaskRow> {
+  assertTaskTransition(task.status, outcome.status);
+  const completedAt = new Date();
+  const [ended] = await tx
+    .update(tasks)
+    .set({
+      status: outcome.status,
+      completedAt,
+      ...(outcome.status === 'COMPLETED' ? { result: outcome.result ?? null, qualityScore: outcome.qualityScore ?? null } : {}),
+      ...(outcome.status === 'FAILED' ? { error: outcome.error } : {}),
+      ...(outcome.status === 'CANCELLED' && outcome.reason ? { error: `cancelled: ${outcome.reason}` } : {}),
+    })
+    .where(eq(tasks.id, task.id))
+    .returning();
+  const what = outcome.status.toLowerCase() as Lowercase<TaskOutcome['status']>;
+  await outbox.append({
+    organizationId: task.organizationId,
+    type: worker ? `Worker.task.${what}` : `Fleet.task.${what}`,
+    subjectId: worker?.id ?? task.fleetId,
+    payload: {
+      taskId: task.id,
+      action: task.action,
+      ...(outcome.status === 'COMPLETED'
+        ? {
+            qualityScore: outcome.qualityScore ?? null,
+            durationMs: task.startedAt ? completedAt.getTime() - task.startedAt.getTime() : null,
+          }
+        : {}),
+      ...(outcome.status === 'FAILED' ? { error: outcome.error } : {}),
+      ...(outcome.status === 'CANCELLED' ? { reason: outcome.reason ?? null } : {}),
+    },
+  });
+  if (worker) {
+    await refreshAvailability(tx, outbox, worker);
+    if (outcome.status === 'COMPLETED') await recordGoalsAchieved(tx, outbox, worker, ended!, completedAt);
+  }
+  return ended!;
+}
+
+/**
+ * The task a run executed ends with it — COMPLETED with the run's output as result,
+ * FAILED with the run's error, CANCELLED with the run — inside the transaction that
+ * records the run's end. Ignored when the task no longer waits for this run (it was
+ * reassigned, ended by hand, or started another run).
+ * @returns the task when it ended
+ */
+export async function settleTaskOfRun(tx: Transaction, outbox: Outbox, run: RunRow, ending: RunEnding): Promise<TaskRow | undefined> {
+  if (!run.taskId) return undefined;
+  const { task, worker } = await lockTask(tx, run.organizationId, run.taskId);
+  const drivenByRun =
+    (SLOT_TASK_STATUSES as readonly TaskStatus[]).includes(task.status) &&
+    task.assigneeId === run.workerId &&
+    (task.runId === null || task.runId === run.id);
+  if (!drivenByRun || !canTransition(task.status, ending.status)) return undefined;
+  const linked = task.runId === null ? (await tx.update(tasks).set({ runId: run.id }).where(eq(tasks.id, task.id)).returning())[0]! : task;
+  return finishTask(
+    tx,
+    outbox,
+    worker,
+    linked,
+    ending.status === 'COMPLETED'
+      ? { status: 'COMPLETED', result: ending.output }
+      : ending.status === 'FAILED'
+        ? { status: 'FAILED', error: `${ending.error.errorType}: ${ending.error.message}` }
+        : { status: 'CANCELLED', reason: 'its run was cancelled' },
+  );
+}
+
+/**
+ * Links the locked RUNNING `task` of locked `worker` to a run that already executes it
+ * (one made before its link was stored), or else queues a new one, as {@link beginTask}
+ * does. Used by the sweep that recovers work a crash interrupted.
+ */
+export async function reattachRun(tx: Transaction, outbox: Outbox, worker: WorkerRow, task: TaskRow, existing: RunRow | undefined): Promise<Begun> {
+  if (task.status !== 'RUNNING' || task.runId !== null || task.assigneeId !== worker.id) return { task, runId: null };
+  if (!existing) return attachRun(tx, outbox, worker, task);
+  const [linked] = await tx.update(tasks).set({ runId: existing.id }).where(and(eq(tasks.id, task.id), occupiesSlot)).returning();
+  return { task: linked ?? task, runId: existing.id };
+}
