@@ -12,6 +12,8 @@ import { openDatabase, type DatabaseHandle } from './db/client.js';
 import { DEFAULT_ORGANIZATION_ID } from './db/schema.js';
 import { FleetRuntime } from './fleets/core/runtime.js';
 import { dispatchEvents } from './events/dispatcher.js';
+import { EventInterest, wants } from './events/interest.js';
+import { Reactions } from './events/reactions.js';
 import type { AppServices } from './graphql/context.js';
 import { createHttpServer } from './http/server.js';
 import { createYogaServer, type YogaServer } from './http/yoga.js';
@@ -23,25 +25,36 @@ import { OutboundPolicy } from './net/outbound.js';
 import { createBus } from './realtime/bus.js';
 import { RunExecutor } from './runs/executor.js';
 import { systemClock, type Clock } from './scheduler/clock.js';
-import { Scheduler } from './scheduler/scheduler.js';
+import { Scheduler, untilDue } from './scheduler/scheduler.js';
 import { createRunEndedHandler, WorkRunner } from './tasks/execution.js';
-import { fireDueSchedules } from './tasks/recurring.js';
+import { fireDueSchedules, nextScheduledInstant } from './tasks/recurring.js';
 import { fireTriggers } from './triggers/service.js';
-import { deliverWebhooks } from './webhooks/deliver.js';
+import { deliverWebhooks, nextDeliveryDue } from './webhooks/deliver.js';
 import { enqueueDeliveries } from './webhooks/service.js';
 
 /** A created application. */
 export interface App {
   services: AppServices;
   database: DatabaseHandle;
-  /** Recurring tasks, event dispatch (triggers, webhooks), webhook retries, the work sweep. */
+  /** Recurring tasks, event dispatch (triggers, webhooks), webhook retries, the work sweep, fleet jobs. */
   scheduler: Scheduler;
+  /** What this process does when a domain event is appended. */
+  reactions: Reactions;
   yoga: YogaServer;
   /** Listens on config.port (0: a free port); resolves with the URL of GraphiQL. */
   start(): Promise<string>;
   /** Graceful shutdown; safe to call more than once. */
   stop(): Promise<void>;
 }
+
+/**
+ * How long scheduler jobs that also serve other processes' changes sleep when nothing
+ * wakes them and nothing falls due, in clock ms: a schedule, an event for a trigger or
+ * webhook, or a delivery stored by another process waits at most this long (this
+ * process's own changes wake the jobs at once; the cost of an idle server is about one
+ * statement per job per poll).
+ */
+const OTHER_PROCESSES_POLL_MS = 60_000;
 
 /**
  * Opens the database (migrating it), builds the schema and wires the services.
@@ -82,20 +95,51 @@ export async function createApp(
   const services: AppServices = { db: database.db, bus, models, runs, logger, clock, access, fleets };
   const work = new WorkRunner({ db: database.db, bus, runs, logger: logger.child({ component: 'work' }) });
   const schedulerLogger = logger.child({ component: 'scheduler' });
+  const interest = new EventInterest({ db: database.db, bus });
   const scheduler = new Scheduler({
     clock,
     logger: schedulerLogger,
     jobs: [
-      { name: 'recurring-tasks', run: (now) => fireDueSchedules({ db: database.db, bus, logger: schedulerLogger }, now) },
-      { name: 'event-dispatch', run: (now) => dispatchEvents({ db: database.db, bus }, [fireTriggers, enqueueDeliveries], now) },
-      { name: 'webhook-delivery', run: (now) => deliverWebhooks({ db: database.db, logger: schedulerLogger, outbound }, now) },
-      { name: 'work-sweep', run: () => work.sweep() },
+      {
+        name: 'recurring-tasks',
+        everyMs: OTHER_PROCESSES_POLL_MS,
+        run: untilDue(
+          () => nextScheduledInstant(database.db),
+          (now) => fireDueSchedules({ db: database.db, bus, logger: schedulerLogger }, now),
+        ),
+      },
+      {
+        name: 'event-dispatch',
+        everyMs: OTHER_PROCESSES_POLL_MS,
+        run: async (now) => {
+          if (await dispatchEvents({ db: database.db, bus, interest }, [fireTriggers, enqueueDeliveries], now)) scheduler.wake('webhook-delivery');
+        },
+      },
+      {
+        name: 'webhook-delivery',
+        everyMs: OTHER_PROCESSES_POLL_MS,
+        run: untilDue(
+          () => nextDeliveryDue(database.db),
+          (now) => deliverWebhooks({ db: database.db, logger: schedulerLogger, outbound }, now),
+        ),
+      },
+      { name: 'work-sweep', everyMs: config.runLeaseMs, run: () => work.sweep() },
       ...fleets.jobs(),
     ],
   });
-  // Every stored event asks for a tick, so triggers and webhooks react at once; the
-  // timer covers what other processes stored and what falls due with time.
-  const unlistenAppended = bus.listen('domain:appended', () => scheduler.kick());
+  // Reactions wake the jobs an event concerns: the dispatcher for types some trigger or
+  // webhook wants, the recurring job for a new schedule, the deliverer for an alert's
+  // webhook. Time and the polls cover the rest.
+  const reactions = new Reactions(logger.child({ component: 'reactions' }));
+  reactions.onEvery((event) => {
+    void interest.of(event.organizationId).then(
+      (wanted) => wants(wanted, event.type) && scheduler.wake('event-dispatch'),
+      (error: unknown) => schedulerLogger.error({ err: error }, 'could not read which events triggers and webhooks want'),
+    );
+  });
+  reactions.on('Worker.recurring.assigned', () => scheduler.wake('recurring-tasks'));
+  reactions.on('Fleet.alert.triggered', () => scheduler.wake('webhook-delivery'));
+  const unlistenReactions = reactions.listen(bus);
 
   const rates = new RateLimiter(config.limits.rate);
   const yoga = createYogaServer({ services, limits: config.limits, rates, persisted });
@@ -106,6 +150,7 @@ export async function createApp(
     services,
     database,
     scheduler,
+    reactions,
     yoga,
     async start() {
       if (config.adminApiKey) {
@@ -115,8 +160,8 @@ export async function createApp(
       await access.assertStartable();
       const url = await http.listen();
       runs.startSweeping();
-      work.start();
-      fleets.start();
+      work.start(reactions);
+      fleets.start(reactions);
       scheduler.start();
       logger.info(
         { url, database: database.description, models: models.describe(), bus: busHandle.description },
@@ -127,7 +172,8 @@ export async function createApp(
     stop() {
       stopped ??= (async () => {
         await http.stopAccepting();
-        unlistenAppended();
+        unlistenReactions();
+        interest.close();
         await scheduler.stop();
         await fleets.stop();
         await work.stop();

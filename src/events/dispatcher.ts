@@ -4,17 +4,27 @@
  * deliveries). Its position is a row of `event_cursors`, locked FOR UPDATE SKIP LOCKED
  * while a batch is handled, so one process dispatches at a time and a batch's effects
  * commit together with the cursor's advance: a crash repeats nothing and loses nothing.
- * The transaction that raised an event never waits for any of this.
+ * The transaction that raised an event never waits for any of this. A handler is only
+ * called for types its organisation's triggers or webhooks want (interest.ts), so events
+ * nobody acts on cost no query beyond the batch read.
  */
 import { asc, eq, gt } from 'drizzle-orm';
 
 import type { Database, Transaction } from '../db/client.js';
 import { eventCursors, events } from '../db/schema.js';
 import type { Bus } from '../realtime/bus.js';
+import type { EventInterest, OrganizationInterest } from './interest.js';
 import { transactionWithEvents, type Outbox } from './outbox.js';
 
-/** Acts on one event inside the dispatching transaction; `now` is the scheduler clock's. */
-export type EventHandler = (tx: Transaction, outbox: Outbox, event: typeof events.$inferSelect, now: Date) => Promise<void>;
+/**
+ * Acts on events after the fact, inside the dispatching transaction. `wants` decides
+ * from the organisation's cached interest, without a query, whether `handle` is called
+ * for an event type at all; `now` is the scheduler clock's.
+ */
+export interface EventHandler {
+  wants(interest: OrganizationInterest, type: string): boolean;
+  handle(tx: Transaction, outbox: Outbox, event: typeof events.$inferSelect, now: Date): Promise<void>;
+}
 
 /** Name of the dispatcher's row in `event_cursors`. */
 const CURSOR = 'dispatcher';
@@ -26,7 +36,11 @@ const BATCH = 100;
  * another process holds the cursor.
  * @returns the number of events dispatched
  */
-export async function dispatchEvents(deps: { db: Database; bus: Bus }, handlers: EventHandler[], now: Date): Promise<number> {
+export async function dispatchEvents(
+  deps: { db: Database; bus: Bus; interest: EventInterest },
+  handlers: EventHandler[],
+  now: Date,
+): Promise<number> {
   await deps.db.insert(eventCursors).values({ name: CURSOR }).onConflictDoNothing();
   let dispatched = 0;
   for (;;) {
@@ -35,7 +49,10 @@ export async function dispatchEvents(deps: { db: Database; bus: Bus }, handlers:
       if (!cursor) return 0;
       const batch = await tx.select().from(events).where(gt(events.seq, cursor.lastSeq)).orderBy(asc(events.seq)).limit(BATCH);
       for (const event of batch) {
-        for (const handle of handlers) await handle(tx, outbox, event, now);
+        const interest = await deps.interest.of(event.organizationId, tx);
+        for (const handler of handlers) {
+          if (handler.wants(interest, event.type)) await handler.handle(tx, outbox, event, now);
+        }
       }
       if (batch.length > 0) {
         await tx.update(eventCursors).set({ lastSeq: batch.at(-1)!.seq }).where(eq(eventCursors.name, CURSOR));

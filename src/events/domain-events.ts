@@ -12,12 +12,10 @@ import { ValidationError } from '../errors.js';
 import type { Bus } from '../realtime/bus.js';
 import { wakeUps } from '../realtime/wake-up.js';
 import { parseInput } from '../validation.js';
+import { RESERVED_SUBJECTS } from './catalogue.js';
 import { transactionWithEvents } from './outbox.js';
 
 export type DomainEventRow = typeof events.$inferSelect;
-
-/** Subjects of the events the server raises itself; outside systems cannot post these. */
-const RESERVED_PREFIXES = ['Worker', 'Task', 'Run', 'Fleet', 'Team', 'Shift', 'Protocol', 'Trigger', 'Webhook'];
 
 /** What `publishEvent` accepts: `Subject.predicate`, as in the seeds without `$.`. */
 export const PublishEventModel = z.object({
@@ -45,7 +43,7 @@ export async function publishEvent(
 ): Promise<DomainEventRow> {
   const data = parseInput(PublishEventModel, input);
   const subject = data.type.split('.')[0]!;
-  if (RESERVED_PREFIXES.includes(subject)) {
+  if ((RESERVED_SUBJECTS as readonly string[]).includes(subject)) {
     throw new ValidationError([{ path: ['type'], message: `${subject}.* events are raised by the server itself` }]);
   }
   return transactionWithEvents(deps, async (tx, outbox) => {

@@ -7,18 +7,32 @@ import { sql } from 'drizzle-orm';
 import type { Database, Transaction } from '../db/client.js';
 import { events } from '../db/schema.js';
 import type { Bus } from '../realtime/bus.js';
+import type { DomainEventCatalogue, DomainEventType, ReservedEventType } from './catalogue.js';
 
-/** A domain event to append; `type` as in the seeds without `$.` (`Worker.hired`). */
-export interface NewDomainEvent {
+/** What every event to append has; `type` as in the seeds without `$.` (`Worker.hired`). */
+export interface DomainEventInput {
   organizationId: string;
   type: string;
   subjectId?: string | null;
   payload?: Record<string, unknown>;
 }
 
+/**
+ * A domain event of type `T` to append: a catalogued type with exactly its payload
+ * (catalogue.ts), or an outside system's type (any `Subject.predicate` outside the
+ * reserved subjects, as `publishEvent` takes it) with any JSON object. A reserved type
+ * missing from the catalogue is `never`: a misspelt server event does not compile.
+ */
+export type NewDomainEvent<T extends string = DomainEventType> = T extends DomainEventType
+  ? { organizationId: string; type: T; subjectId?: string | null; payload: DomainEventCatalogue[T] }
+  : T extends ReservedEventType
+    ? never
+    : { organizationId: string; type: T; subjectId?: string | null; payload?: Record<string, unknown> };
+
 /** Appends events inside the caller's transaction. */
 export interface Outbox {
-  append(event: NewDomainEvent): Promise<number>;
+  /** Stores `event`; resolves with its seq. */
+  append<T extends string>(event: DomainEventInput & { type: T } & NewDomainEvent<T>): Promise<number>;
 }
 
 /**

@@ -30,6 +30,8 @@ export type Topics = {
   'fleet:changed': [fleetId: string, change: { type: string }];
   /** API key `keyId` was revoked or changed: every process drops it from its cache. */
   'apiKey:changed': [change: { keyId: string }];
+  /** The triggers or webhooks of an organisation changed: every process drops its cached interest (events/interest.ts). */
+  'events:interest': [change: { organizationId: string }];
 };
 
 export type TopicName = keyof Topics;

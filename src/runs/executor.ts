@@ -310,7 +310,7 @@ export class RunExecutor {
       async (tx, outbox) => {
         await outbox.append({
           organizationId: run.organizationId,
-          type: `Run.${ending.status.toLowerCase()}`,
+          type: `Run.${ending.status.toLowerCase() as Lowercase<typeof ending.status>}`,
           subjectId: run.id,
           payload: { status: ending.status, ...(ending.status === 'FAILED' ? { error: ending.error } : {}) },
         });

@@ -16,7 +16,9 @@ import { and, asc, desc, eq, inArray, isNotNull, isNull, or, sql } from 'drizzle
 
 import { runs, tasks, workers } from '../db/schema.js';
 import { InvalidTransitionError } from '../errors.js';
+import { eventTypesOf } from '../events/catalogue.js';
 import { transactionWithEvents } from '../events/outbox.js';
+import type { Reactions } from '../events/reactions.js';
 import type { RunEndedHandler } from '../runs/executor.js';
 import { FINAL_RUN_STATUSES, type RunRow } from '../runs/service.js';
 import { coalesce, type Kicker } from '../scheduler/coalesce.js';
@@ -71,13 +73,13 @@ export class WorkRunner {
 
   constructor(private readonly deps: TaskDeps) {}
 
-  /** Listens to this process's worker events and starts work as slots free up. */
-  start(): void {
+  /** Reacts to this process's worker events (every `Worker.*` type) and starts work as slots free up. */
+  start(reactions: Reactions): void {
     if (this.unsubscribe) return;
-    const unlisten = this.deps.bus.listen('domain:appended', ({ type, subjectId }) => {
-      if (subjectId && type.startsWith('Worker.')) this.kick(subjectId);
+    const unregister = reactions.on(eventTypesOf('Worker'), ({ subjectId }) => {
+      if (subjectId) this.kick(subjectId);
     });
-    this.unsubscribe = async () => unlisten();
+    this.unsubscribe = async () => unregister();
   }
 
   /** Stops listening and waits for starts in progress. */

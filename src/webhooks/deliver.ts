@@ -5,7 +5,7 @@
  * attempt: DELIVERED on a 2xx answer, otherwise a retry after the next delay of
  * {@link RETRY_DELAYS_SECONDS}, FAILED once they are used up.
  */
-import { and, asc, eq, inArray, lte } from 'drizzle-orm';
+import { and, asc, eq, inArray, lte, min } from 'drizzle-orm';
 
 import type { Database } from '../db/client.js';
 import type { WebhookAttempt } from '../db/documents.js';
@@ -49,6 +49,15 @@ export async function deliverWebhooks(deps: { db: Database; logger: Logger; outb
     attempts += claimed.length;
     if (claimed.length < BATCH) return attempts;
   }
+}
+
+/** When the earliest PENDING delivery falls due (null: none is pending); one query. */
+export async function nextDeliveryDue(db: Database): Promise<Date | null> {
+  const [row] = await db
+    .select({ at: min(webhookDeliveries.nextAttemptAt) })
+    .from(webhookDeliveries)
+    .where(eq(webhookDeliveries.status, 'PENDING'));
+  return row?.at ?? null;
 }
 
 async function claim(db: Database, now: Date): Promise<DeliveryRow[]> {

@@ -10,6 +10,7 @@ import type { Database } from '../db/client.js';
 import { webhookDeliveries, webhooks } from '../db/schema.js';
 import { InvalidTransitionError, NotFoundError } from '../errors.js';
 import type { EventHandler } from '../events/dispatcher.js';
+import { interestChanged, matchesEventType } from '../events/interest.js';
 import { transactionWithEvents } from '../events/outbox.js';
 import type { Bus } from '../realtime/bus.js';
 import { parseInput } from '../validation.js';
@@ -29,12 +30,7 @@ export const CreateWebhookModel = z.object({
   eventTypes: z.array(EventTypePattern).min(1, 'name at least one event type'),
 });
 
-/** Whether `type` matches a webhook's `pattern` (exact, `Subject.*` or `*`). */
-export function matchesEventType(pattern: string, type: string): boolean {
-  if (pattern === '*') return true;
-  if (pattern.endsWith('.*')) return type.startsWith(pattern.slice(0, -1));
-  return pattern === type;
-}
+export { matchesEventType } from '../events/interest.js';
 
 /**
  * Creates a webhook; events stored from now on are delivered to it. Appends
@@ -47,11 +43,13 @@ export async function createWebhook(
   input: z.input<typeof CreateWebhookModel>,
 ): Promise<WebhookRow> {
   const data = parseInput(CreateWebhookModel, input);
-  return transactionWithEvents(deps, async (tx, outbox) => {
+  const created = await transactionWithEvents(deps, async (tx, outbox) => {
     const [row] = await tx.insert(webhooks).values({ organizationId, ...data }).returning();
     await outbox.append({ organizationId, type: 'Webhook.created', subjectId: row!.id, payload: { url: row!.url, eventTypes: row!.eventTypes } });
     return row!;
   });
+  interestChanged(deps.bus, organizationId);
+  return created;
 }
 
 /**
@@ -60,7 +58,7 @@ export async function createWebhook(
  * @throws NotFoundError; InvalidTransitionError when it is already deleted
  */
 export async function deleteWebhook(deps: { db: Database; bus: Bus }, organizationId: string, webhookId: string): Promise<WebhookRow> {
-  return transactionWithEvents(deps, async (tx, outbox) => {
+  const deleted = await transactionWithEvents(deps, async (tx, outbox) => {
     const [webhook] = await tx
       .select()
       .from(webhooks)
@@ -76,6 +74,8 @@ export async function deleteWebhook(deps: { db: Database; bus: Bus }, organizati
     await outbox.append({ organizationId, type: 'Webhook.deleted', subjectId: webhook.id, payload: { url: webhook.url } });
     return row!;
   });
+  interestChanged(deps.bus, organizationId);
+  return deleted;
 }
 
 /**
@@ -83,24 +83,27 @@ export async function deleteWebhook(deps: { db: Database; bus: Bus }, organizati
  * the event's organisation created before the event whose types match it. The unique
  * key (webhook, event) keeps it to one.
  */
-export const enqueueDeliveries: EventHandler = async (tx, _outbox, event, now) => {
-  const candidates = await tx
-    .select({ id: webhooks.id, eventTypes: webhooks.eventTypes })
-    .from(webhooks)
-    .where(and(eq(webhooks.organizationId, event.organizationId), isNull(webhooks.deletedAt), lte(webhooks.createdAt, event.at)));
-  const matching = candidates.filter((webhook) => webhook.eventTypes.some((pattern) => matchesEventType(pattern, event.type)));
-  if (matching.length === 0) return;
-  await tx
-    .insert(webhookDeliveries)
-    .values(
-      matching.map((webhook) => ({
-        organizationId: event.organizationId,
-        webhookId: webhook.id,
-        eventSeq: event.seq,
-        eventType: event.type,
-        nextAttemptAt: now,
-      })),
-    )
-    .onConflictDoNothing();
+export const enqueueDeliveries: EventHandler = {
+  wants: (interest, type) => interest.webhookPatterns.some((pattern) => matchesEventType(pattern, type)),
+  handle: async (tx, _outbox, event, now) => {
+    const candidates = await tx
+      .select({ id: webhooks.id, eventTypes: webhooks.eventTypes })
+      .from(webhooks)
+      .where(and(eq(webhooks.organizationId, event.organizationId), isNull(webhooks.deletedAt), lte(webhooks.createdAt, event.at)));
+    const matching = candidates.filter((webhook) => webhook.eventTypes.some((pattern) => matchesEventType(pattern, event.type)));
+    if (matching.length === 0) return;
+    await tx
+      .insert(webhookDeliveries)
+      .values(
+        matching.map((webhook) => ({
+          organizationId: event.organizationId,
+          webhookId: webhook.id,
+          eventSeq: event.seq,
+          eventType: event.type,
+          nextAttemptAt: now,
+        })),
+      )
+      .onConflictDoNothing();
+  },
 };
 

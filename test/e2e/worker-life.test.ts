@@ -353,7 +353,7 @@ describe('a worker’s whole life', () => {
       'Worker.offboarded',
     ])).toBe(true);
     expect(types.filter((t) => t === 'Worker.goal.achieved')).toHaveLength(1);
-    const transfers = seen.filter((e) => e.type === 'Worker.assigned' && e.subjectId === mentor.id && e.payload.transferredFrom);
+    const transfers = seen.filter((e) => e.type === 'Worker.assigned' && e.subjectId === mentor.id && e.payload.origin === 'transfer');
     expect(transfers).toHaveLength(2);
 
     await client.dispose();
