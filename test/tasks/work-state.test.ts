@@ -300,6 +300,8 @@ describe('work state', () => {
     const failedTask = await task('WAITING', w);
     await storedRun(failedTask, { status: 'FAILED', error: { errorType: 'model_error', message: 'gone' }, finishedAt: new Date() });
 
+    // The sweep's poll (every lease) is not waited for: the job is woken, as after a restart.
+    app.app.scheduler.wake('work-sweep');
     await app.app.scheduler.tick();
 
     expect(await reread(completedTask)).toMatchObject({ status: 'COMPLETED', result: 'stored answer' });
@@ -311,6 +313,7 @@ describe('work state', () => {
     const made = await db.select().from(runs).where(eq(runs.taskId, orphan.id));
     expect(made.map((run) => [run.id, run.status, run.input])).toEqual([[repaired.runId, 'COMPLETED', { TOPIC: 'rain' }]]);
     // Nothing is left for another sweep to repair.
+    app.app.scheduler.wake('work-sweep');
     await app.app.scheduler.tick();
     expect(await db.$count(runs, inArray(runs.taskId, [orphan.id, completedTask.id, failedTask.id]))).toBe(3);
   });
