@@ -70,7 +70,11 @@ export async function createApp(
     ? await PersistedOperations.load(config.limits.persistedOperations.file, config.limits.persistedOperations.only)
     : undefined;
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  const busHandle = createBus({ redisUrl: config.redisUrl, logger: logger.child({ component: 'bus' }) });
+  const busHandle = await createBus({
+    redisUrl: config.redisUrl,
+    databaseUrl: config.databaseUrl,
+    logger: logger.child({ component: 'bus' }),
+  });
   const { bus } = busHandle;
   const models =
     overrides.models ??

@@ -7,21 +7,29 @@
  * Streams that need "what did I miss" keep a cursor and read the store (see wake-up.ts).
  * A listener that throws is logged and the others still run.
  *
- * In one process the bus is an in-memory EventTarget; with REDIS_URL it is carried by
- * Redis (@graphql-yoga/redis-event-target), so that a listener on one process hears of
- * changes committed by another.
+ * Which engine carries it (chosen by {@link createBus}; docs/architecture.md "Realtime"):
+ * - REDIS_URL set: Redis pub/sub (@graphql-yoga/redis-event-target);
+ * - else DATABASE_URL set: PostgreSQL LISTEN/NOTIFY on the same server ({@link postgresBus}),
+ *   so that several processes on one database hear each other without anything else;
+ * - else (PGlite, one process): an in-memory EventTarget.
  */
+import { randomUUID } from 'node:crypto';
+
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import type { TypedEventTarget } from '@graphql-yoga/typed-event-target';
 import { CustomEvent } from '@whatwg-node/events';
 import { Redis } from 'ioredis';
+import postgres from 'postgres';
 
 import type { Logger } from '../logger.js';
 
 /** Topic name → published arguments (first element: the topic's key when it has one). */
 export type Topics = {
-  /** New events of run `runId` were stored, up to and including `lastSeq`. */
-  'run:events': [runId: string, change: { lastSeq: number }];
+  /**
+   * New events of run `runId` were stored, up to and including `lastSeq`; `ended`: the run
+   * reached a final status with that commit, so `lastSeq` is its last event.
+   */
+  'run:events': [runId: string, change: { lastSeq: number; ended: boolean }];
   /** A domain event was appended to the outbox of `organizationId`. */
   'domain:event': [organizationId: string, event: { seq: number; type: string; subjectId: string | null }];
   /** The same, for in-process consumers of every organisation (event dispatcher, work runner). */
@@ -55,7 +63,7 @@ export interface Bus {
 /** A bus and how to release what it holds (Redis connections). */
 export interface BusHandle {
   bus: Bus;
-  /** `memory` or `redis (host:port)`, for the start-up log; never contains a password. */
+  /** `memory`, `postgres (LISTEN/NOTIFY)` or `redis (host:port)`, for the start-up log; never contains a password. */
   description: string;
   close(): Promise<void>;
 }
@@ -86,21 +94,133 @@ export function busOver(target: Target, logger?: Logger): Bus {
 }
 
 /**
- * Creates the bus: over Redis when `redisUrl` is given, else in memory.
- * Redis needs two connections: a subscribing connection can do nothing else.
+ * Creates the bus: over Redis when `redisUrl` is given, else over PostgreSQL LISTEN/NOTIFY
+ * when `databaseUrl` is given, else in memory. Resolves once the bus is listening, so that
+ * nothing published by another process after start-up is missed.
+ * @throws when PostgreSQL refuses the LISTEN connection
  */
-export function createBus(options: { redisUrl?: string | undefined; logger?: Logger } = {}): BusHandle {
-  if (!options.redisUrl) {
-    return { bus: busOver(new EventTarget() as unknown as Target, options.logger), description: 'memory', close: async () => {} };
-  }
-  const publishClient = new Redis(options.redisUrl, { maxRetriesPerRequest: 3 });
-  const subscribeClient = new Redis(options.redisUrl, { maxRetriesPerRequest: 3 });
-  const target = new URL(options.redisUrl);
+export async function createBus(
+  options: { redisUrl?: string | undefined; databaseUrl?: string | undefined; logger?: Logger } = {},
+): Promise<BusHandle> {
+  if (options.redisUrl) return redisBus(options.redisUrl, options.logger);
+  if (options.databaseUrl) return postgresBus(options.databaseUrl, options.logger);
+  return { bus: busOver(new EventTarget() as unknown as Target, options.logger), description: 'memory', close: async () => {} };
+}
+
+/** Redis needs two connections: a subscribing connection can do nothing else. */
+function redisBus(redisUrl: string, logger: Logger | undefined): BusHandle {
+  const publishClient = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
+  const subscribeClient = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
+  const target = new URL(redisUrl);
   return {
-    bus: busOver(createRedisEventTarget({ publishClient, subscribeClient }), options.logger),
+    bus: busOver(createRedisEventTarget({ publishClient, subscribeClient }), logger),
     description: `redis (${target.hostname}:${target.port || 6379})`,
     async close() {
       await Promise.all([publishClient.quit(), subscribeClient.quit()]);
     },
   };
+}
+
+/** The one NOTIFY channel of the bus; the topic (and key) travels inside the payload. */
+export const NOTIFY_CHANNEL = 'workforce_bus';
+
+/**
+ * PostgreSQL's limit on a NOTIFY payload is 8000 bytes; messages published in one tick are
+ * sent together in as few notifications as fit under this many bytes.
+ */
+const NOTIFY_PAYLOAD_BYTES = 7_500;
+
+/** One notification: the sending process (`o`) and its messages as [event name, detail]. */
+interface Notification {
+  o: string;
+  m: Array<[name: string, detail: unknown]>;
+}
+
+/**
+ * The bus over PostgreSQL LISTEN/NOTIFY, on a client of its own (postgres.js: one
+ * connection for NOTIFY, one dedicated to LISTEN, re-established by postgres.js after a
+ * loss). A message reaches this process's listeners at once and the other processes
+ * through one channel, {@link NOTIFY_CHANNEL}; a process ignores its own notifications.
+ * Messages are identifiers and small deltas, so a notification stays far below the
+ * 8000-byte limit; one that would not fit alone is dropped and logged. PostgreSQL delivers
+ * notifications in commit order and only while the LISTEN connection is up: a change
+ * committed while it reconnects wakes nobody up here (logged as a warning), and streams
+ * catch up at their next wake-up.
+ */
+async function postgresBus(databaseUrl: string, logger: Logger | undefined): Promise<BusHandle> {
+  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  const local = new EventTarget() as unknown as Target;
+  const origin = randomUUID();
+  let outgoing: Notification['m'] = [];
+  const send = () => {
+    const messages = outgoing;
+    outgoing = [];
+    for (const payload of notificationsOf(origin, messages, logger)) {
+      sql.notify(NOTIFY_CHANNEL, payload).catch((error: unknown) => logger?.warn({ err: error }, 'bus: NOTIFY failed; other processes miss this wake-up'));
+    }
+  };
+  const target: Target = {
+    addEventListener: (name, listener) => local.addEventListener(name, listener),
+    removeEventListener: (name, listener) => local.removeEventListener(name, listener),
+    dispatchEvent(event) {
+      if (outgoing.length === 0) queueMicrotask(send);
+      outgoing.push([event.type, event.detail]);
+      return local.dispatchEvent(event);
+    },
+  };
+  let connections = 0;
+  try {
+    await sql.listen(
+      NOTIFY_CHANNEL,
+      (payload) => {
+        let notification: Notification;
+        try {
+          notification = JSON.parse(payload) as Notification;
+        } catch (error) {
+          logger?.warn({ err: error }, 'bus: unreadable notification ignored');
+          return;
+        }
+        if (notification.o === origin) return;
+        for (const [name, detail] of notification.m) local.dispatchEvent(new CustomEvent(name, { detail }));
+      },
+      () => {
+        connections += 1;
+        if (connections > 1) logger?.warn('bus: LISTEN connection re-established; changes committed meanwhile woke nobody here');
+      },
+    );
+  } catch (error) {
+    await sql.end({ timeout: 1 });
+    throw error;
+  }
+  return {
+    bus: busOver(target, logger),
+    description: 'postgres (LISTEN/NOTIFY)',
+    close: () => sql.end({ timeout: 5 }),
+  };
+}
+
+/** Packs `messages` into notification payloads of at most {@link NOTIFY_PAYLOAD_BYTES} bytes. */
+function notificationsOf(origin: string, messages: Notification['m'], logger: Logger | undefined): string[] {
+  const payloads: string[] = [];
+  const envelope = Buffer.byteLength(JSON.stringify({ o: origin, m: [] }));
+  let batch: string[] = [];
+  let bytes = envelope;
+  const flush = () => {
+    if (batch.length > 0) payloads.push(`{"o":${JSON.stringify(origin)},"m":[${batch.join(',')}]}`);
+    batch = [];
+    bytes = envelope;
+  };
+  for (const message of messages) {
+    const text = JSON.stringify(message);
+    const size = Buffer.byteLength(text) + 1;
+    if (envelope + size > NOTIFY_PAYLOAD_BYTES) {
+      logger?.error({ topic: message[0], bytes: size }, 'bus: message too large for NOTIFY; not sent to other processes');
+      continue;
+    }
+    if (bytes + size > NOTIFY_PAYLOAD_BYTES) flush();
+    batch.push(text);
+    bytes += size;
+  }
+  flush();
+  return payloads;
 }

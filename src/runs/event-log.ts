@@ -16,6 +16,7 @@ import { runEvents, runs } from '../db/schema.js';
 import { transactionWithEvents, type Outbox } from '../events/outbox.js';
 import type { StreamEvent } from '../engine/events.js';
 import type { Bus } from '../realtime/bus.js';
+import { FINAL_RUN_STATUSES } from './service.js';
 
 /** Columns of the run row a flush may update along with the events. */
 export type RunPatch = Partial<
@@ -135,6 +136,7 @@ export class RunEventLog {
       throw this.failure;
     }
     if (lastSeq !== undefined) this.writtenSeq = lastSeq;
-    this.deps.bus.publish('run:events', this.run.id, { lastSeq: this.writtenSeq });
+    const ended = patch.status !== undefined && FINAL_RUN_STATUSES.includes(patch.status);
+    this.deps.bus.publish('run:events', this.run.id, { lastSeq: this.writtenSeq, ended });
   }
 }
