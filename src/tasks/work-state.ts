@@ -28,7 +28,7 @@ import type { RunEnding } from '../runs/executor.js';
 import { queueRun, type RunRow } from '../runs/service.js';
 import { assertTakesWork, countActiveTasks, refreshAvailability, type WorkerRow } from '../workers/lifecycle.js';
 import { recordGoalsAchieved } from '../workers/performance.js';
-import { isOpen, occupiesSlot } from './predicates.js';
+import { isOpen } from './predicates.js';
 import type { NewTask, TaskRow } from './service.js';
 import { assertTaskTransition, canTransition, READY_TASK_STATUSES, sourcesOf, SLOT_TASK_STATUSES, type TaskStatus } from './state-machine.js';
 
@@ -529,13 +529,14 @@ export async function settleTaskOfRun(tx: Transaction, outbox: Outbox, run: RunR
 }
 
 /**
- * Links the locked RUNNING `task` of locked `worker` to a run that already executes it
- * (one made before its link was stored), or else queues a new one, as {@link beginTask}
- * does. Used by the sweep that recovers work a crash interrupted.
+ * Gives the locked RUNNING `task` of locked `worker` the run that executes it: `existing`
+ * (a run made for it whose link was not stored), or else a new QUEUED run, as
+ * {@link beginTask} does — also when its link names a run that does not exist. Used by
+ * the sweep that repairs work a crash interrupted; anything else is left as it is.
  */
 export async function reattachRun(tx: Transaction, outbox: Outbox, worker: WorkerRow, task: TaskRow, existing: RunRow | undefined): Promise<Begun> {
-  if (task.status !== 'RUNNING' || task.runId !== null || task.assigneeId !== worker.id) return { task, runId: null };
+  if (task.status !== 'RUNNING' || task.assigneeId !== worker.id || (existing && task.runId === existing.id)) return { task, runId: null };
   if (!existing) return attachRun(tx, outbox, worker, task);
-  const [linked] = await tx.update(tasks).set({ runId: existing.id }).where(and(eq(tasks.id, task.id), occupiesSlot)).returning();
-  return { task: linked ?? task, runId: existing.id };
+  const [linked] = await tx.update(tasks).set({ runId: existing.id }).where(eq(tasks.id, task.id)).returning();
+  return { task: linked!, runId: existing.id };
 }

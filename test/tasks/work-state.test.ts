@@ -6,6 +6,8 @@
  * the same transaction, and the work sweep repairs what a crash left between a task
  * and its run.
  */
+import { randomUUID } from 'node:crypto';
+
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -294,6 +296,8 @@ describe('work state', () => {
     };
     // Begun, but the run was never made (a crash between the two, in an older version).
     const orphan = await task('RUNNING', w, { input: { TOPIC: 'rain' } });
+    // Begun, and linked to a run that is not there.
+    const dangling = await task('RUNNING', w, { input: { TOPIC: 'snow' }, runId: randomUUID() });
     // The run ended, but the task did not hear of it.
     const completedTask = await task('RUNNING', w);
     await storedRun(completedTask, { status: 'COMPLETED', output: 'stored answer', finishedAt: new Date() });
@@ -306,15 +310,17 @@ describe('work state', () => {
 
     expect(await reread(completedTask)).toMatchObject({ status: 'COMPLETED', result: 'stored answer' });
     expect(await reread(failedTask)).toMatchObject({ status: 'FAILED', error: 'model_error: gone' });
-    const repaired = await eventually(async () => {
-      const now = await reread(orphan);
-      return now.status === 'COMPLETED' ? now : undefined;
-    });
-    const made = await db.select().from(runs).where(eq(runs.taskId, orphan.id));
-    expect(made.map((run) => [run.id, run.status, run.input])).toEqual([[repaired.runId, 'COMPLETED', { TOPIC: 'rain' }]]);
+    for (const [row, topic] of [[orphan, 'rain'], [dangling, 'snow']] as const) {
+      const repaired = await eventually(async () => {
+        const now = await reread(row);
+        return now.status === 'COMPLETED' ? now : undefined;
+      });
+      const made = await db.select().from(runs).where(eq(runs.taskId, row.id));
+      expect(made.map((run) => [run.id, run.status, run.input])).toEqual([[repaired.runId, 'COMPLETED', { TOPIC: topic }]]);
+    }
     // Nothing is left for another sweep to repair.
     app.app.scheduler.wake('work-sweep');
     await app.app.scheduler.tick();
-    expect(await db.$count(runs, inArray(runs.taskId, [orphan.id, completedTask.id, failedTask.id]))).toBe(3);
+    expect(await db.$count(runs, inArray(runs.taskId, [orphan.id, dangling.id, completedTask.id, failedTask.id]))).toBe(4);
   });
 });
