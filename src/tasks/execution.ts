@@ -119,12 +119,17 @@ export class WorkRunner {
 
   /** Starts ASSIGNED tasks of `workerId` until its slots are full or nothing is left. */
   private async fill(workerId: string): Promise<void> {
+    // Unlocked first: a worker without a protocol starts nothing, and locking it would
+    // make a fleet's hand-out (which skips locked workers) pass it over meanwhile.
+    const [peek] = await this.deps.db
+      .select({ organizationId: workers.organizationId, protocolId: workers.protocolId })
+      .from(workers)
+      .where(eq(workers.id, workerId));
+    if (!peek?.protocolId) return;
     for (;;) {
       const begun = await transactionWithEvents(this.deps, async (tx, outbox) => {
-        const [peek] = await tx.select({ organizationId: workers.organizationId }).from(workers).where(eq(workers.id, workerId));
-        if (!peek) return undefined;
         const worker = await lockWorker(tx, peek.organizationId, workerId);
-        if (!worker.protocolId || !takesWorkNow(worker)) return undefined;
+        if (!takesWorkNow(worker)) return undefined;
         if ((await countActiveTasks(tx, worker.id)) >= worker.concurrency) return undefined;
         const [next] = await tx
           .select()
