@@ -8,7 +8,7 @@
 import { AccessControl } from './auth/access.js';
 import { ensureBootstrapKey } from './auth/api-keys.js';
 import type { Config } from './config.js';
-import { openDatabase, type DatabaseHandle } from './db/client.js';
+import { openDatabase, type DatabaseHandle, type StatementListener } from './db/client.js';
 import { DEFAULT_ORGANIZATION_ID } from './db/schema.js';
 import { FleetRuntime } from './fleets/core/runtime.js';
 import { dispatchEvents } from './events/dispatcher.js';
@@ -58,18 +58,19 @@ const OTHER_PROCESSES_POLL_MS = 60_000;
 
 /**
  * Opens the database (migrating it), builds the schema and wires the services.
- * @param overrides replace services (tests inject a logger, a model registry or a clock)
+ * @param overrides replace services (tests inject a logger, a model registry or a clock) or
+ *   count the SQL statements sent (`onStatement`)
  */
 export async function createApp(
   config: Config,
-  overrides: { logger?: Logger; models?: AppServices['models']; clock?: Clock } = {},
+  overrides: { logger?: Logger; models?: AppServices['models']; clock?: Clock; onStatement?: StatementListener } = {},
 ): Promise<App> {
   const logger = overrides.logger ?? createLogger(config.logLevel);
   // Read first: a bad file stops the start before anything is opened.
   const persisted = config.limits.persistedOperations
     ? await PersistedOperations.load(config.limits.persistedOperations.file, config.limits.persistedOperations.only)
     : undefined;
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, onStatement: overrides.onStatement });
   const busHandle = await createBus({
     redisUrl: config.redisUrl,
     databaseUrl: config.databaseUrl,

@@ -39,13 +39,27 @@ export interface DatabaseHandle {
 const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../schema/migrations', import.meta.url));
 
 /**
+ * Called with each SQL statement sent, for counting (statement budgets in tests and
+ * benchmarks). postgres.js reports every statement, BEGIN and COMMIT included; on PGlite
+ * the statements drizzle sends are reported, and BEGIN / COMMIT for each transaction.
+ */
+export type StatementListener = (statement: string) => void;
+
+/**
  * Opens, migrates and seeds the database.
  * @param options.databaseUrl postgres:// URL, or undefined for PGlite
  * @param options.dataDir PGlite directory (created if missing) or `memory://`
+ * @param options.onStatement told of every statement sent (off by default)
  * @throws when the server is unreachable or a migration fails
  */
-export async function openDatabase(options: { databaseUrl?: string | undefined; dataDir: string }): Promise<DatabaseHandle> {
-  const handle = options.databaseUrl ? await openPostgres(options.databaseUrl) : await openPglite(options.dataDir);
+export async function openDatabase(options: {
+  databaseUrl?: string | undefined;
+  dataDir: string;
+  onStatement?: StatementListener | undefined;
+}): Promise<DatabaseHandle> {
+  const handle = options.databaseUrl
+    ? await openPostgres(options.databaseUrl, options.onStatement)
+    : await openPglite(options.dataDir, options.onStatement);
   try {
     await ensureDefaultOrganization(handle.db);
   } catch (error) {
@@ -55,8 +69,8 @@ export async function openDatabase(options: { databaseUrl?: string | undefined; 
   return handle;
 }
 
-async function openPostgres(url: string): Promise<DatabaseHandle> {
-  const client = postgres(url, { max: 10, onnotice: () => {} });
+async function openPostgres(url: string, onStatement: StatementListener | undefined): Promise<DatabaseHandle> {
+  const client = postgres(url, { max: 10, onnotice: () => {}, ...(onStatement ? { debug: (_connection, query) => onStatement(query) } : {}) });
   const db = drizzlePostgres({ client, relations });
   try {
     await migratePostgres(db, { migrationsFolder: MIGRATIONS_FOLDER });
@@ -73,11 +87,22 @@ async function openPostgres(url: string): Promise<DatabaseHandle> {
   };
 }
 
-async function openPglite(dataDir: string): Promise<DatabaseHandle> {
+async function openPglite(dataDir: string, onStatement: StatementListener | undefined): Promise<DatabaseHandle> {
   const inMemory = dataDir.startsWith('memory://');
   if (!inMemory) await mkdir(dataDir, { recursive: true });
   const client = new PGlite(inMemory ? undefined : dataDir);
-  const db = drizzlePglite({ client, relations });
+  if (onStatement) {
+    const transaction = client.transaction.bind(client);
+    client.transaction = async (callback) => {
+      onStatement('begin');
+      try {
+        return await transaction(callback);
+      } finally {
+        onStatement('commit');
+      }
+    };
+  }
+  const db = drizzlePglite({ client, relations, ...(onStatement ? { logger: { logQuery: (query: string) => onStatement(query) } } : {}) });
   await migratePglite(db, { migrationsFolder: MIGRATIONS_FOLDER });
   return {
     db: db as unknown as Database,

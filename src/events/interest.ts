@@ -84,12 +84,12 @@ export function interestChanged(bus: Bus, organizationId: string): void {
 
 async function load(executor: Executor, organizationId: string): Promise<OrganizationInterest> {
   const rows = await executor
-    .select({ kind: sql<'trigger' | 'webhook'>`'trigger'`, pattern: triggers.eventType })
+    .select({ kind: sql<'trigger' | 'webhook'>`'trigger'`.as('kind'), pattern: sql<string>`${triggers.eventType}`.as('pattern') })
     .from(triggers)
     .where(and(eq(triggers.organizationId, organizationId), isNull(triggers.deletedAt)))
     .unionAll(
       executor
-        .select({ kind: sql<'trigger' | 'webhook'>`'webhook'`, pattern: sql<string>`unnest(${webhooks.eventTypes})` })
+        .select({ kind: sql<'trigger' | 'webhook'>`'webhook'`.as('kind'), pattern: sql<string>`unnest(${webhooks.eventTypes})`.as('pattern') })
         .from(webhooks)
         .where(and(eq(webhooks.organizationId, organizationId), isNull(webhooks.deletedAt))),
     );
