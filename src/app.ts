@@ -95,7 +95,7 @@ export async function createApp(
     outbound,
     onRunEnded: createRunEndedHandler(),
   });
-  const access = new AccessControl(database.db, config.host);
+  const access = new AccessControl({ db: database.db, host: config.host, bus, logger: logger.child({ component: 'access' }), keyCacheMs: config.apiKeyCacheMs });
   const fleets = new FleetRuntime({ db: database.db, bus, runs, logger: logger.child({ component: 'fleets' }), clock });
   const services: AppServices = { db: database.db, bus, models, runs, logger, clock, access, fleets };
   const work = new WorkRunner({ db: database.db, bus, runs, logger: logger.child({ component: 'work' }) });
@@ -184,6 +184,7 @@ export async function createApp(
         await work.stop();
         await runs.stop();
         await http.close();
+        await access.close();
         await outbound.close();
         await busHandle.close();
         await database.close();

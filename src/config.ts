@@ -63,6 +63,8 @@ const EnvironmentModel = z.object({
   MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().positive().default(50),
   MAX_SUBSCRIPTIONS_PER_KEY: z.coerce.number().int().positive().default(200),
   WS_CONNECTION_INIT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3_000),
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  API_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(3_600).default(30),
   OUTBOUND_ALLOW: optionalString.pipe(
     z
       .string()
@@ -124,6 +126,8 @@ export interface Limits {
   subscriptions: { perConnection: number; perKey: number };
   /** How long a graphql-ws socket may wait before `connection_init`, in ms (closed with 4408). */
   wsConnectionInitTimeoutMs: number;
+  /** How long a client may take to send a whole HTTP request (headers and body), in ms; then 408 and the socket is closed. */
+  requestTimeoutMs: number;
 }
 
 /** The parsed configuration; see DESIGN.md for each variable's meaning and default. */
@@ -145,6 +149,12 @@ export interface Config {
    * whose process died is taken over by another process this long after its last renewal.
    */
   runLeaseMs: number;
+  /**
+   * How long a verified API key is reused from memory, in ms (0: checked in SQL on every
+   * request); a revocation reaches every process at once over the bus, and this bounds
+   * how stale a process can be if that message is lost.
+   */
+  apiKeyCacheMs: number;
   limits: Limits;
   /** Where HTTP tools, webhooks and MCP connections may go (src/net/outbound.ts). */
   outbound: { allow: string[]; allowPublic: boolean };
@@ -185,6 +195,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.LOG_LEVEL,
     adminApiKey: e.ADMIN_API_KEY,
     runLeaseMs: e.RUN_LEASE_MS,
+    apiKeyCacheMs: e.API_KEY_CACHE_SECONDS * 1000,
     limits: {
       maxBodyBytes: e.MAX_BODY_BYTES,
       query: {
@@ -206,6 +217,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       },
       subscriptions: { perConnection: e.MAX_SUBSCRIPTIONS_PER_CONNECTION, perKey: e.MAX_SUBSCRIPTIONS_PER_KEY },
       wsConnectionInitTimeoutMs: e.WS_CONNECTION_INIT_TIMEOUT_MS,
+      requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     },
     outbound: { allow: e.OUTBOUND_ALLOW ?? [], allowPublic: e.OUTBOUND_ALLOW_PUBLIC },
   };

@@ -1,15 +1,24 @@
 /**
  * Who may call: with no API key in the database and the server on a loopback address,
- * access is open (local development, DESIGN.md "Configuration"); once any key exists,
- * every request and socket must present one. A server on a non-loopback address with no
- * key at all refuses to start (`assertStartable`).
+ * access is open (local development); once any key exists, every request and socket
+ * must present one. A server on a non-loopback address with no key at all refuses to
+ * start (`assertStartable`).
+ *
+ * Verified keys come from the in-memory {@link ApiKeyCache}; the sockets' keys are
+ * watched by a {@link KeyWatch}. Both hear `apiKey:changed` on the bus, published after
+ * a key is created or revoked, so that every process drops the key and closes its
+ * sockets at once.
  */
 import { isIP } from 'node:net';
 
 import type { Database } from '../db/client.js';
 import { DEFAULT_ORGANIZATION_ID } from '../db/schema.js';
+import type { Logger } from '../logger.js';
+import type { Bus } from '../realtime/bus.js';
 import type { Actor } from './actor.js';
-import { anyKeyExists, authenticate, AuthenticationError } from './api-keys.js';
+import { anyKeyExists, AuthenticationError } from './api-keys.js';
+import { ApiKeyCache } from './key-cache.js';
+import { KeyWatch, type OnKeyUnusable } from './key-watch.js';
 
 /** How long the answer to "does any key exist?" is reused, in ms (keys made by another process count after this). */
 const KEYS_EXIST_TTL_MS = 5_000;
@@ -20,6 +29,7 @@ const LOCAL_ACTOR: Actor = {
   role: 'admin',
   apiKeyId: null,
   workerId: null,
+  keyExpiresAt: null,
   label: 'open local access',
 };
 
@@ -41,20 +51,38 @@ export class InsecureStartError extends Error {
   }
 }
 
+/** Authentication of requests and sockets, for one process. */
 export class AccessControl {
   private keysExist: { value: boolean; at: number } | undefined;
+  private readonly db: Database;
+  private readonly host: string;
+  private readonly keys: ApiKeyCache;
+  private readonly sockets: KeyWatch;
+  private readonly unlisten: () => void;
 
-  constructor(
-    private readonly db: Database,
-    private readonly host: string,
-  ) {}
+  /**
+   * @param keyCacheMs how long a verified key is reused from memory, in ms
+   *   (API_KEY_CACHE_SECONDS); also how often open sockets' keys are read again
+   */
+  constructor(options: { db: Database; host: string; bus: Bus; logger: Logger; keyCacheMs: number }) {
+    const { db, logger } = options;
+    this.db = db;
+    this.host = options.host;
+    this.keys = new ApiKeyCache({ db, logger, ttlMs: options.keyCacheMs });
+    this.sockets = new KeyWatch({ db, logger, recheckMs: options.keyCacheMs });
+    this.unlisten = options.bus.listen('apiKey:changed', ({ keyId }) => {
+      this.keysChanged();
+      this.keys.forget(keyId);
+      this.sockets.recheck([keyId]).catch((error: unknown) => logger.warn({ err: error }, 'could not re-check a changed API key'));
+    });
+  }
 
   /** @throws InsecureStartError when listening beyond loopback with no key */
   async assertStartable(): Promise<void> {
     if (!isLoopback(this.host) && !(await this.anyKey())) throw new InsecureStartError(this.host);
   }
 
-  /** Forget the cached "any key?" answer (after creating the first key). */
+  /** Forget the cached "any key?" answer (after creating a key). */
   keysChanged(): void {
     this.keysExist = undefined;
   }
@@ -66,9 +94,24 @@ export class AccessControl {
    */
   async actorFor(credential: string | null | undefined): Promise<Actor> {
     const secret = credential?.replace(/^Bearer\s+/i, '').trim();
-    if (secret) return authenticate(this.db, secret);
+    if (secret) return this.keys.actorFor(secret);
     if (isLoopback(this.host) && !(await this.anyKey())) return LOCAL_ACTOR;
     throw new AuthenticationError('An API key is required: send `Authorization: Bearer <key>`');
+  }
+
+  /**
+   * Calls `onUnusable` once when the key of `actor` (a socket's) is revoked or expires;
+   * returns the function that stops watching (call it when the socket closes).
+   */
+  watch(actor: Actor, onUnusable: OnKeyUnusable): () => void {
+    return this.sockets.watch(actor, onUnusable);
+  }
+
+  /** Stops listening and watching; waits for background writes (before the database closes). */
+  async close(): Promise<void> {
+    this.unlisten();
+    this.sockets.dispose();
+    await this.keys.flush();
   }
 
   private async anyKey(): Promise<boolean> {

@@ -10,6 +10,8 @@ export interface Actor {
   apiKeyId: string | null;
   /** For worker keys: the worker the caller acts as. */
   workerId: string | null;
+  /** When the key stops working (null: never, or open local access); sockets are closed then. */
+  keyExpiresAt: Date | null;
   /** For logs and the audit log: never the secret. */
   label: string;
 }

@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, isNull, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 
 import type { Database } from '../db/client.js';
@@ -51,7 +51,8 @@ export const CreateApiKeyModel = z
 export type CreateApiKeyInput = z.input<typeof CreateApiKeyModel>;
 
 /**
- * Creates a key in `organizationId` and appends `ApiKey.created`.
+ * Creates a key in `organizationId`, appends `ApiKey.created`, and publishes
+ * `apiKey:changed` after commit (every process then knows that keys exist).
  * @returns the row and the secret, which is never retrievable again
  * @throws ValidationError; NotFoundError for an unknown worker
  */
@@ -62,7 +63,7 @@ export async function createApiKey(
 ): Promise<{ apiKey: ApiKeyRow; secret: string }> {
   const data = parseInput(CreateApiKeyModel, input);
   const { secret, prefix } = generateKey();
-  return transactionWithEvents(deps, async (tx, outbox) => {
+  const created = await transactionWithEvents(deps, async (tx, outbox) => {
     if (data.workerId) await requireOwned(tx, workers, organizationId, data.workerId, 'Worker');
     const [apiKey] = await tx
       .insert(apiKeys)
@@ -79,14 +80,17 @@ export async function createApiKey(
     await outbox.append({ organizationId, type: 'ApiKey.created', subjectId: apiKey!.id, payload: { name: data.name, role: data.role, prefix } });
     return { apiKey: apiKey!, secret };
   });
+  deps.bus.publish('apiKey:changed', { keyId: created.apiKey.id });
+  return created;
 }
 
 /**
- * Revokes key `id`; requests and sockets using it are refused from then on.
+ * Revokes key `id`; requests and sockets using it are refused from then on, in every
+ * process: `apiKey:changed` is published once the revocation committed.
  * @throws NotFoundError; InvalidTransitionError when already revoked
  */
 export async function revokeApiKey(deps: { db: Database; bus: Bus }, organizationId: string, id: string): Promise<ApiKeyRow> {
-  return transactionWithEvents(deps, async (tx, outbox) => {
+  const revoked = await transactionWithEvents(deps, async (tx, outbox) => {
     const [key] = await tx
       .select()
       .from(apiKeys)
@@ -94,10 +98,12 @@ export async function revokeApiKey(deps: { db: Database; bus: Bus }, organizatio
       .for('update');
     if (!key) throw new NotFoundError('ApiKey', id);
     if (key.revokedAt) throw new InvalidTransitionError('ApiKey', 'REVOKED', 'REVOKED');
-    const [revoked] = await tx.update(apiKeys).set({ revokedAt: new Date() }).where(eq(apiKeys.id, id)).returning();
+    const [row] = await tx.update(apiKeys).set({ revokedAt: new Date() }).where(eq(apiKeys.id, id)).returning();
     await outbox.append({ organizationId, type: 'ApiKey.revoked', subjectId: id, payload: { prefix: key.prefix } });
-    return revoked!;
+    return row!;
   });
+  deps.bus.publish('apiKey:changed', { keyId: id });
+  return revoked;
 }
 
 /** Why a presented key was refused; the message never repeats the key. */
@@ -108,31 +114,90 @@ export class AuthenticationError extends Error {
   }
 }
 
+/** What authentication needs of a key row (never its hash). */
+export type VerifiedKey = Pick<ApiKeyRow, 'id' | 'organizationId' | 'role' | 'workerId' | 'prefix' | 'name' | 'revokedAt' | 'expiresAt' | 'lastUsedAt'>;
+
+const VERIFIED_KEY_COLUMNS = {
+  id: apiKeys.id,
+  organizationId: apiKeys.organizationId,
+  role: apiKeys.role,
+  workerId: apiKeys.workerId,
+  prefix: apiKeys.prefix,
+  name: apiKeys.name,
+  revokedAt: apiKeys.revokedAt,
+  expiresAt: apiKeys.expiresAt,
+  lastUsedAt: apiKeys.lastUsedAt,
+};
+
 /**
- * The actor a presented key stands for.
- * @throws AuthenticationError for a malformed, unknown, revoked or expired key
+ * The SHA-256 (hex) of a presented key, checking its format first.
+ * @throws AuthenticationError for a secret that does not have the key format
  */
-export async function authenticate(db: Database, secret: string): Promise<Actor> {
+export function hashPresentedKey(secret: string): string {
   if (!KEY_PATTERN.test(secret)) throw new AuthenticationError('The API key is malformed');
-  const [key] = await db.select().from(apiKeys).where(eq(apiKeys.secretHash, hashKey(secret)));
-  if (!key) throw new AuthenticationError('The API key is not valid');
+  return hashKey(secret);
+}
+
+/** The key whose secret hashes to `secretHash`, revoked and expired ones included; undefined when none. */
+export async function findKeyByHash(db: Database, secretHash: string): Promise<VerifiedKey | undefined> {
+  const [key] = await db.select(VERIFIED_KEY_COLUMNS).from(apiKeys).where(eq(apiKeys.secretHash, secretHash));
+  return key;
+}
+
+/**
+ * The actor `key` stands for at `now`.
+ * @throws AuthenticationError when the key was revoked or has expired
+ */
+export function actorOfKey(key: VerifiedKey, now: Date): Actor {
   if (key.revokedAt) throw new AuthenticationError('The API key was revoked');
-  if (key.expiresAt && key.expiresAt <= new Date()) throw new AuthenticationError('The API key has expired');
-  // Recorded at most once a minute per key, so that reads do not each cost a write.
+  if (key.expiresAt && key.expiresAt <= now) throw new AuthenticationError('The API key has expired');
+  return {
+    organizationId: key.organizationId,
+    role: key.role.toLowerCase() as Role,
+    apiKeyId: key.id,
+    workerId: key.workerId,
+    keyExpiresAt: key.expiresAt,
+    label: `key ${key.prefix} (${key.name})`,
+  };
+}
+
+/**
+ * Records a use of key `keyId` as `last_used_at`, unless one was recorded less than
+ * {@link LAST_USED_PRECISION_MS} ago (by any process): at most one write a minute per key.
+ */
+export async function recordKeyUse(db: Database, keyId: string): Promise<void> {
   await db
     .update(apiKeys)
     .set({ lastUsedAt: new Date() })
-    .where(and(eq(apiKeys.id, key.id), sql`coalesce(${apiKeys.lastUsedAt}, 'epoch') < now() - interval '1 minute'`));
-  return actorOf(key);
+    .where(and(eq(apiKeys.id, keyId), sql`coalesce(${apiKeys.lastUsedAt}, 'epoch') < now() - interval '1 minute'`));
 }
 
-/** Whether key `apiKeyId` is still usable (not revoked, not expired, not deleted). */
-export async function isKeyValid(db: Database, apiKeyId: string): Promise<boolean> {
-  const [key] = await db
-    .select({ id: apiKeys.id, expiresAt: apiKeys.expiresAt })
-    .from(apiKeys)
-    .where(and(eq(apiKeys.id, apiKeyId), isNull(apiKeys.revokedAt)));
-  return key !== undefined && (!key.expiresAt || key.expiresAt > new Date());
+/** How precise `last_used_at` is, in ms: a key's use is written at most this often. */
+export const LAST_USED_PRECISION_MS = 60_000;
+
+/** Largest number of ids {@link usableKeyIds} puts in one query. */
+const IDS_PER_QUERY = 10_000;
+
+/**
+ * Which of `keyIds` are usable at `now` (exist, not revoked, not expired): one query
+ * (`id in (…)`) per {@link IDS_PER_QUERY} ids.
+ */
+export async function usableKeyIds(db: Database, keyIds: readonly string[], now: Date): Promise<Set<string>> {
+  const usable = new Set<string>();
+  for (let start = 0; start < keyIds.length; start += IDS_PER_QUERY) {
+    const rows = await db
+      .select({ id: apiKeys.id })
+      .from(apiKeys)
+      .where(
+        and(
+          inArray(apiKeys.id, keyIds.slice(start, start + IDS_PER_QUERY)),
+          isNull(apiKeys.revokedAt),
+          or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now)),
+        ),
+      );
+    for (const row of rows) usable.add(row.id);
+  }
+  return usable;
 }
 
 /** Whether any key exists (then every request must present one). */
@@ -161,14 +226,4 @@ export async function ensureBootstrapKey(db: Database, organizationId: string, s
 /** A fresh key secret for ADMIN_API_KEY, for the `keys:create` script. */
 export function newBootstrapSecret(): string {
   return generateKey().secret;
-}
-
-function actorOf(key: ApiKeyRow): Actor {
-  return {
-    organizationId: key.organizationId,
-    role: key.role.toLowerCase() as Role,
-    apiKeyId: key.id,
-    workerId: key.workerId,
-    label: `key ${key.prefix} (${key.name})`,
-  };
 }

@@ -90,15 +90,11 @@ builder.mutationFields((t) => ({
     authScopes: { admin: true },
     errors: { types: [ValidationError, NotFoundError] },
     args: { input: t.arg({ type: CreateApiKeyInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => {
-      const created = await createApiKey(ctx, ctx.actor.organizationId, { ...input, workerId: input.workerId?.id });
-      ctx.access.keysChanged();
-      return created;
-    },
+    resolve: (_root, { input }, ctx) => createApiKey(ctx, ctx.actor.organizationId, { ...input, workerId: input.workerId?.id }),
   }),
   revokeApiKey: t.field({
     type: ApiKey,
-    description: 'Revokes an API key: requests using it are refused and its sockets closed within seconds. Admins only.',
+    description: 'Revokes an API key: requests using it are refused and its sockets closed at once, in every server process. Admins only.',
     authScopes: { admin: true },
     errors: { types: [NotFoundError, InvalidTransitionError] },
     args: { input: t.arg({ type: RevokeApiKeyInput, required: true }) },

@@ -5,16 +5,18 @@
 import SchemaBuilder from '@pothos/core';
 import DrizzlePlugin from '@pothos/plugin-drizzle';
 import ErrorsPlugin from '@pothos/plugin-errors';
-import RelayPlugin from '@pothos/plugin-relay';
+import RelayPlugin, { resolveNodes } from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { getTableConfig } from 'drizzle-orm/pg-core';
+import type { GraphQLResolveInfo } from 'graphql';
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 
 import { recordHandledError } from '../auth/audit.js';
 import { relations, type Relations } from '../db/relations.js';
-import { ForbiddenError } from '../errors.js';
+import { ForbiddenError, ValidationError } from '../errors.js';
 import type { AppContext } from './context.js';
-import { isVisibleNode } from './node-access.js';
+import InputGuardPlugin from './input-guard.js';
+import { decodeGlobalId, isVisibleNode } from './node-access.js';
 
 export const builder = new SchemaBuilder<{
   Context: AppContext;
@@ -28,7 +30,7 @@ export const builder = new SchemaBuilder<{
   DefaultFieldNullability: false;
   DefaultInputFieldRequiredness: false;
 }>({
-  plugins: [ErrorsPlugin, ScopeAuthPlugin, RelayPlugin, DrizzlePlugin],
+  plugins: [ErrorsPlugin, ScopeAuthPlugin, RelayPlugin, DrizzlePlugin, InputGuardPlugin],
   defaultFieldNullability: false,
   scopeAuth: {
     // Roles nest: an admin is also an operator and a viewer. A worker key is none of
@@ -45,6 +47,9 @@ export const builder = new SchemaBuilder<{
   relay: {
     clientMutationId: 'omit',
     cursorType: 'String',
+    // The one decoder of global IDs. One that does not decode names no type: node(id)
+    // answers null for it, and typed ID arguments refuse it first (input-guard.ts).
+    decodeGlobalID: (globalId) => decodeGlobalId(globalId) ?? { typename: '', id: '' },
     nodeTypeOptions: { description: 'An object with a globally unique ID (Relay).' },
     pageInfoTypeOptions: { description: 'Where a page of a connection starts and ends (Relay).' },
     nodeQueryOptions: {
@@ -57,8 +62,7 @@ export const builder = new SchemaBuilder<{
       description: 'Fetches several objects by their global IDs, in order; null for each that does not exist.',
       authScopes: { viewer: true, worker: true },
       skipTypeScopes: true,
-      resolve: (_root, { ids }, ctx, _info, resolveNodes) =>
-        ids.map(async (id) => ((await isVisibleNode(ctx.db, ctx.actor, id)) ? ((await resolveNodes([id]))[0] ?? null) : null)),
+      resolve: (_root, { ids }, ctx, info) => resolveVisibleNodes(ids, ctx, info),
     },
   },
   drizzle: {
@@ -68,11 +72,24 @@ export const builder = new SchemaBuilder<{
   },
   errors: {
     directResult: true,
-    // Every mutation's result union includes ForbiddenError: scope-auth throws it.
-    defaultTypes: [ForbiddenError],
+    // Every mutation's result union includes ForbiddenError (scope-auth throws it) and
+    // ValidationError (input-guard.ts refuses malformed IDs and text before the resolver).
+    defaultTypes: [ForbiddenError, ValidationError],
+    unsafelyHandleInputErrors: true,
     onResolvedError: recordHandledError,
   },
 });
+
+/**
+ * `nodes(ids)`: loads only the IDs the caller may see (one query per node type), in
+ * order; the others answer null.
+ */
+async function resolveVisibleNodes(ids: Array<{ typename: string; id: string }>, ctx: AppContext, info: GraphQLResolveInfo): Promise<unknown[]> {
+  const visible = await Promise.all(ids.map((id) => isVisibleNode(ctx.db, ctx.actor, id)));
+  const loaded = await resolveNodes(builder, ctx, info, ids.filter((_id, index) => visible[index]));
+  let next = 0;
+  return visible.map((isVisible) => (isVisible ? (loaded[next++] ?? null) : null));
+}
 
 builder.addScalarType('DateTime', DateTimeResolver, {});
 builder.addScalarType('JSON', JSONResolver, {});

@@ -26,7 +26,11 @@ export const maskedErrors: NonNullable<YogaServerOptions<object, object>['masked
       return createGraphQLError(original.message, {
         nodes: error.nodes,
         path: error.path,
-        extensions: { code: codeOf(original), ...(original instanceof ForbiddenError ? { http: { status: 403 } } : {}) },
+        extensions: {
+          code: codeOf(original),
+          ...(original instanceof ValidationError ? { issues: original.issues } : {}),
+          ...(original instanceof ForbiddenError ? { http: { status: 403 } } : {}),
+        },
       });
     }
     return yogaMaskError(error, message, isDev);

@@ -11,8 +11,9 @@
  *   retry.
  * - A document refused by a limit, a syntax error or a persisted-operations rule is an
  *   `error` message for that operation; the socket stays open.
- * - A socket whose key is revoked or expires is closed with 4403 within
- *   {@link KEY_WATCH_INTERVAL_MS}.
+ * - A socket whose key is revoked is closed with 4403 at once (the revocation reaches
+ *   every process over the bus), and one whose key expires when it expires
+ *   (src/auth/key-watch.ts).
  */
 import { randomUUID } from 'node:crypto';
 
@@ -23,14 +24,10 @@ import type { WebSocket, WebSocketServer } from 'ws';
 
 import type { AccessControl } from '../auth/access.js';
 import type { Actor } from '../auth/actor.js';
-import { AuthenticationError, isKeyValid } from '../auth/api-keys.js';
-import type { Database } from '../db/client.js';
+import { AuthenticationError } from '../auth/api-keys.js';
 import type { PersistedOperations } from '../limits/persisted-operations.js';
 import { RATE_LIMITED_CLOSE_CODE, RateLimitedError, type RateLimiter } from '../limits/rate-limit.js';
 import type { YogaServer } from './yoga.js';
-
-/** How often open sockets' keys are checked, in ms. */
-export const KEY_WATCH_INTERVAL_MS = 2_000;
 
 /** An authenticated socket: who it acts for, and the id its rate is counted under. */
 interface SocketState {
@@ -38,7 +35,7 @@ interface SocketState {
   id: string;
 }
 
-/** The running graphql-ws server; `dispose` completes its subscriptions and stops the key watch. */
+/** The running graphql-ws server; `dispose` completes its subscriptions. */
 export interface GraphqlWs {
   dispose(): Promise<void>;
 }
@@ -51,7 +48,6 @@ export function useGraphqlWs(options: {
   yoga: YogaServer;
   wsServer: WebSocketServer;
   access: AccessControl;
-  db: Database;
   rates: RateLimiter;
   persisted: PersistedOperations | undefined;
   connectionInitTimeoutMs: number;
@@ -71,8 +67,13 @@ export function useGraphqlWs(options: {
         const credential = typeof params.authorization === 'string' ? params.authorization : typeof params.apiKey === 'string' ? params.apiKey : undefined;
         try {
           const actor = await access.actorFor(credential);
-          sockets.set(ctx.extra.socket, { actor, id: randomUUID() });
-          ctx.extra.socket.once('close', () => sockets.delete(ctx.extra.socket));
+          const socket = ctx.extra.socket;
+          sockets.set(socket, { actor, id: randomUUID() });
+          const unwatch = access.watch(actor, () => socket.close(4403, 'Forbidden: the API key was revoked or expired'));
+          socket.once('close', () => {
+            unwatch();
+            sockets.delete(socket);
+          });
           return true;
         } catch (error) {
           if (error instanceof AuthenticationError) return false;
@@ -115,22 +116,9 @@ export function useGraphqlWs(options: {
     },
     options.wsServer,
   );
-  const keyWatch = setInterval(() => void closeRevokedSockets(options.db, sockets), KEY_WATCH_INTERVAL_MS);
-  keyWatch.unref();
   return {
     async dispose() {
-      clearInterval(keyWatch);
       await server.dispose();
     },
   };
-}
-
-/** Closes sockets whose API key was revoked or expired (close code 4403, graphql-ws "Forbidden"). */
-async function closeRevokedSockets(db: Database, sockets: Map<WebSocket, SocketState>): Promise<void> {
-  for (const [socket, { actor }] of sockets) {
-    if (actor.apiKeyId && !(await isKeyValid(db, actor.apiKeyId).catch(() => true))) {
-      socket.close(4403, 'Forbidden: the API key was revoked or expired');
-      sockets.delete(socket);
-    }
-  }
 }

@@ -3,7 +3,8 @@
  * health endpoints (`/healthz`, `/readyz`, never limited), and graphql-ws on the same
  * port and path. Websocket upgrades count against the client address's rate (HTTP 429
  * with `Retry-After` when over it), and a websocket message may be no larger than a
- * request body (`MAX_BODY_BYTES`; ws closes the socket with 1009 otherwise).
+ * request body (`MAX_BODY_BYTES`; ws closes the socket with 1009 otherwise). A request
+ * must arrive whole within `REQUEST_TIMEOUT_MS` (408 and the socket closed otherwise).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -38,7 +39,18 @@ export function createHttpServer(options: {
   persisted: PersistedOperations | undefined;
 }): HttpServer {
   const { config, yoga, database, rates } = options;
-  const server = createServer((req, res) => void handleRequest(req, res));
+  // A client has `requestTimeoutMs` to send a whole request, body included; then node
+  // answers 408 and closes the socket (a slow-loris body cannot hold it). Node checks
+  // the deadlines every `connectionsCheckingInterval` (its default is 30 s).
+  const { requestTimeoutMs } = config.limits;
+  const server = createServer(
+    {
+      requestTimeout: requestTimeoutMs,
+      headersTimeout: Math.min(requestTimeoutMs, 60_000),
+      connectionsCheckingInterval: Math.min(Math.max(Math.floor(requestTimeoutMs / 4), 50), 30_000),
+    },
+    (req, res) => void handleRequest(req, res),
+  );
   async function handleRequest(req: IncomingMessage, res: ServerResponse) {
     if (req.url === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (req.url === '/readyz') {
@@ -66,7 +78,6 @@ export function createHttpServer(options: {
     yoga,
     wsServer,
     access: options.access,
-    db: database.db,
     rates,
     persisted: options.persisted,
     connectionInitTimeoutMs: config.limits.wsConnectionInitTimeoutMs,

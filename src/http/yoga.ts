@@ -1,14 +1,16 @@
 /**
  * The GraphQL server (yoga): schema, context, error masking, the audit log, and the
- * limits of issue 6 in the order a request meets them — client rate and body size
- * before the body is read, persisted operations when the request is parsed, token,
- * depth, cost, alias and directive limits while the document is parsed and validated,
- * the per-key rate when the caller is known, concurrent subscriptions when one starts.
+ * limits in the order a request meets them — client rate, authentication from the
+ * headers, the per-key rate and the body size before the body is read (a request
+ * without a valid key is refused without reading a byte of its body), persisted
+ * operations when the request is parsed, token, depth, cost, alias and directive limits
+ * while the document is parsed and validated, concurrent subscriptions when one starts.
  */
 import type { IncomingMessage } from 'node:http';
 
-import { createGraphQLError, createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 
+import type { AccessControl } from '../auth/access.js';
 import type { Actor } from '../auth/actor.js';
 import { AuthenticationError } from '../auth/api-keys.js';
 import { useAuditLog } from '../auth/audit.js';
@@ -21,6 +23,7 @@ import { useBodySizeLimit } from '../limits/body-size.js';
 import type { PersistedOperations } from '../limits/persisted-operations.js';
 import { queryLimitPlugins } from '../limits/query-limits.js';
 import { RateLimitedError, useClientRateLimit, type RateLimiter } from '../limits/rate-limit.js';
+import { refusal } from '../limits/refusal.js';
 import { useSubscriptionLimits } from '../limits/subscriptions.js';
 
 /** The GraphQL endpoint; graphql-ws shares it. */
@@ -45,9 +48,11 @@ export function createYogaServer(options: {
   persisted: PersistedOperations | undefined;
 }): YogaServer {
   const { services, limits, rates, persisted } = options;
-  const { logger, access } = services;
+  const { logger } = services;
+  const authentication = useAuthentication(services.access, rates);
   const plugins: Plugin[] = [
     useClientRateLimit(rates),
+    authentication.plugin,
     useBodySizeLimit(limits.maxBodyBytes),
     ...(persisted ? [persisted.plugin()] : []),
     ...queryLimitPlugins(limits.query, limits.introspection),
@@ -57,16 +62,9 @@ export function createYogaServer(options: {
   return createYoga<GraphQLServerContext, AppContext>({
     schema: buildSchema(),
     graphqlEndpoint: GRAPHQL_PATH,
-    // graphql-ws authenticates once per socket, counts its operations itself and hands
-    // the actor in; HTTP (and SSE) requests present their key on every request.
-    context: async ({ request, actor }) => {
-      if (actor) return { ...services, actor };
-      const caller = await authenticated(() => access.actorFor(request.headers.get('authorization')));
-      await rates.consumeKey(caller).catch((error: unknown) => {
-        throw error instanceof RateLimitedError ? error.toGraphQLError() : error;
-      });
-      return { ...services, actor: caller };
-    },
+    // graphql-ws authenticates once per socket and hands the actor in; HTTP (and SSE)
+    // requests were authenticated from their headers when they arrived.
+    context: ({ request, actor }) => ({ ...services, actor: actor ?? authentication.actorOf(request) }),
     graphiql: limits.graphiql ? { title: 'Workforce GraphQL', defaultQuery, subscriptionsProtocol: 'WS' } : false,
     maskedErrors,
     plugins,
@@ -74,19 +72,49 @@ export function createYogaServer(options: {
       debug: (...args) => logger.debug(args.map(String).join(' ')),
       info: (...args) => logger.info(args.map(String).join(' ')),
       warn: (...args) => logger.warn(args.map(String).join(' ')),
-      error: (...args) => logger.error(args.map(String).join(' ')),
+      // A client that goes away mid-request (node's "aborted", ECONNRESET) is not a
+      // server error: yoga reports it twice (reading the body, answering), at debug.
+      error: (...args) => {
+        const abort = args.find(isClientAbort);
+        if (abort) logger.debug({ err: abort }, 'the client aborted its request');
+        else logger.error(args.map(String).join(' '));
+      },
     },
   });
 }
 
-/** Runs `authenticate`, turning a refusal into the standard unauthenticated GraphQL error (HTTP 401). */
-async function authenticated(authenticate: () => Promise<Actor>): Promise<Actor> {
-  try {
-    return await authenticate();
-  } catch (error) {
-    if (error instanceof AuthenticationError) {
-      throw createGraphQLError(error.message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
-    }
-    throw error;
-  }
+/**
+ * A yoga plugin authenticating every request from its `Authorization` header as it
+ * arrives, before its body is read, and counting it against its key's rate. A missing
+ * or bad key is answered `401 UNAUTHENTICATED` (with `connection: close`, so that node
+ * closes the socket rather than read the body); a key over its rate `429 RATE_LIMITED`.
+ * `actorOf` gives the context factory the actor of an accepted request.
+ */
+function useAuthentication(access: AccessControl, rates: RateLimiter): { plugin: Plugin; actorOf(request: Request): Actor } {
+  const actors = new WeakMap<Request, Actor>();
+  return {
+    plugin: {
+      async onRequest({ request, endResponse, fetchAPI }) {
+        try {
+          const actor = await access.actorFor(request.headers.get('authorization'));
+          await rates.consumeKey(actor);
+          actors.set(request, actor);
+        } catch (error) {
+          if (error instanceof RateLimitedError) return endResponse(error.toResponse(fetchAPI));
+          if (!(error instanceof AuthenticationError)) throw error;
+          endResponse(refusal(fetchAPI, 401, { message: error.message, code: 'UNAUTHENTICATED' }, { 'www-authenticate': 'Bearer', connection: 'close' }));
+        }
+      },
+    },
+    actorOf(request) {
+      const actor = actors.get(request);
+      if (!actor) throw new AuthenticationError('The request was not authenticated');
+      return actor;
+    },
+  };
+}
+
+/** Whether `error` says that the client closed its connection before the request was read or answered. */
+function isClientAbort(error: unknown): boolean {
+  return error instanceof Error && ((error as NodeJS.ErrnoException).code === 'ECONNRESET' || error.name === 'AbortError');
 }

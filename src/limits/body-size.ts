@@ -8,6 +8,8 @@
 import type { GraphQLError } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 
+import { refusal } from './refusal.js';
+
 /** The error (HTTP 413) of a body over `maxBytes`. */
 function tooLarge(maxBytes: number): GraphQLError {
   return createGraphQLError(`The request body is larger than ${maxBytes} bytes (MAX_BODY_BYTES)`, {
@@ -49,12 +51,7 @@ export function useBodySizeLimit(maxBytes: number): Plugin {
       const declared = Number(request.headers.get('content-length') ?? 0);
       if (declared > maxBytes) {
         const { message, extensions } = tooLarge(maxBytes);
-        endResponse(
-          new fetchAPI.Response(JSON.stringify({ errors: [{ message, extensions: { code: extensions.code } }] }), {
-            status: 413,
-            headers: { 'content-type': 'application/json; charset=utf-8', connection: 'close' },
-          }),
-        );
+        endResponse(refusal(fetchAPI, 413, { message, code: String(extensions.code) }, { connection: 'close' }));
       }
     },
     onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {

@@ -17,11 +17,12 @@
 import type { IncomingMessage } from 'node:http';
 
 import type { GraphQLError } from 'graphql';
-import { createGraphQLError, type Plugin } from 'graphql-yoga';
+import { createGraphQLError, type FetchAPI, type Plugin } from 'graphql-yoga';
 import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
 import type { Actor } from '../auth/actor.js';
 import type { RateLimits } from '../config.js';
+import { refusal } from './refusal.js';
 
 /**
  * The graphql-ws close code of a socket that went over a rate: 4429, the number
@@ -43,15 +44,19 @@ export class RateLimitedError extends Error {
     this.name = 'RateLimitedError';
   }
 
-  /** The GraphQL error answered over HTTP: status 429 with `Retry-After` (yoga applies `extensions.http`). */
+  /** The answer over HTTP before GraphQL runs: status 429 with `Retry-After`. */
+  toResponse(fetchAPI: FetchAPI): Response {
+    return refusal(
+      fetchAPI,
+      429,
+      { message: this.message, code: 'RATE_LIMITED', extensions: { retryAfterSeconds: this.retryAfterSeconds } },
+      { 'retry-after': String(this.retryAfterSeconds) },
+    );
+  }
+
+  /** The GraphQL error of a refused graphql-ws operation. */
   toGraphQLError(): GraphQLError {
-    return createGraphQLError(this.message, {
-      extensions: {
-        code: 'RATE_LIMITED',
-        retryAfterSeconds: this.retryAfterSeconds,
-        http: { status: 429, headers: { 'retry-after': String(this.retryAfterSeconds) } },
-      },
-    });
+    return createGraphQLError(this.message, { extensions: { code: 'RATE_LIMITED', retryAfterSeconds: this.retryAfterSeconds } });
   }
 }
 
@@ -117,12 +122,7 @@ export function useClientRateLimit(rates: RateLimiter): Plugin<object, { req?: I
         await rates.consumeClient(clientAddress(serverContext.req));
       } catch (error) {
         if (!(error instanceof RateLimitedError)) throw error;
-        endResponse(
-          new fetchAPI.Response(JSON.stringify({ errors: [{ message: error.message, extensions: { code: 'RATE_LIMITED', retryAfterSeconds: error.retryAfterSeconds } }] }), {
-            status: 429,
-            headers: { 'content-type': 'application/json; charset=utf-8', 'retry-after': String(error.retryAfterSeconds) },
-          }),
-        );
+        endResponse(error.toResponse(fetchAPI));
       }
     },
   };

@@ -213,7 +213,7 @@ builder.queryFields((t) => ({
     type: 'workers',
     nullable: true,
     description: 'One worker by global ID.',
-    args: { id: t.arg.globalID({ required: true, description: 'Global ID of the worker.' }) },
+    args: { id: t.arg.globalID({ required: true, for: Worker, description: 'Global ID of the worker.' }) },
     resolve: (query, _root, { id }, ctx) =>
       ctx.db.query.workers.findFirst(query({ where: { id: id.id, organizationId: ctx.actor.organizationId } })),
   }),
