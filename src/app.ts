@@ -117,7 +117,10 @@ export async function createApp(
         name: 'event-dispatch',
         everyMs: OTHER_PROCESSES_POLL_MS,
         run: async (now) => {
-          if (await dispatchEvents({ db: database.db, bus, interest }, [fireTriggers, enqueueDeliveries], now)) scheduler.wake('webhook-delivery');
+          const { dispatched, heldBack } = await dispatchEvents({ db: database.db, bus, interest }, [fireTriggers, enqueueDeliveries], now);
+          if (dispatched) scheduler.wake('webhook-delivery');
+          // Held-back events settle when an older transaction ends, which may wake nothing: look again next tick.
+          return heldBack ? now : null;
         },
       },
       {

@@ -15,6 +15,7 @@ import {
   type AnyPgColumn,
   bigint,
   boolean,
+  customType,
   doublePrecision,
   index,
   integer,
@@ -463,13 +464,23 @@ export const runEvents = pgTable(
 );
 
 /**
+ * PostgreSQL's 64-bit transaction ID (`xid8`), read and written as its decimal text: it
+ * can exceed 2^53, and compares correctly only in SQL (never compare the strings).
+ */
+export const xid8 = customType<{ data: string; driverData: string }>({ dataType: () => 'xid8' });
+
+/**
  * Domain events (the outbox): appended in the transaction of the state change they
- * describe, published on the bus after commit, replayed to subscribers by `seq`.
+ * describe, published on the bus after commit. Readers go through them by position
+ * (`tx_id`, `seq`) below the snapshot's xmin (src/events/positions.ts); `seq` is the public
+ * identifier of an event.
  */
 export const events = pgTable(
   'events',
   {
     seq: bigint('seq', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    /** The top-level transaction that appended the event: first part of its position. */
+    txId: xid8('tx_id').notNull().default(sql`pg_current_xact_id()`),
     organizationId: organizationId(),
     type: text('type').notNull(),
     subjectId: uuid('subject_id'),
@@ -477,9 +488,10 @@ export const events = pgTable(
     at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
-    index('events_organization_seq_idx').on(t.organizationId, t.seq),
-    index('events_subject_seq_idx').on(t.subjectId, t.seq),
-    index('events_type_seq_idx').on(t.type, t.seq),
+    index('events_position_idx').on(t.txId, t.seq),
+    index('events_organization_position_idx').on(t.organizationId, t.txId, t.seq),
+    index('events_organization_type_position_idx').on(t.organizationId, t.type, t.txId, t.seq),
+    index('events_subject_position_idx').on(t.subjectId, t.txId, t.seq),
   ],
 );
 
@@ -565,9 +577,13 @@ export const webhookDeliveries = pgTable(
   ],
 );
 
-/** How far each consumer of the outbox (the event dispatcher) has read, by seq. */
+/**
+ * How far each consumer of the outbox (the event dispatcher) has read: the position
+ * (`last_tx_id`, `last_seq`) of the last event it handled; (0, 0) before the first.
+ */
 export const eventCursors = pgTable('event_cursors', {
   name: text('name').primaryKey(),
+  lastTxId: xid8('last_tx_id').notNull().default(sql`'0'::xid8`),
   lastSeq: bigint('last_seq', { mode: 'number' }).notNull().default(0),
   updatedAt: updatedAt(),
 });

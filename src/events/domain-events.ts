@@ -1,19 +1,22 @@
 /**
  * Reading the domain-event outbox (the `events` table) and posting events from outside
- * (`publishEvent`). Readers page by `seq`; {@link streamDomainEvents} is the gap-free
- * stream behind the `events` subscription.
+ * (`publishEvent`). Readers go by position and see settled events only (positions.ts);
+ * {@link streamDomainEvents} is the gap-free stream behind the `events` subscription.
  */
-import { and, asc, eq, gt, inArray, max, type SQL } from 'drizzle-orm';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { and, desc, eq, inArray, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 
 import type { Database } from '../db/client.js';
 import { events } from '../db/schema.js';
 import { ValidationError } from '../errors.js';
 import type { Bus } from '../realtime/bus.js';
-import { wakeUps } from '../realtime/wake-up.js';
+import { wakeUpsWhere } from '../realtime/wake-up.js';
 import { parseInput } from '../validation.js';
 import { RESERVED_SUBJECTS } from './catalogue.js';
 import { transactionWithEvents } from './outbox.js';
+import { isSettled, positionOf, readSettledEvents, startPosition, type EventPage, type EventPosition } from './positions.js';
 
 export type DomainEventRow = typeof events.$inferSelect;
 
@@ -60,56 +63,84 @@ export interface EventFilter {
   types?: readonly string[] | null;
 }
 
-function whereOf(filter: EventFilter, after: number): SQL | undefined {
+function whereOf(filter: EventFilter): SQL | undefined {
   return and(
     eq(events.organizationId, filter.organizationId),
     filter.subjectId ? eq(events.subjectId, filter.subjectId) : undefined,
     filter.types?.length ? inArray(events.type, [...filter.types]) : undefined,
-    gt(events.seq, after),
   );
 }
 
-/** Stored events matching `filter` with seq > `after`, oldest first, at most `limit`. */
-export function listDomainEvents(db: Database, filter: EventFilter, after = 0, limit = 500): Promise<DomainEventRow[]> {
-  return db.select().from(events).where(whereOf(filter, after)).orderBy(asc(events.seq)).limit(limit);
-}
-
-/** The newest seq of the outbox (0 when empty). */
-export async function latestSeq(db: Database): Promise<number> {
-  const [row] = await db.select({ seq: max(events.seq) }).from(events);
-  return Number(row?.seq ?? 0);
+function matches(filter: EventFilter, event: { type: string; subjectId: string | null }): boolean {
+  return (!filter.subjectId || event.subjectId === filter.subjectId) && (!filter.types?.length || filter.types.includes(event.type));
 }
 
 /**
- * Every stored event matching `filter` with seq > `after`, then live ones, each once
- * and in order; never ends by itself. Without `after` it starts at the newest stored
- * event (live events only). Subscribes to the bus before reading, and the outbox hands
- * out seqs in commit order, so nothing committed meanwhile is skipped.
+ * Settled events matching `filter` after `after`, in position order, at most `limit`,
+ * and whether newer ones are held back by an older transaction still in flight
+ * (positions.ts).
+ */
+export function listDomainEvents(db: Database, filter: EventFilter, after: EventPosition, limit = 500): Promise<EventPage> {
+  return readSettledEvents(db, whereOf(filter), after, limit);
+}
+
+/** The seq of the newest settled event, last in position order (0 when there is none). */
+export async function latestSeq(db: Database): Promise<number> {
+  const [row] = await db
+    .select({ seq: events.seq })
+    .from(events)
+    .where(isSettled(events.txId))
+    .orderBy(desc(events.txId), desc(events.seq))
+    .limit(1);
+  return row?.seq ?? 0;
+}
+
+/** First wait before reading again while events are held back, doubled up to {@link HELD_BACK_MAX_MS}. */
+const HELD_BACK_FIRST_MS = 20;
+/** Longest wait between reads while events are held back. */
+const HELD_BACK_MAX_MS = 1_000;
+
+/**
+ * Every stored event matching `filter` after the event whose seq is `after`, then live
+ * ones, each once and in position order; never ends by itself. Without `after` it
+ * starts at the horizon (live events only); see {@link startPosition} for a seq that
+ * is not stored. Listens to the bus before reading and only returns settled events, so
+ * nothing committed meanwhile is skipped. While events are held back by an older
+ * transaction in flight it reads again after a short backoff (20 ms doubling to 1 s),
+ * as that transaction may end without a wake-up.
  */
 export async function* streamDomainEvents(
   deps: { db: Database; bus: Bus },
   filter: EventFilter,
   after?: number | null,
 ): AsyncGenerator<DomainEventRow> {
-  const notifications = wakeUps(deps.bus, 'domain:event', filter.organizationId);
+  const notifications = wakeUpsWhere(deps.bus, 'domain:event', filter.organizationId, (event) => matches(filter, event));
   let wake = notifications.next();
-  let cursor = after ?? (await latestSeq(deps.db));
+  let backoff = HELD_BACK_FIRST_MS;
   try {
+    let cursor = await startPosition(deps.db, after);
     for (;;) {
-      for (;;) {
-        const batch = await listDomainEvents(deps.db, filter, cursor);
-        for (const event of batch) {
-          cursor = event.seq;
+      let page: EventPage;
+      do {
+        page = await listDomainEvents(deps.db, filter, cursor);
+        for (const event of page.events) {
+          cursor = positionOf(event);
           yield event;
         }
-        if (batch.length < 500) break;
-      }
-      for (;;) {
-        const next = await wake;
+      } while (page.full);
+      if (page.heldBack) {
+        const timer = new AbortController();
+        const retry = sleep(backoff, 'retry' as const, { signal: timer.signal }).catch(() => 'retry' as const);
+        const next = await Promise.race([wake, retry]);
+        timer.abort();
+        backoff = Math.min(backoff * 2, HELD_BACK_MAX_MS);
+        if (next === 'retry') continue;
         if (next.done) return;
-        wake = notifications.next();
-        if (next.value.seq > cursor) break;
+      } else {
+        backoff = HELD_BACK_FIRST_MS;
+        if ((await wake).done) return;
       }
+      wake = notifications.next();
     }
   } finally {
     await notifications.return?.();

@@ -1,9 +1,7 @@
 /**
  * The domain-event outbox: a state change and its event commit in one transaction, and
- * the bus hears of the event only after that commit (DESIGN.md "Layers").
+ * the bus hears of the event only after that commit.
  */
-import { sql } from 'drizzle-orm';
-
 import type { Database, Transaction } from '../db/client.js';
 import { events } from '../db/schema.js';
 import type { Bus } from '../realtime/bus.js';
@@ -36,15 +34,12 @@ export interface Outbox {
 }
 
 /**
- * Advisory lock key serialising outbox appends. Sequence values are taken in commit
- * order because an appending transaction holds this lock until it ends; without it a
- * subscriber reading `seq > n` could pass over a lower seq that commits later.
- */
-const OUTBOX_LOCK_KEY = 7_423_001;
-
-/**
  * Runs `work` in one transaction with an outbox; publishes the appended events on the bus
  * after commit. If `work` throws, nothing is stored and nothing is published.
+ *
+ * Appending takes no lock: concurrent writers commit in any order and each event row
+ * carries its transaction's ID (`tx_id`), from which readers order the log and hold back
+ * what an older transaction in flight could still precede (positions.ts).
  */
 export async function transactionWithEvents<T>(
   deps: { db: Database; bus: Bus },
@@ -52,13 +47,8 @@ export async function transactionWithEvents<T>(
 ): Promise<T> {
   const appended: Array<{ organizationId: string; seq: number; type: string; subjectId: string | null }> = [];
   const result = await deps.db.transaction(async (tx) => {
-    let locked = false;
     const outbox: Outbox = {
       async append(event) {
-        if (!locked) {
-          await tx.execute(sql`select pg_advisory_xact_lock(${OUTBOX_LOCK_KEY})`);
-          locked = true;
-        }
         const [row] = await tx
           .insert(events)
           .values({

@@ -10,15 +10,17 @@ import { ValidationError } from '../errors.js';
 import { builder } from '../graphql/builder.js';
 import { Worker } from '../workers/schema.js';
 import { publishEvent, streamDomainEvents } from './domain-events.js';
+import { isSettled } from './positions.js';
 
 /** Event subjects that are GraphQL nodes: `subjectId` is their global ID. */
 const NODE_SUBJECTS = new Set(['Worker', 'Fleet', 'Task', 'Run', 'Team', 'Shift', 'Protocol', 'Trigger', 'Webhook']);
 
 export const DomainEvent = builder.drizzleObject('events', {
   name: 'DomainEvent',
-  description: 'A stored domain event, e.g. `Worker.hired` or `Lead.created`, in the order of `seq`.',
+  description:
+    'A stored domain event, e.g. `Worker.hired` or `Lead.created`. Readers receive events in log order: by the transaction that stored them, then `seq`, so seqs can arrive out of numeric order.',
   fields: (t) => ({
-    seq: t.exposeInt('seq', { description: 'Position in the event log; resume subscriptions with `after: seq`.' }),
+    seq: t.exposeInt('seq', { description: 'Identifier of the event; resume the `events` subscription with `after: seq` of the last event received.' }),
     type: t.exposeString('type', { description: 'Type as in the seeds without `$.`, e.g. `Worker.task.completed`.' }),
     subjectId: t.id({
       nullable: true,
@@ -37,15 +39,29 @@ export const DomainEvent = builder.drizzleObject('events', {
 builder.drizzleObjectFields(Worker, (t) => ({
   events: t.drizzleConnection({
     type: 'events',
-    description: 'The worker’s domain events, oldest first; subscribe to `events` with `after` set to the last `seq` to continue live.',
+    description:
+      'The worker’s domain events in log order (the order of the `events` subscription), up to the newest that no transaction in flight can precede; subscribe to `events` with `after` set to the last `seq` to continue live.',
     args: { types: t.arg.stringList({ description: 'Only events of these types.' }) },
     totalCount: (worker, args, ctx) =>
-      ctx.db.$count(events, and(eq(events.subjectId, worker.id), args.types?.length ? inArray(events.type, args.types) : undefined)),
+      ctx.db.$count(
+        events,
+        and(
+          eq(events.subjectId, worker.id),
+          eq(events.organizationId, worker.organizationId),
+          args.types?.length ? inArray(events.type, args.types) : undefined,
+          isSettled(events.txId),
+        ),
+      ),
     resolve: (query, worker, args, ctx) =>
       ctx.db.query.events.findMany(
         query({
-          where: { subjectId: worker.id, organizationId: worker.organizationId, ...(args.types?.length ? { type: { in: args.types } } : {}) },
-          orderBy: { seq: 'asc' },
+          where: {
+            subjectId: worker.id,
+            organizationId: worker.organizationId,
+            ...(args.types?.length ? { type: { in: args.types } } : {}),
+            RAW: (table) => isSettled(table.txId),
+          },
+          orderBy: { txId: 'asc', seq: 'asc' },
         }),
       ),
   }),
@@ -75,10 +91,13 @@ builder.subscriptionField('events', (t) =>
   t.field({
     type: DomainEvent,
     description:
-      'Domain events: first every stored one with seq > `after`, then live ones, gap-free and in order. Without `after`, live events only. Never completes.',
+      'Domain events: first every stored one after the event `after`, then live ones, gap-free, each once, in log order. Without `after`, live events only. Never completes.',
     args: {
       types: t.arg.stringList({ description: 'Only events of these types (default: all).' }),
-      after: t.arg.int({ description: 'Replay stored events after this seq first (0: from the beginning).' }),
+      after: t.arg.int({
+        description:
+          'Replay the stored events that follow the event with this seq in log order first (0: from the beginning). For a seq that is not stored, every event with a greater seq is replayed, possibly with a few older ones.',
+      }),
     },
     subscribe: (_root, args, ctx) =>
       streamDomainEvents(ctx, { organizationId: ctx.actor.organizationId, types: args.types }, args.after),
