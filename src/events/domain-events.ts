@@ -16,9 +16,9 @@ import { wakeUpsWhere } from '../realtime/wake-up.js';
 import { parseInput } from '../validation.js';
 import { RESERVED_SUBJECTS } from './catalogue.js';
 import { transactionWithEvents } from './outbox.js';
-import { isSettled, positionOf, readSettledEvents, startPosition, type EventPage, type EventPosition } from './positions.js';
+import { isSettled, positionOf, readSettledEvents, startPosition, type DomainEventRow, type EventPage, type EventPosition } from './positions.js';
 
-export type DomainEventRow = typeof events.$inferSelect;
+export type { DomainEventRow };
 
 /** What `publishEvent` accepts: `Subject.predicate`, as in the seeds without `$.`. */
 export const PublishEventModel = z.object({

@@ -15,7 +15,8 @@ import { unionAll } from 'drizzle-orm/pg-core';
 import type { Executor } from '../db/client.js';
 import { events } from '../db/schema.js';
 
-export type EventRow = typeof events.$inferSelect;
+/** A stored domain event. */
+export type DomainEventRow = typeof events.$inferSelect;
 
 /** Where an event stands in the log; `txId` is an `xid8` in decimal. */
 export interface EventPosition {
@@ -41,14 +42,14 @@ function isAfter(position: EventPosition): SQL {
 }
 
 /** The position of a stored event. */
-export function positionOf(event: Pick<EventRow, 'txId' | 'seq'>): EventPosition {
+export function positionOf(event: Pick<DomainEventRow, 'txId' | 'seq'>): EventPosition {
   return { txId: event.txId, seq: event.seq };
 }
 
 /** A page of settled events after a position. */
 export interface EventPage {
   /** Settled events matching the condition, in position order. */
-  events: EventRow[];
+  events: DomainEventRow[];
   /** The page was cut at `limit`: read again from its last event. */
   full: boolean;
   /**
