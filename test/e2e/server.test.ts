@@ -176,8 +176,8 @@ describe('server', () => {
 
   it('rejects a global ID of the wrong type', async () => {
     const fleetId = Buffer.from('Fleet:0190f2a4-0000-7000-8000-000000000000').toString('base64');
-    const result = await app.gql(ASSIGN, { input: { workerId: fleetId, action: 'x' } });
-    expect(result.errors?.[0]?.message).toMatch(/Worker/);
+    const result = (await app.data(ASSIGN, { input: { workerId: fleetId, action: 'x' } })).assignTask;
+    expect(result).toEqual({ __typename: 'ValidationError', message: 'Invalid input at workerId: must be the global ID of a Worker' });
   });
 
   it('carries subscriptions over server-sent events too', async () => {
