@@ -53,13 +53,13 @@ export const builder = new SchemaBuilder<{
     nodeTypeOptions: { description: 'An object with a globally unique ID (Relay).' },
     pageInfoTypeOptions: { description: 'Where a page of a connection starts and ends (Relay).' },
     nodeQueryOptions: {
-      description: 'Fetches any object by its global ID; null when there is no such object (or it is not yours to see).',
+      description: 'Fetches any object by its global ID; null when there is no such object, it is not yours to see, or the ID is malformed.',
       authScopes: { viewer: true, worker: true },
       skipTypeScopes: true,
       resolve: async (_root, { id }, ctx, _info, resolveNode) => ((await isVisibleNode(ctx.db, ctx.actor, id)) ? resolveNode(id) : null),
     },
     nodesQueryOptions: {
-      description: 'Fetches several objects by their global IDs, in order; null for each that does not exist.',
+      description: 'Fetches several objects by their global IDs, in order; null for each that does not exist, is not yours to see, or is malformed.',
       authScopes: { viewer: true, worker: true },
       skipTypeScopes: true,
       resolve: (_root, { ids }, ctx, info) => resolveVisibleNodes(ids, ctx, info),
