@@ -9,6 +9,8 @@
  *   expiry time is checked against the clock on every use, from the cached row.
  * - Unknown secrets are not cached (no negative caching): each costs one indexed
  *   SELECT, and the per-client rate limit bounds how many a client may try.
+ * - Requests presenting the same key at once share one read (a thousand sockets
+ *   connecting with one key cost one query).
  * - `last_used_at` is written at most once a minute per key, in the background: the
  *   request does not wait for it.
  */
@@ -40,6 +42,8 @@ interface Entry {
 export class ApiKeyCache {
   readonly #entries = new Map<string, Entry>();
   readonly #pendingWrites = new Set<Promise<void>>();
+  /** Reads under way, by hash. */
+  readonly #loading = new Map<string, Promise<VerifiedKey | undefined>>();
 
   /** @param ttlMs how long a read row is reused, in ms; 0 reads it on every request */
   constructor(private readonly options: { db: Database; logger: Logger; ttlMs: number }) {}
@@ -53,7 +57,7 @@ export class ApiKeyCache {
     const now = Date.now();
     let entry = this.#entries.get(hash);
     if (!entry || now - entry.loadedAt >= this.options.ttlMs) {
-      const key = await findKeyByHash(this.options.db, hash);
+      const key = await this.#load(hash);
       if (!key) {
         this.#entries.delete(hash);
         throw new AuthenticationError('The API key is not valid');
@@ -79,6 +83,16 @@ export class ApiKeyCache {
   /** Waits for the `last_used_at` writes under way (before the database closes). */
   async flush(): Promise<void> {
     await Promise.all(this.#pendingWrites);
+  }
+
+  /** Reads the key of `hash`; callers asking for the same hash at once share one query. */
+  #load(hash: string): Promise<VerifiedKey | undefined> {
+    let loading = this.#loading.get(hash);
+    if (!loading) {
+      loading = findKeyByHash(this.options.db, hash).finally(() => this.#loading.delete(hash));
+      this.#loading.set(hash, loading);
+    }
+    return loading;
   }
 
   #store(hash: string, entry: Entry): void {
