@@ -286,8 +286,3 @@ export type EventTypesOf<S extends string> = Extract<DomainEventType, `${S}.${st
 export function eventTypesOf<S extends (typeof RESERVED_SUBJECTS)[number]>(subject: S): Array<EventTypesOf<S>> {
   return DOMAIN_EVENT_TYPES.filter((type): type is EventTypesOf<S> => type.startsWith(`${subject}.`));
 }
-
-/** Whether `type` is in the catalogue. */
-export function isCatalogued(type: string): type is DomainEventType {
-  return Object.hasOwn(CATALOGUED, type);
-}

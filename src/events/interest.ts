@@ -45,10 +45,7 @@ export class EventInterest {
   private readonly entries = new Map<string, { interest: Promise<OrganizationInterest>; loadedAt: number }>();
   private readonly unlisten: () => void;
 
-  constructor(
-    private readonly deps: { db: Executor; bus: Bus },
-    private readonly now: () => number = Date.now,
-  ) {
+  constructor(private readonly deps: { db: Executor; bus: Bus }) {
     this.unlisten = deps.bus.listen('events:interest', ({ organizationId }) => this.entries.delete(organizationId));
   }
 
@@ -58,9 +55,9 @@ export class EventInterest {
    */
   of(organizationId: string, executor: Executor = this.deps.db): Promise<OrganizationInterest> {
     const cached = this.entries.get(organizationId);
-    if (cached && this.now() - cached.loadedAt < INTEREST_TTL_MS) return cached.interest;
+    if (cached && Date.now() - cached.loadedAt < INTEREST_TTL_MS) return cached.interest;
     const interest = load(executor, organizationId);
-    const entry = { interest, loadedAt: this.now() };
+    const entry = { interest, loadedAt: Date.now() };
     this.entries.set(organizationId, entry);
     interest.catch(() => {
       if (this.entries.get(organizationId) === entry) this.entries.delete(organizationId);

@@ -63,7 +63,7 @@ export class Reactions {
   }
 
   /** Hands `event` to the reactions of its type, then to those of every event. */
-  dispatch(event: AppendedEvent): void {
+  private dispatch(event: AppendedEvent): void {
     for (const reaction of [...(this.byType.get(event.type) ?? []), ...this.every] as Reaction[]) {
       try {
         reaction(event);

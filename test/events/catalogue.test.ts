@@ -5,7 +5,7 @@
  */
 import { describe, expect, expectTypeOf, it } from 'vitest';
 
-import { DOMAIN_EVENT_TYPES, eventTypesOf, isCatalogued, type DomainEventPayload } from '../../src/events/catalogue.js';
+import { DOMAIN_EVENT_TYPES, eventTypesOf, type DomainEventPayload } from '../../src/events/catalogue.js';
 import type { Outbox } from '../../src/events/outbox.js';
 import { Reactions } from '../../src/events/reactions.js';
 
@@ -61,8 +61,7 @@ describe('the event catalogue', () => {
   it('lists families from the catalogue, not by prefix of whatever arrives', () => {
     expect(DOMAIN_EVENT_TYPES.length).toBeGreaterThanOrEqual(50);
     expect(eventTypesOf('Team')).toEqual(['Team.created', 'Team.workflow.started', 'Team.workflow.stage.completed', 'Team.workflow.completed', 'Team.workflow.failed']);
-    expect(isCatalogued('Worker.hired')).toBe(true);
-    expect(isCatalogued('Worker.hird')).toBe(false);
-    expect(isCatalogued('Lead.created')).toBe(false);
+    expect(DOMAIN_EVENT_TYPES).toContain('Worker.hired');
+    expect(DOMAIN_EVENT_TYPES).not.toContain('Lead.created');
   });
 });

@@ -114,7 +114,9 @@ export class FleetRuntime {
     const registrations = [
       reactions.on(eventTypesOf('Fleet'), (event) => this.react(event, event.subjectId)),
       reactions.on(eventTypesOf('Worker'), (event) => void this.reactToWorker(event)),
-      reactions.on(CENSUS_CHANGED, () => (this.census = undefined)),
+      reactions.on(CENSUS_CHANGED, () => {
+        this.census = undefined;
+      }),
     ];
     this.unregister = () => registrations.forEach((unregister) => unregister());
   }
