@@ -16,6 +16,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       adminApiKey: undefined,
       runLeaseMs: 30_000,
+      apiKeyCacheMs: 30_000,
       limits: {
         maxBodyBytes: 2 * 1024 * 1024,
         query: { maxTokens: 2_000, maxDepth: 10, maxCost: 50_000, maxAliases: 15, maxDirectives: 50 },
@@ -25,6 +26,7 @@ describe('loadConfig', () => {
         rate: { windowSeconds: 60, perClient: 1_200, perKey: 1_200, perSocket: 600 },
         subscriptions: { perConnection: 50, perKey: 200 },
         wsConnectionInitTimeoutMs: 3_000,
+        requestTimeoutMs: 30_000,
       },
       outbound: { allow: [], allowPublic: true },
     });
