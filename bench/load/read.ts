@@ -4,7 +4,8 @@
  *
  * 1. Our server starts behind the counting proxy (pg-proxy.ts) on a fresh database; a
  *    fleet with one worker is created. The statements one `worker(id)` request executes
- *    are captured from the wire, minus BEGIN/COMMIT and whatever `{ __typename }` also
+ *    are captured from the wire (three times: only those in every capture, so that
+ *    background work is left out), minus BEGIN/COMMIT and whatever `{ __typename }` also
  *    executes (per-request overhead such as authentication, not the read); they become
  *    the reference's statements. Statements per request are counted over READ_PROBES
  *    requests (default 200).
@@ -18,7 +19,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { ab, envNumber, freshDatabase, gql, onFinish, r3, report, runner, startOurs, startReference } from './harness.js';
-import { startPgProxy } from './pg-proxy.js';
+import { startPgProxy, type CapturedStatement } from './pg-proxy.js';
 import { createFleet } from './seed.js';
 
 const READ = 'query ($id: ID!) { worker(id: $id) { name role fleet { name } } }';
@@ -34,14 +35,20 @@ runner(async () => {
   const workerUuid = Buffer.from(id, 'base64').toString().replace(/^Worker:/, '');
   const expected = await gql(probe.url, READ, { id });
 
+  // Background work (scheduler, sweeps) may execute statements during a capture: only the
+  // statements seen in each of three captured reads, and not in `{ __typename }`, are the read's.
   proxy.capture();
   await gql(probe.url, '{ __typename }');
   const overhead = new Set(proxy.captured().map((s) => s.text));
-  proxy.capture();
-  await gql(probe.url, READ, { id });
-  const captured = proxy.captured();
+  const captures: CapturedStatement[][] = [];
+  for (let i = 0; i < 3; i++) {
+    proxy.capture();
+    await gql(probe.url, READ, { id });
+    captures.push(proxy.captured());
+  }
+  const captured = captures.at(-1)!;
   const statements = captured
-    .filter((s) => !TRANSACTION_CONTROL.test(s.text) && !overhead.has(s.text))
+    .filter((s) => !TRANSACTION_CONTROL.test(s.text) && !overhead.has(s.text) && captures.every((c) => c.some((t) => t.text === s.text)))
     .map((s) => ({ text: s.text, params: s.params.map((p) => (p === workerUuid ? '$WORKER_ID' : p)) }));
   if (statements.length === 0) throw new Error(`no read statement captured: ${JSON.stringify(captured)}`);
   const statementsFile = path.join(tmpdir(), `bench-read-statements-${process.pid}.json`);
