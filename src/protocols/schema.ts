@@ -6,18 +6,17 @@ import { protocols } from '../db/schema.js';
 import { InvalidTransitionError, NotFoundError, ProtocolError, ValidationError } from '../errors.js';
 import { builder } from '../graphql/builder.js';
 import { DiagnosticRef } from '../graphql/errors.js';
-import type { Block, InputDeclaration, Protocol as ProtocolModel, ToolDeclaration, VariableDeclaration } from '../engine/types.js';
+import type { Block, InputDeclaration, ToolDeclaration, VariableDeclaration } from '../engine/types.js';
 import {
   createProtocol,
   deleteProtocol,
-  loadStoredVersion,
+  parsedVersion,
   updateProtocol,
   validateProtocolPackage,
   type CreateProtocolInput as CreateProtocolInputData,
   type UpdateProtocolInput as UpdateProtocolInputData,
   type ProtocolRow,
   type ProtocolValidation,
-  type ProtocolVersionRow,
 } from './service.js';
 
 const ProtocolFormatEnum = builder.enumType('ProtocolFormat', {
@@ -74,17 +73,6 @@ const StepRef = builder.objectRef<Block>('ProtocolStep').implement({
   }),
 });
 
-/** Parsed form of a stored version, computed once per loaded row. */
-const parsed = new WeakMap<ProtocolVersionRow, ProtocolModel>();
-function definitionOf(version: ProtocolVersionRow): ProtocolModel {
-  let protocol = parsed.get(version);
-  if (!protocol) {
-    protocol = loadStoredVersion(version);
-    parsed.set(version, protocol);
-  }
-  return protocol;
-}
-
 const latestVersion = { with: { versions: { orderBy: { version: 'desc' as const }, limit: 1 } } };
 
 export const Protocol = builder.drizzleNode('protocols', {
@@ -99,11 +87,11 @@ export const Protocol = builder.drizzleNode('protocols', {
     version: t.exposeInt('latestVersion', { description: 'Newest version number (1, 2, …).' }),
     source: t.string({ select: latestVersion, description: 'Protocol YAML of the newest version.', resolve: (p) => p.versions[0]!.source }),
     prompts: t.field({ type: [PromptRef], select: latestVersion, description: 'Prompts of the newest version.', resolve: (p) => p.versions[0]!.prompts }),
-    input: t.field({ type: [InputDeclarationRef], select: latestVersion, description: 'Declared inputs.', resolve: (p) => definitionOf(p.versions[0]!).input }),
-    variables: t.field({ type: [VariableDeclarationRef], select: latestVersion, description: 'Declared variables.', resolve: (p) => definitionOf(p.versions[0]!).variables }),
-    tools: t.field({ type: [ToolDeclarationRef], select: latestVersion, description: 'Declared tools.', resolve: (p) => definitionOf(p.versions[0]!).tools }),
-    steps: t.field({ type: [StepRef], select: latestVersion, description: 'Steps in execution order.', resolve: (p) => definitionOf(p.versions[0]!).steps }),
-    output: t.string({ nullable: true, select: latestVersion, description: 'Variable returned as the output.', resolve: (p) => definitionOf(p.versions[0]!).output ?? null }),
+    input: t.field({ type: [InputDeclarationRef], select: latestVersion, description: 'Declared inputs.', resolve: (p) => parsedVersion(p.versions[0]!).protocol.input }),
+    variables: t.field({ type: [VariableDeclarationRef], select: latestVersion, description: 'Declared variables.', resolve: (p) => parsedVersion(p.versions[0]!).protocol.variables }),
+    tools: t.field({ type: [ToolDeclarationRef], select: latestVersion, description: 'Declared tools.', resolve: (p) => parsedVersion(p.versions[0]!).protocol.tools }),
+    steps: t.field({ type: [StepRef], select: latestVersion, description: 'Steps in execution order.', resolve: (p) => parsedVersion(p.versions[0]!).protocol.steps }),
+    output: t.string({ nullable: true, select: latestVersion, description: 'Variable returned as the output.', resolve: (p) => parsedVersion(p.versions[0]!).protocol.output ?? null }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When version 1 was stored.' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When the newest version was stored.' }),
   }),

@@ -94,7 +94,7 @@ export async function createProtocol(
   input: CreateProtocolInput,
 ): Promise<ProtocolRow> {
   const data = parseInput(CreateProtocolModel, input);
-  const settings = checkedPackage(data.slug, data);
+  const { settings, definition } = checkedPackage(data.slug, data);
   return transactionWithEvents(deps, async (tx, outbox) => {
     const [protocol] = await tx
       .insert(protocols)
@@ -104,14 +104,11 @@ export async function createProtocol(
     if (!protocol) {
       throw new ValidationError([{ path: ['slug'], message: `a protocol with slug "${data.slug}" already exists` }]);
     }
-    await tx.insert(protocolVersions).values({
-      organizationId,
-      protocolId: protocol.id,
-      version: 1,
-      source: data.source,
-      prompts: data.prompts,
-      settings: { ...settings },
-    });
+    const [stored] = await tx
+      .insert(protocolVersions)
+      .values({ organizationId, protocolId: protocol.id, version: 1, source: data.source, prompts: data.prompts, settings: { ...settings } })
+      .returning({ id: protocolVersions.id });
+    remember(stored!.id, { protocol: definition, httpTools: settings.httpTools });
     await outbox.append({ organizationId, type: 'Protocol.created', subjectId: protocol.id, payload: { slug: protocol.slug, version: 1 } });
     return protocol;
   });
@@ -128,7 +125,7 @@ export async function updateProtocol(
   input: UpdateProtocolInput,
 ): Promise<ProtocolRow> {
   const data = parseInput(UpdateProtocolModel, input);
-  const settings = checkedPackage(data.slug, data);
+  const { settings, definition } = checkedPackage(data.slug, data);
   return transactionWithEvents(deps, async (tx, outbox) => {
     const [current] = await tx
       .select()
@@ -137,14 +134,11 @@ export async function updateProtocol(
       .for('update');
     if (!current) throw new NotFoundError('Protocol', data.slug);
     const version = current.latestVersion + 1;
-    await tx.insert(protocolVersions).values({
-      organizationId,
-      protocolId: current.id,
-      version,
-      source: data.source,
-      prompts: data.prompts,
-      settings: { ...settings },
-    });
+    const [stored] = await tx
+      .insert(protocolVersions)
+      .values({ organizationId, protocolId: current.id, version, source: data.source, prompts: data.prompts, settings: { ...settings } })
+      .returning({ id: protocolVersions.id });
+    remember(stored!.id, { protocol: definition, httpTools: settings.httpTools });
     const [protocol] = await tx
       .update(protocols)
       .set({ latestVersion: version, name: settings.name, description: settings.description ?? null })
@@ -183,13 +177,13 @@ export async function deleteProtocol(
 }
 
 /**
- * Validates a package and its settings; returns the settings to store.
+ * Validates a package and its settings; returns the settings to store and the parsed protocol.
  * @throws ProtocolError; ValidationError for an HTTP binding of an undeclared tool
  */
 function checkedPackage(
   slug: string,
   data: { source: string; prompts: ProtocolPrompt[]; settings?: z.output<typeof SettingsModel> },
-): StoredSettings {
+): { settings: StoredSettings; definition: Protocol } {
   const settings: StoredSettings = {
     slug,
     name: data.settings?.name ?? slug,
@@ -205,7 +199,7 @@ function checkedPackage(
       unknown.map((name) => ({ path: ['settings', 'httpTools', name], message: `the protocol declares no tool "${name}"` })),
     );
   }
-  return settings;
+  return { settings, definition: protocol };
 }
 
 function requireValid(source: string, prompts: ProtocolPrompt[], settings: object): Protocol {
@@ -235,16 +229,64 @@ export async function findLatestVersion(
   return row;
 }
 
-/**
- * Parses a stored version back into the engine's model. Stored versions were valid when
- * saved; this only fails if the engine's rules became stricter since.
- * @throws ProtocolError with the diagnostics
- */
-export function loadStoredVersion(version: ProtocolVersionRow): Protocol {
-  return requireValid(version.source, version.prompts, version.settings);
+/** A stored version as runs use it: the engine's model and the HTTP tool bindings. */
+export interface LoadedVersion {
+  protocol: Protocol;
+  httpTools: Record<string, HttpToolBinding>;
 }
 
-/** The HTTP tool bindings of a stored version (older versions may have none). */
-export function httpToolsOf(version: ProtocolVersionRow): Record<string, HttpToolBinding> {
-  return HttpToolBindingsModel.parse((version.settings as Partial<StoredSettings>).httpTools ?? {});
+/**
+ * How many parsed versions a process keeps (least recently used dropped first). A version
+ * never changes once stored, so an entry never goes stale; a parse costs milliseconds of
+ * CPU for a large package, an entry some tens of kilobytes.
+ */
+const PARSED_VERSIONS_KEPT = 256;
+
+/**
+ * Parsed versions by id, least recently used first (a Map keeps insertion order). Shared
+ * by every app in the process: ids are random UUIDs and a version never changes.
+ */
+const parsedVersions = new Map<string, LoadedVersion>();
+
+function remember(versionId: string, loaded: LoadedVersion): LoadedVersion {
+  parsedVersions.delete(versionId);
+  parsedVersions.set(versionId, loaded);
+  if (parsedVersions.size > PARSED_VERSIONS_KEPT) parsedVersions.delete(parsedVersions.keys().next().value!);
+  return loaded;
+}
+
+function recall(versionId: string): LoadedVersion | undefined {
+  const loaded = parsedVersions.get(versionId);
+  return loaded && remember(versionId, loaded);
+}
+
+/**
+ * Version `versionId` as runs use it, from this process's cache or else read (one
+ * statement) and parsed.
+ * @throws NotFoundError when no such version exists; ProtocolError as {@link parsedVersion}
+ */
+export async function loadVersion(db: Executor, versionId: string): Promise<LoadedVersion> {
+  const cached = recall(versionId);
+  if (cached) return cached;
+  const [version] = await db.select().from(protocolVersions).where(eq(protocolVersions.id, versionId));
+  if (!version) throw new NotFoundError('ProtocolVersion', versionId);
+  return parsedVersion(version);
+}
+
+/**
+ * A stored version parsed back into the engine's model, once per version per process
+ * (versions are immutable; see {@link PARSED_VERSIONS_KEPT}). The result is shared: treat
+ * it as read-only. Stored versions were valid when saved; this only fails if the engine's
+ * rules became stricter since.
+ * @throws ProtocolError with the diagnostics
+ */
+export function parsedVersion(version: ProtocolVersionRow): LoadedVersion {
+  return (
+    recall(version.id) ??
+    remember(version.id, {
+      protocol: requireValid(version.source, version.prompts, version.settings),
+      // Versions stored before HTTP tools existed have no bindings.
+      httpTools: HttpToolBindingsModel.parse((version.settings as Partial<StoredSettings>).httpTools ?? {}),
+    })
+  );
 }

@@ -1,17 +1,18 @@
 /**
  * The write side of a run's event stream. Events get consecutive `seq` numbers (1, 2, 3 …
  * with no gaps) in the order the engine emits them, are buffered briefly so that a burst
- * of text deltas becomes one INSERT, and are committed together with any change to the
- * run row (checkpoint, status) in one transaction. Subscribers hear of new events only
- * after that commit, through the bus topic `run:events` (DESIGN.md "Realtime").
+ * of text deltas becomes one write, and are committed together with any change to the
+ * run row (checkpoint, status) — in one statement when nothing else changes with them,
+ * in one transaction when something does (a domain event, the run's task). Subscribers
+ * hear of new events only after that commit, through the bus topic `run:events`.
  *
  * One process writes a run at a time (it holds the run's lease), so the sequence is kept
- * in memory; every write is guarded by the lease, and a write that finds the lease taken
- * by another process fails with {@link LeaseLostError}.
+ * in memory; every write is guarded by the lease and renews it, and a write that finds
+ * the lease taken by another process fails with {@link LeaseLostError}.
  */
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 
-import type { Database, Transaction } from '../db/client.js';
+import type { Database, Executor, Transaction } from '../db/client.js';
 import { runEvents, runs } from '../db/schema.js';
 import { transactionWithEvents, type Outbox } from '../events/outbox.js';
 import type { StreamEvent } from '../engine/events.js';
@@ -49,6 +50,12 @@ export class LeaseLostError extends Error {
 /** How long emitted events may wait in memory before they are written, in milliseconds. */
 const FLUSH_DELAY_MS = 25;
 
+/** The lease a writer holds: its owner id and how long each write extends it, in ms. */
+export interface Lease {
+  owner: string;
+  ms: number;
+}
+
 export class RunEventLog {
   private pending: Array<{ seq: number; event: StreamEvent; at: Date }> = [];
   private lastSeq: number;
@@ -56,16 +63,18 @@ export class RunEventLog {
   private timer: NodeJS.Timeout | undefined;
   private chain: Promise<void> = Promise.resolve();
   private failure: Error | undefined;
+  private renewedAt = 0;
 
   /**
    * @param lastSeq the run's stored `last_seq`; the next event gets lastSeq + 1
-   * @param leaseOwner this process's lease id; writes require `runs.lease_owner` to match
+   * @param lease this process's lease: writes require `runs.lease_owner` to match, and
+   *   each write moves `lease_expires_at` to `lease.ms` from then (unless the patch sets it)
    */
   constructor(
     private readonly deps: { db: Database; bus: Bus },
     private readonly run: { id: string; organizationId: string },
     lastSeq: number,
-    private readonly leaseOwner: string,
+    private readonly lease: Lease,
   ) {
     this.lastSeq = lastSeq;
     this.writtenSeq = lastSeq;
@@ -74,6 +83,11 @@ export class RunEventLog {
   /** Seq of the newest event appended (written or not). */
   get seq(): number {
     return this.lastSeq;
+  }
+
+  /** When a write last renewed the lease (epoch ms; 0: never), so that heartbeats can skip this run. */
+  get leaseRenewedAt(): number {
+    return this.renewedAt;
   }
 
   /** Numbers `event` and schedules its write. Never blocks the engine. */
@@ -87,9 +101,9 @@ export class RunEventLog {
   }
 
   /**
-   * Writes every appended event and `patch` to the run row in one transaction, together
-   * with `alongside` (e.g. the run's task reaching its end, with its domain events), then
-   * tells subscribers. Flushes run one after another, in call order.
+   * Writes every appended event and `patch` to the run row — one statement, or with
+   * `alongside` (e.g. the run's task reaching its end, with its domain events) one
+   * transaction — then tells subscribers. Flushes run one after another, in call order.
    * @throws LeaseLostError when another process took the run over; the database error
    *   of a failed write (later flushes then fail with it too)
    */
@@ -109,34 +123,57 @@ export class RunEventLog {
     this.pending = [];
     if (batch.length === 0 && Object.keys(patch).length === 0 && !alongside) return;
     const lastSeq = batch.at(-1)?.seq;
+    const now = Date.now();
+    const set: RunPatch & { lastSeq?: number } = {
+      leaseExpiresAt: new Date(now + this.lease.ms),
+      ...patch,
+      ...(lastSeq === undefined ? {} : { lastSeq }),
+    };
     try {
-      await transactionWithEvents(this.deps, async (tx, outbox) => {
-        if (batch.length > 0) {
-          await tx.insert(runEvents).values(
-            batch.map(({ seq, event, at }) => ({
-              runId: this.run.id,
-              organizationId: this.run.organizationId,
-              seq,
-              type: event.type,
-              payload: event as unknown as Record<string, unknown>,
-              at,
-            })),
-          );
-        }
-        const updated = await tx
-          .update(runs)
-          .set({ ...patch, ...(lastSeq === undefined ? {} : { lastSeq }) })
-          .where(and(eq(runs.id, this.run.id), eq(runs.leaseOwner, this.leaseOwner)))
-          .returning({ id: runs.id });
-        if (updated.length === 0) throw new LeaseLostError(this.run.id);
-        await alongside?.(tx, outbox);
-      });
+      if (alongside) {
+        await transactionWithEvents(this.deps, async (tx, outbox) => {
+          await this.store(tx, batch, set);
+          await alongside(tx, outbox);
+        });
+      } else {
+        await this.store(this.deps.db, batch, set);
+      }
     } catch (error) {
       this.failure = error instanceof Error ? error : new Error(String(error));
       throw this.failure;
     }
+    this.renewedAt = now;
     if (lastSeq !== undefined) this.writtenSeq = lastSeq;
     const ended = patch.status !== undefined && FINAL_RUN_STATUSES.includes(patch.status);
     this.deps.bus.publish('run:events', this.run.id, { lastSeq: this.writtenSeq, ended });
+  }
+
+  /**
+   * One statement: updates the run row if this process still holds the lease, and inserts
+   * the events only if it did (a data-modifying CTE; the events travel as one JSON array,
+   * sent as text: postgres.js would encode a string bound to a jsonb parameter once more).
+   * @throws LeaseLostError when the row's lease owner is another process (nothing written)
+   */
+  private async store(db: Executor, batch: Array<{ seq: number; event: StreamEvent; at: Date }>, set: RunPatch & { lastSeq?: number }): Promise<void> {
+    const updated = db
+      .$with('updated')
+      .as(db.update(runs).set(set).where(and(eq(runs.id, this.run.id), eq(runs.leaseOwner, this.lease.owner))).returning({ id: runs.id }));
+    const rows =
+      batch.length === 0
+        ? await db.with(updated).select({ id: updated.id }).from(updated)
+        : await db
+            .with(
+              updated,
+              db.$with('inserted', { seq: runEvents.seq }).as(
+                sql`insert into ${runEvents} (${sql.identifier(runEvents.runId.name)}, ${sql.identifier(runEvents.seq.name)}, ${sql.identifier(runEvents.organizationId.name)}, ${sql.identifier(runEvents.type.name)}, ${sql.identifier(runEvents.payload.name)}, ${sql.identifier(runEvents.at.name)})
+                  select ${updated.id}, e.seq, ${this.run.organizationId}, e.type, e.payload, e.at
+                  from ${updated} cross join jsonb_to_recordset(${JSON.stringify(batch.map(({ seq, event, at }) => ({ seq, type: event.type, payload: event, at })))}::text::jsonb)
+                    as e(seq integer, type text, payload jsonb, at timestamptz)
+                  returning ${sql.identifier(runEvents.seq.name)}`,
+              ),
+            )
+            .select({ id: updated.id })
+            .from(updated);
+    if (rows.length === 0) throw new LeaseLostError(this.run.id);
   }
 }

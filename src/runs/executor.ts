@@ -12,14 +12,14 @@ import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 
 import type { Database, Transaction } from '../db/client.js';
 import type { RunUsage } from '../db/documents.js';
-import { protocolVersions, runs } from '../db/schema.js';
+import { runs } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import type { ModelRegistry } from '../models/registry.js';
 import type { OutboundPolicy } from '../net/outbound.js';
 import { cancellationEvents, executeWorker, type ExecutionLimits, type RunState } from '../engine/execute.js';
 import type { Outbox } from '../events/outbox.js';
 import type { Bus } from '../realtime/bus.js';
-import { loadStoredVersion } from '../protocols/service.js';
+import { loadVersion } from '../protocols/service.js';
 import { defaultBuiltinTools, type BuiltinTools } from '../tools/registry.js';
 import { LeaseLostError, RunEventLog } from './event-log.js';
 import { createRunHost, endingOf, type RunEnding, type RunHostContext } from './run-host.js';
@@ -46,7 +46,7 @@ export interface RunExecutorOptions {
   builtinTools?: BuiltinTools;
   /** Where HTTP tools and MCP servers may be reached (src/net/outbound.ts). */
   outbound: OutboundPolicy;
-  /** Lease length in ms (renewed every third of it while a run works; default 30 s). */
+  /** Lease length in ms (each write of a run renews it; the heartbeat renews runs silent for a third of it; default 30 s). */
   leaseMs?: number;
   /** Bounds on every run (engine defaults when absent). */
   limits?: ExecutionLimits;
@@ -63,6 +63,8 @@ export class RunExecutor {
   private sweeper: NodeJS.Timeout | undefined;
   private readonly hostContext: RunHostContext;
   private readonly leaseMs: number;
+  /** Event logs of the runs (children included) this process executes, until they end. */
+  private readonly logs = new Set<RunEventLog>();
 
   constructor(private readonly options: RunExecutorOptions) {
     this.leaseMs = options.leaseMs ?? 30_000;
@@ -72,8 +74,8 @@ export class RunExecutor {
       models: options.models,
       builtinTools: options.builtinTools ?? defaultBuiltinTools(),
       outbound: options.outbound,
-      owner: this.owner,
-      leaseMs: this.leaseMs,
+      lease: { owner: this.owner, ms: this.leaseMs },
+      track: (log) => this.logs.add(log),
       end: (log, run, ending, usage) => this.end(log, run, ending, usage),
     };
   }
@@ -95,8 +97,13 @@ export class RunExecutor {
     this.heartbeat ??= setInterval(() => void this.renewLeases(), this.leaseMs / 3);
   }
 
-  /** Extends the lease of every run (children included) this process is executing. */
+  /**
+   * Extends the lease of every run (children included) this process is executing, unless
+   * each of them renewed it by a write within the last third of a lease.
+   */
   private async renewLeases(): Promise<void> {
+    const recent = Date.now() - this.leaseMs / 3;
+    if ([...this.logs].every((log) => log.leaseRenewedAt > recent)) return;
     await this.options.db
       .update(runs)
       .set({ leaseExpiresAt: new Date(Date.now() + this.leaseMs) })
@@ -252,7 +259,7 @@ export class RunExecutor {
 
   /** Writes the cancellation events of a run this process has just claimed and ends it. */
   private async cancelClaimed(run: RunRow): Promise<void> {
-    const log = new RunEventLog(this.options, run, run.lastSeq, this.owner);
+    const log = new RunEventLog(this.options, run, run.lastSeq, this.hostContext.lease);
     for (const event of cancellationEvents({ workerId: run.id, executionId: run.id, usage: run.usage })) log.append(event);
     await this.end(log, run, { status: 'CANCELLED' });
   }
@@ -261,12 +268,12 @@ export class RunExecutor {
     const run = await this.claim(runId);
     if (!run) return;
     const { db, bus, logger } = this.options;
-    const log = new RunEventLog({ db, bus }, run, run.lastSeq, this.owner);
+    const log = new RunEventLog({ db, bus }, run, run.lastSeq, this.hostContext.lease);
+    this.logs.add(log);
     try {
-      const [version] = await db.select().from(protocolVersions).where(eq(protocolVersions.id, run.protocolVersionId));
-      const protocol = loadStoredVersion(version!);
+      const version = await loadVersion(db, run.protocolVersionId);
       const resuming = run.toolResults.length > 0;
-      const outcome = await executeWorker(protocol, {
+      const outcome = await executeWorker(version.protocol, {
         input: run.input,
         executionId: run.id,
         workerId: run.id,
@@ -274,7 +281,7 @@ export class RunExecutor {
         ...(this.options.limits ? { limits: this.options.limits } : {}),
         ...(run.state ? { state: run.state as RunState } : {}),
         ...(resuming ? { toolResults: run.toolResults } : {}),
-        host: createRunHost(this.hostContext, run, version!, log, signal),
+        host: createRunHost(this.hostContext, run, version, log, signal),
       });
       const usage = { ...outcome.usage, threads: outcome.threadUsage };
       // A pause was recorded by the host's last checkpoint (see run-host.ts `pause`).
@@ -287,6 +294,8 @@ export class RunExecutor {
       }
       logger.error({ err: error, runId }, 'run failed unexpectedly');
       await this.failUnexpectedly(log, run);
+    } finally {
+      this.logs.delete(log);
     }
   }
 
@@ -295,6 +304,7 @@ export class RunExecutor {
    * event and whatever `onRunEnded` changes, with the last events, in one transaction.
    */
   private async end(log: RunEventLog, run: RunRow, ending: RunEnding, usage?: RunUsage): Promise<void> {
+    this.logs.delete(log);
     await log.flush(
       {
         status: ending.status,

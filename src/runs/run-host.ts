@@ -6,19 +6,18 @@
  */
 import type { Database } from '../db/client.js';
 import type { RunUsage } from '../db/documents.js';
-import { runs, type protocolVersions } from '../db/schema.js';
+import { runs } from '../db/schema.js';
 import { transactionWithEvents } from '../events/outbox.js';
 import type { ModelRegistry } from '../models/registry.js';
 import type { OutboundPolicy } from '../net/outbound.js';
 import type { ChildWorker, ExecutionHost, RunState, WorkerOutcome } from '../engine/execute.js';
 import type { Bus } from '../realtime/bus.js';
-import { findLatestVersion, httpToolsOf, loadStoredVersion } from '../protocols/service.js';
+import { findLatestVersion, parsedVersion, type LoadedVersion } from '../protocols/service.js';
 import { connectMcpServer } from '../tools/mcp.js';
 import { toolHandlerLookup, type BuiltinTools } from '../tools/registry.js';
-import { RunEventLog } from './event-log.js';
+import { RunEventLog, type Lease } from './event-log.js';
 
 type RunRow = typeof runs.$inferSelect;
-type ProtocolVersionRow = typeof protocolVersions.$inferSelect;
 
 /** How a run ended (not paused), as recorded on its row. */
 export type RunEnding =
@@ -34,10 +33,10 @@ export interface RunHostContext {
   builtinTools: BuiltinTools;
   /** Where HTTP tools and MCP servers may be reached. */
   outbound: OutboundPolicy;
-  /** This process's lease owner id. */
-  owner: string;
-  /** Lease length in ms, for child runs claimed at creation. */
-  leaseMs: number;
+  /** This process's lease (child runs are claimed with it at creation). */
+  lease: Lease;
+  /** Makes the heartbeat renew `log`'s lease while its run works (until `end`). */
+  track(log: RunEventLog): void;
   /** Records the end of a run (status, last events, domain event) in one transaction. */
   end(log: RunEventLog, run: RunRow, ending: RunEnding, usage?: RunUsage): Promise<void>;
 }
@@ -64,14 +63,14 @@ export function usageOf(state: Pick<RunState, 'usage' | 'threads'>): RunUsage {
 
 /**
  * Builds the host of `run` (executing `version`), writing to `log`.
- * Events of hidden blocks, tools and workers are not stored: PROTOCOL.md section 13
- * filters them out before the client, and the stored stream is what clients receive,
- * numbered without gaps.
+ * Events of hidden blocks, tools and workers are not stored: the protocol format filters
+ * them out before the client (docs/protocol.md, "Stream events"), and the stored stream is what
+ * clients receive, numbered without gaps.
  */
 export function createRunHost(
   context: RunHostContext,
   run: RunRow,
-  version: ProtocolVersionRow,
+  version: LoadedVersion,
   log: RunEventLog,
   signal: AbortSignal,
 ): ExecutionHost {
@@ -83,9 +82,9 @@ export function createRunHost(
     },
     checkpoint: (state) => (state.pending ? pause(log, run, state) : log.flush({ state, usage: usageOf(state), pendingToolCalls: [], toolResults: [] })),
     signal,
-    toolHandler: toolHandlerLookup(context.builtinTools, httpToolsOf(version), context.outbound),
+    toolHandler: toolHandlerLookup(context.builtinTools, version.httpTools, context.outbound),
     connectMcpServer: (server, connectSignal) => connectMcpServer(server, connectSignal, context.outbound),
-    workerProtocol: async (slug) => loadStoredVersion((await findLatestVersion(db, run.organizationId, slug)).version),
+    workerProtocol: async (slug) => parsedVersion((await findLatestVersion(db, run.organizationId, slug)).version).protocol,
     startWorker: (request) => startChildRun(context, run, request, signal),
   };
 }
@@ -129,7 +128,7 @@ async function startChildRun(
   signal: AbortSignal,
 ): Promise<ChildWorker> {
   const { protocol: protocolRow, version } = await findLatestVersion(context.db, parent.organizationId, request.slug);
-  const protocol = loadStoredVersion(version);
+  const loaded = parsedVersion(version);
   const child = await transactionWithEvents(context, async (tx, outbox) => {
     const [row] = await tx
       .insert(runs)
@@ -144,8 +143,8 @@ async function startChildRun(
         depth: request.depth,
         status: 'RUNNING',
         input: request.input,
-        leaseOwner: context.owner,
-        leaseExpiresAt: new Date(Date.now() + context.leaseMs),
+        leaseOwner: context.lease.owner,
+        leaseExpiresAt: new Date(Date.now() + context.lease.ms),
         startedAt: new Date(),
       })
       .returning();
@@ -157,11 +156,12 @@ async function startChildRun(
     });
     return row!;
   });
-  const log = new RunEventLog(context, child, 0, context.owner);
+  const log = new RunEventLog(context, child, 0, context.lease);
+  context.track(log);
   return {
-    protocol,
+    protocol: loaded.protocol,
     executionId: child.id,
-    host: createRunHost(context, child, version, log, signal),
+    host: createRunHost(context, child, loaded, log, signal),
     finish: async (outcome) => {
       if (outcome.status === 'paused') {
         // The engine never pauses a child (its client tools are error results); a pause
