@@ -69,7 +69,9 @@ async function runOurs(url: string, options: { concurrency: number; seconds?: nu
           if (types.includes('worker-result') && !types.includes('error')) runs++;
           else failed++;
         } catch (error) {
-          if (failed++ === 0) console.error('run failed:', error);
+          // graphql-ws rejects with a CloseEvent when the socket closes: its code and reason say why.
+          const close = error as { code?: number; reason?: string };
+          if (failed++ === 0) console.error('run failed:', close.code === undefined ? error : `socket closed ${close.code} ${close.reason}`);
         }
         last = performance.now();
       }
