@@ -23,6 +23,7 @@ import { createLogger, type Logger } from './logger.js';
 import { createModelRegistry } from './models/registry.js';
 import { OutboundPolicy } from './net/outbound.js';
 import { createBus } from './realtime/bus.js';
+import { SharedReads } from './realtime/shared-reads.js';
 import { RunExecutor } from './runs/executor.js';
 import { systemClock, type Clock } from './scheduler/clock.js';
 import { Scheduler, untilDue } from './scheduler/scheduler.js';
@@ -97,7 +98,7 @@ export async function createApp(
   });
   const access = new AccessControl({ db: database.db, host: config.host, bus, logger: logger.child({ component: 'access' }), keyCacheMs: config.apiKeyCacheMs });
   const fleets = new FleetRuntime({ db: database.db, bus, runs, logger: logger.child({ component: 'fleets' }), clock });
-  const services: AppServices = { db: database.db, bus, models, runs, logger, clock, access, fleets };
+  const services: AppServices = { db: database.db, bus, models, runs, logger, clock, access, fleets, reads: new SharedReads() };
   const work = new WorkRunner({ db: database.db, bus, runs, logger: logger.child({ component: 'work' }) });
   const schedulerLogger = logger.child({ component: 'scheduler' });
   const interest = new EventInterest({ db: database.db, bus });

@@ -63,6 +63,7 @@ const EnvironmentModel = z.object({
   MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().positive().default(50),
   MAX_SUBSCRIPTIONS_PER_KEY: z.coerce.number().int().positive().default(200),
   WS_CONNECTION_INIT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3_000),
+  WS_MAX_BUFFERED_BYTES: z.coerce.number().int().min(16_384).default(1024 * 1024),
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   API_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(3_600).default(30),
   OUTBOUND_ALLOW: optionalString.pipe(
@@ -126,6 +127,8 @@ export interface Limits {
   subscriptions: { perConnection: number; perKey: number };
   /** How long a graphql-ws socket may wait before `connection_init`, in ms (closed with 4408). */
   wsConnectionInitTimeoutMs: number;
+  /** Bytes a graphql-ws socket may hold unread by its client before it is closed with 4413. */
+  wsMaxBufferedBytes: number;
   /** How long a client may take to send a whole HTTP request (headers and body), in ms; then 408 and the socket is closed. */
   requestTimeoutMs: number;
 }
@@ -217,6 +220,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       },
       subscriptions: { perConnection: e.MAX_SUBSCRIPTIONS_PER_CONNECTION, perKey: e.MAX_SUBSCRIPTIONS_PER_KEY },
       wsConnectionInitTimeoutMs: e.WS_CONNECTION_INIT_TIMEOUT_MS,
+      wsMaxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
       requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     },
     outbound: { allow: e.OUTBOUND_ALLOW ?? [], allowPublic: e.OUTBOUND_ALLOW_PUBLIC },

@@ -12,6 +12,7 @@ import type { Database } from '../db/client.js';
 import { events } from '../db/schema.js';
 import { ValidationError } from '../errors.js';
 import type { Bus } from '../realtime/bus.js';
+import { SharedReads } from '../realtime/shared-reads.js';
 import { wakeUpsWhere } from '../realtime/wake-up.js';
 import { parseInput } from '../validation.js';
 import { RESERVED_SUBJECTS } from './catalogue.js';
@@ -110,11 +111,13 @@ const HELD_BACK_MAX_MS = 1_000;
  * as that transaction may end without a wake-up.
  */
 export async function* streamDomainEvents(
-  deps: { db: Database; bus: Bus },
+  deps: { db: Database; bus: Bus; reads?: SharedReads },
   filter: EventFilter,
   after?: number | null,
 ): AsyncGenerator<DomainEventRow> {
   const notifications = wakeUpsWhere(deps.bus, 'domain:event', filter.organizationId, (event) => matches(filter, event));
+  // Without the app's shared reads (tests calling the stream alone), it reads on its own.
+  const alone = new SharedReads();
   let wake = notifications.next();
   let backoff = HELD_BACK_FIRST_MS;
   try {
@@ -122,7 +125,11 @@ export async function* streamDomainEvents(
     for (;;) {
       let page: EventPage;
       do {
-        page = await listDomainEvents(deps.db, filter, cursor);
+        const from = cursor;
+        // Subscribers of the same stream at the same position share one read per wake-up.
+        page = await (deps.reads ?? alone).read(`events:${filter.organizationId}:${filter.subjectId ?? ''}:${filter.types?.join(',') ?? ''}:${JSON.stringify(from)}`, notifications.arrivedAt, () =>
+          listDomainEvents(deps.db, filter, from),
+        );
         for (const event of page.events) {
           cursor = positionOf(event);
           yield event;

@@ -8,6 +8,7 @@ import type { Database } from '../db/client.js';
 import type { FleetRuntime } from '../fleets/core/runtime.js';
 import type { ModelRegistry } from '../models/registry.js';
 import type { Bus } from '../realtime/bus.js';
+import type { SharedReads } from '../realtime/shared-reads.js';
 import type { RunExecutor } from '../runs/executor.js';
 import type { Logger } from '../logger.js';
 import type { Clock } from '../scheduler/clock.js';
@@ -25,6 +26,8 @@ export interface AppServices {
   clock: Clock;
   /** Fleet queues, retirements and the live fleet status. */
   fleets: FleetRuntime;
+  /** Subscription streams' reads, shared between watchers of the same stream woken by the same change. */
+  reads: SharedReads;
 }
 
 export type { Actor };

@@ -9,6 +9,8 @@
  * - Every operation counts against the socket's and the key's rates; over either the
  *   socket is closed with 4429 (`RATE_LIMITED_CLOSE_CODE`), its reason saying when to
  *   retry.
+ * - A client that does not read what it is sent is closed with 4413 once its socket holds
+ *   more than `WS_MAX_BUFFERED_BYTES` unread (src/http/ws-transport.ts).
  * - A document refused by a limit, a syntax error or a persisted-operations rule is an
  *   `error` message for that operation; the socket stays open.
  * - A socket whose key is revoked is closed with 4403 at once (the revocation reaches
@@ -18,7 +20,6 @@
 import { randomUUID } from 'node:crypto';
 
 import { GraphQLError, type ExecutionArgs } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
 import { createGraphQLError } from 'graphql-yoga';
 import type { WebSocket, WebSocketServer } from 'ws';
 
@@ -27,6 +28,7 @@ import type { Actor } from '../auth/actor.js';
 import { AuthenticationError } from '../auth/api-keys.js';
 import type { PersistedOperations } from '../limits/persisted-operations.js';
 import { RATE_LIMITED_CLOSE_CODE, RateLimitedError, type RateLimiter } from '../limits/rate-limit.js';
+import { serveGraphqlWs } from './ws-transport.js';
 import type { YogaServer } from './yoga.js';
 
 /** An authenticated socket: who it acts for, and the id its rate is counted under. */
@@ -51,13 +53,15 @@ export function useGraphqlWs(options: {
   rates: RateLimiter;
   persisted: PersistedOperations | undefined;
   connectionInitTimeoutMs: number;
+  /** Unread bytes a socket may hold before it is closed with 4413 (src/http/ws-transport.ts). */
+  maxBufferedBytes: number;
 }): GraphqlWs {
   const { yoga, access, rates, persisted } = options;
   const sockets = new Map<WebSocket, SocketState>();
   type Enveloped = ReturnType<YogaServer['getEnveloped']>;
   const executors = new WeakMap<object, Pick<Enveloped, 'execute' | 'subscribe'>>();
   const executorOf = (args: ExecutionArgs) => executors.get(args.contextValue as object)!;
-  const server = useServer(
+  const server = serveGraphqlWs(
     {
       connectionInitWaitTimeout: options.connectionInitTimeoutMs,
       execute: (args) => executorOf(args).execute(args),
@@ -115,6 +119,7 @@ export function useGraphqlWs(options: {
       },
     },
     options.wsServer,
+    options.maxBufferedBytes,
   );
   return {
     async dispose() {

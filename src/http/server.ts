@@ -81,6 +81,7 @@ export function createHttpServer(options: {
     rates,
     persisted: options.persisted,
     connectionInitTimeoutMs: config.limits.wsConnectionInitTimeoutMs,
+    maxBufferedBytes: config.limits.wsMaxBufferedBytes,
   });
 
   return {

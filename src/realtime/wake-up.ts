@@ -5,16 +5,22 @@
  * one payload. The reader then reads everything it missed from the database by cursor.
  */
 import type { Bus, TopicKey, TopicName, TopicPayload } from './bus.js';
+import { instant, type Instant } from './shared-reads.js';
 
 /**
  * Listens to `topic` (and key) from construction until {@link WakeUp.return}. Shaped as
  * an async iterator so that `for await` and `next()` loops read naturally.
  */
 export class WakeUp<P> implements AsyncIterator<P, undefined> {
-  private pending: { payload: P } | undefined;
+  private pending: { payload: P; arrivedAt: Instant } | undefined;
   private waiter: ((result: IteratorResult<P, undefined>) => void) | undefined;
   private closed = false;
   private readonly unlisten: () => void;
+  /**
+   * When the message last taken by {@link next} arrived; before any, when listening
+   * started. A read of the store that starts after this instant sees that message's change.
+   */
+  arrivedAt: Instant = instant();
 
   constructor(listen: (listener: (payload: P) => void) => () => void) {
     this.unlisten = listen((payload) => {
@@ -22,9 +28,10 @@ export class WakeUp<P> implements AsyncIterator<P, undefined> {
       if (this.waiter) {
         const resolve = this.waiter;
         this.waiter = undefined;
+        this.arrivedAt = instant();
         resolve({ done: false, value: payload });
       } else {
-        this.pending = { payload };
+        this.pending = { payload, arrivedAt: instant() };
       }
     });
   }
@@ -32,8 +39,9 @@ export class WakeUp<P> implements AsyncIterator<P, undefined> {
   /** The newest message not yet taken, or the next one to arrive; done once returned. */
   next(): Promise<IteratorResult<P, undefined>> {
     if (this.pending) {
-      const { payload } = this.pending;
+      const { payload, arrivedAt } = this.pending;
       this.pending = undefined;
+      this.arrivedAt = arrivedAt;
       return Promise.resolve({ done: false, value: payload });
     }
     if (this.closed) return Promise.resolve({ done: true, value: undefined });

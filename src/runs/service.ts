@@ -17,6 +17,7 @@ import { canSeeWorkerRow } from '../auth/visibility.js';
 import type { StreamEvent, ToolResult } from '../engine/events.js';
 import { findLatestVersion } from '../protocols/service.js';
 import type { Bus } from '../realtime/bus.js';
+import type { SharedReads } from '../realtime/shared-reads.js';
 import { wakeUps } from '../realtime/wake-up.js';
 import { parseInput } from '../validation.js';
 import type { RunExecutor } from './executor.js';
@@ -157,45 +158,51 @@ export async function listRunEvents(
   return rows.map((row) => ({ ...(row.payload as unknown as StreamEvent), seq: row.seq, at: row.at }));
 }
 
+/** How many events one read of a run's stream takes. */
+const STREAM_PAGE = 500;
+
 /**
  * Every event of run `runId` with `seq > after`, then live ones, each exactly once and
  * in order; ends once the run has reached a final status and all its events were
- * yielded. Subscribes to the bus before reading the table, so nothing committed in
- * between is lost.
+ * yielded. Listens to the bus before reading, so nothing committed in between is lost.
+ * The run row is read once, at the start: afterwards each `run:events` wake-up says how
+ * far the stored events go and whether the run ended, and watchers of the same run at
+ * the same position share one read of the new events per wake-up (`reads`).
  * @throws NotFoundError when the run does not exist or `actor` may not see it
  */
 export async function* streamRunEvents(
-  deps: { db: Database; bus: Bus },
+  deps: { db: Database; bus: Bus; reads: SharedReads },
   actor: RunViewer,
   runId: string,
   after = 0,
 ): AsyncGenerator<StoredRunEvent> {
-  await findRun(deps.db, actor, runId);
   const notifications = wakeUps(deps.bus, 'run:events', runId);
-  // Listening starts before the table is read; a wake-up that arrives meanwhile is kept.
-  let wake = notifications.next();
-  let cursor = after;
   try {
+    const run = await findRun(deps.db, actor, runId);
+    let wake = notifications.next();
+    // How far the stored events go, and whether that is the end of the run.
+    let stored = { lastSeq: run.lastSeq, ended: FINAL_RUN_STATUSES.includes(run.status) };
+    let cursor = after;
     for (;;) {
-      for (;;) {
-        const batch = await listRunEvents(deps.db, runId, { after: cursor, limit: 500 });
+      while (cursor < stored.lastSeq) {
+        const from = cursor;
+        const batch = await deps.reads.read(`run:${runId}:${from}`, notifications.arrivedAt, () =>
+          listRunEvents(deps.db, runId, { after: from, limit: STREAM_PAGE }),
+        );
         for (const event of batch) {
           cursor = event.seq;
           yield event;
         }
-        if (batch.length < 500) break;
+        if (batch.length < STREAM_PAGE) break;
       }
-      const [state] = await deps.db
-        .select({ status: runs.status, lastSeq: runs.lastSeq })
-        .from(runs)
-        .where(eq(runs.id, runId));
-      if (!state || (FINAL_RUN_STATUSES.includes(state.status) && cursor >= state.lastSeq)) return;
-      if (cursor < state.lastSeq) continue;
-      if ((await wake).done) return;
+      if (stored.ended && cursor >= stored.lastSeq) return;
+      const next = await wake;
+      if (next.done) return;
       wake = notifications.next();
+      if (next.value.lastSeq >= stored.lastSeq) stored = next.value;
     }
   } finally {
-    await notifications.return?.();
+    await notifications.return();
   }
 }
 

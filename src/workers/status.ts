@@ -1,7 +1,7 @@
 /**
- * A worker's status (seed worker.do.md `getStatus`: state, current task, availability,
- * location) and its live stream for the `workerStatus` subscription: the current value
- * first, then a new value after each of the worker's events that changed it.
+ * A worker's status (state, current task, availability, location) and its live stream
+ * for the `workerStatus` subscription: the current value first, then a new value after
+ * each of the worker's events that changed it.
  */
 import { and, asc, eq, sql } from 'drizzle-orm';
 
@@ -9,6 +9,7 @@ import type { Database } from '../db/client.js';
 import { tasks, workers } from '../db/schema.js';
 import { NotFoundError } from '../errors.js';
 import type { Bus } from '../realtime/bus.js';
+import type { SharedReads } from '../realtime/shared-reads.js';
 import { wakeUpsWhere } from '../realtime/wake-up.js';
 import type { TaskRow } from '../tasks/service.js';
 import { isHeld, isReady, occupiesSlot } from '../tasks/predicates.js';
@@ -76,12 +77,13 @@ function describeAvailability(worker: WorkerRow, active: number, queued: number)
 
 /**
  * The worker's status now, then again after each of its domain events that changed it
- * (identical values are not repeated). Subscribes before reading, so no change between
- * the first read and the subscription is lost. Never ends by itself.
+ * (identical values are not repeated). Listens before reading, so no change between the
+ * first read and the subscription is lost; watchers of the same worker woken by the same
+ * event share one read (`reads`). Never ends by itself.
  * @throws NotFoundError
  */
 export async function* streamWorkerStatus(
-  deps: { db: Database; bus: Bus },
+  deps: { db: Database; bus: Bus; reads: SharedReads },
   organizationId: string,
   workerId: string,
 ): AsyncGenerator<WorkerStatus> {
@@ -90,21 +92,19 @@ export async function* streamWorkerStatus(
   let last = '';
   try {
     for (;;) {
-      const status = await readWorkerStatus(deps.db, organizationId, workerId);
+      const status = await deps.reads.read(`workerStatus:${organizationId}:${workerId}`, notifications.arrivedAt, () =>
+        readWorkerStatus(deps.db, organizationId, workerId),
+      );
       const { worker: _row, ...shown } = status;
       const key = JSON.stringify(shown);
       if (key !== last) {
         last = key;
         yield status;
       }
-      for (;;) {
-        const next = await wake;
-        if (next.done) return;
-        wake = notifications.next();
-        break;
-      }
+      if ((await wake).done) return;
+      wake = notifications.next();
     }
   } finally {
-    await notifications.return?.();
+    await notifications.return();
   }
 }

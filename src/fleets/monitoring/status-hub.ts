@@ -1,17 +1,17 @@
 /**
- * The `fleetStatus` subscription's source (DESIGN.md "Realtime and scale-out": fleet
- * status is derived from the database and pushed on change, coalesced). One channel per
+ * The `fleetStatus` subscription's source: fleet status is derived from the database and
+ * pushed on change, coalesced (docs/architecture.md "Realtime"). One channel per
  * watched fleet in this process listens to `fleet:changed`, recomputes the status at
  * most once per {@link MIN_INTERVAL_MS} however many changes arrive (the last change is
  * never lost: a change during the pause or a computation schedules one more), and hands
- * the same value to every subscriber. A subscriber gets the channel's current value at once.
+ * the same value to every subscriber: one query per change of the fleet, however many
+ * subscribers. A subscriber gets the channel's current value at once, and one that does
+ * not pull keeps only the newest value (a WakeUp), never a queue.
  */
-import { Repeater } from 'graphql-yoga';
-
 import type { Database } from '../../db/client.js';
 import type { Logger } from '../../logger.js';
 import type { Bus } from '../../realtime/bus.js';
-import { wakeUps } from '../../realtime/wake-up.js';
+import { WakeUp, wakeUps } from '../../realtime/wake-up.js';
 import type { Clock } from '../../scheduler/clock.js';
 import { readFleetStatus, type FleetStatus } from './status.js';
 
@@ -31,20 +31,27 @@ export class FleetStatusHub {
 
   constructor(private readonly deps: { db: Database; bus: Bus; clock: Clock; logger: Logger }) {}
 
-  /** The status of fleet `fleetId` now, then after changes; ends when the consumer stops. */
+  /**
+   * The status of fleet `fleetId` now, then after changes; ends when the consumer stops.
+   * A consumer that does not pull holds only the newest status it has not taken.
+   */
   watch(fleetId: string): AsyncIterable<FleetStatus> {
-    return new Repeater<FleetStatus>(async (push, stop) => {
-      const channel = this.channelFor(fleetId);
-      const listener: Listener = (status) => void push(status);
-      channel.listeners.add(listener);
-      if (channel.latest) listener(channel.latest);
-      await stop;
-      channel.listeners.delete(listener);
-      if (channel.listeners.size === 0 && this.channels.get(fleetId) === channel) {
-        this.channels.delete(fleetId);
-        await channel.close();
-      }
-    });
+    return {
+      [Symbol.asyncIterator]: () => {
+        const channel = this.channelFor(fleetId);
+        return new WakeUp<FleetStatus>((listener) => {
+          channel.listeners.add(listener);
+          if (channel.latest) listener(channel.latest);
+          return () => {
+            channel.listeners.delete(listener);
+            if (channel.listeners.size === 0 && this.channels.get(fleetId) === channel) {
+              this.channels.delete(fleetId);
+              void channel.close();
+            }
+          };
+        });
+      },
+    };
   }
 
   /** Stops every channel (subscribers' streams stay open until they end them). */

@@ -1,0 +1,97 @@
+/**
+ * graphql-ws's server on `ws` sockets: graphql-ws's own `useServer` (graphql-ws/use/ws,
+ * which its authors offer as a starter to copy and adjust), with one change in how
+ * messages are sent, so that no client can make the server buffer without bound.
+ *
+ * graphql-ws awaits `send` for every result before it pulls the next one from the
+ * subscription's stream. Here `send` hands the message to the socket and resolves at once,
+ * unless the socket already holds more than `maxBufferedBytes` that the client has not
+ * read (ws's `bufferedAmount`: bytes queued in this process, beyond what the kernel took).
+ * Such a socket is closed with {@link SLOW_CONSUMER_CLOSE_CODE}, and its subscriptions end
+ * at once. So a socket holds at most `maxBufferedBytes` plus one message, a stalled client
+ * is noticed as soon as the kernel's buffers are full, and a client that reads is never
+ * slowed down by a round trip per message. The rule is the one Redis applies to pub/sub
+ * clients (`client-output-buffer-limit pubsub`): a subscriber that does not keep up is
+ * disconnected rather than buffered for. It resumes with `after:` where the stream has one.
+ */
+import type { IncomingMessage } from 'node:http';
+
+import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
+import type { Extra } from 'graphql-ws/use/ws';
+import type { WebSocket, WebSocketServer } from 'ws';
+
+/** Close code of a socket whose client did not read what was sent (HTTP 413, Content Too Large). */
+export const SLOW_CONSUMER_CLOSE_CODE = 4413;
+
+/** graphql-ws's default interval of keep-alive pings, in ms; a ping without pong within it ends the socket. */
+const KEEP_ALIVE_MS = 12_000;
+
+/** A served graphql-ws endpoint; `dispose` closes every socket (1001) and stops serving. */
+export interface WsTransport {
+  dispose(): Promise<void>;
+}
+
+/**
+ * Serves graphql-ws `options` on `wsServer`.
+ * @param maxBufferedBytes unread bytes a socket may hold before it is closed with
+ *   {@link SLOW_CONSUMER_CLOSE_CODE} (`WS_MAX_BUFFERED_BYTES`)
+ */
+export function serveGraphqlWs(
+  options: ServerOptions<Record<string, unknown> | undefined, Extra>,
+  wsServer: WebSocketServer,
+  maxBufferedBytes: number,
+): WsTransport {
+  const server = makeServer(options);
+  wsServer.options.handleProtocols = handleProtocols;
+  // As graphql-ws: an error of the listening server ends every socket (and is not thrown).
+  wsServer.on('error', () => {
+    for (const client of wsServer.clients) client.close(CloseCode.InternalServerError, 'Internal server error');
+  });
+  wsServer.on('connection', (socket: WebSocket, request: IncomingMessage) => {
+    let ended = false;
+    // Subscriptions end once, whichever comes first: the socket's close or an overrun.
+    const end = (code: number, reason: string) => {
+      if (ended) return;
+      ended = true;
+      clearInterval(pingInterval);
+      clearTimeout(pongWait);
+      void closed(code, reason);
+    };
+    socket.once('error', () => socket.close(CloseCode.InternalServerError, 'Internal server error'));
+    let pongWait: NodeJS.Timeout | undefined;
+    const pingInterval = setInterval(() => {
+      if (socket.readyState !== socket.OPEN) return;
+      pongWait = setTimeout(() => socket.terminate(), KEEP_ALIVE_MS);
+      socket.once('pong', () => clearTimeout(pongWait));
+      socket.ping();
+    }, KEEP_ALIVE_MS);
+    const closed = server.opened(
+      {
+        protocol: socket.protocol,
+        send: async (data) => {
+          if (socket.readyState !== socket.OPEN) return;
+          if (socket.bufferedAmount > maxBufferedBytes) {
+            const reason = `Slow consumer: over ${maxBufferedBytes} bytes sent but not read; reconnect and resume`;
+            socket.close(SLOW_CONSUMER_CLOSE_CODE, reason);
+            end(SLOW_CONSUMER_CLOSE_CODE, reason);
+            return;
+          }
+          socket.send(data);
+        },
+        close: (code, reason) => socket.close(code, reason),
+        onMessage: (cb) =>
+          socket.on('message', (message: Buffer) => {
+            cb(String(message)).catch(() => socket.close(CloseCode.InternalServerError, 'Internal server error'));
+          }),
+      },
+      { socket, request },
+    );
+    socket.once('close', (code: number, reason: Buffer) => end(code, String(reason)));
+  });
+  return {
+    async dispose() {
+      for (const client of wsServer.clients) client.close(1001, 'Going away');
+      wsServer.removeAllListeners('connection');
+    },
+  };
+}
