@@ -89,6 +89,7 @@ builder.drizzleObjectFields(Worker, (t) => ({
   goalProgress: t.field({
     type: [GoalProgressRef],
     description: 'Progress of each KPI in its current period, in KPI order.',
+    select: { columns: { kpis: true, persona: true } },
     resolve: (worker, _args, ctx) => goalProgress(ctx.db, worker),
   }),
   learningProgress: t.field({

@@ -76,7 +76,7 @@ describe('fleet scaling', () => {
     // had not started and goes back to the queue. #1 and #2 keep running.
     expect(await scale('scaleFleetDown', { fleetId, by: 4 })).toMatchObject({
       size: 2,
-      retired: [{ name: 'Ops #6', lifecycle: 'ACTIVE' }, { name: 'Ops #5' }, { name: 'Ops #4' }, { name: 'Ops #3' }],
+      retired: [{ name: 'Ops #6', lifecycle: 'OFFBOARDED' }, { name: 'Ops #5' }, { name: 'Ops #4' }, { name: 'Ops #3' }],
       draining: [],
     });
     let fleet = await readFleet(app, fleetId);

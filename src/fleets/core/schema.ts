@@ -148,16 +148,18 @@ export const Fleet = builder.drizzleNode('fleets', {
   name: 'Fleet',
   description: 'A pool of workers made from a template; work sent to it is queued and balanced.',
   id: { column: (fleet) => fleet.id },
+  // Only the columns a query asks for: each field declares what it reads.
+  select: { columns: { id: true } },
   fields: (t) => ({
     name: t.exposeString('name', { description: 'Display name.' }),
     description: t.exposeString('description', { nullable: true, description: 'What the fleet is for.' }),
-    workerTemplate: t.field({ type: WorkerTemplateRef, description: 'Template for hired workers.', resolve: (f) => f.workerTemplate }),
-    scaling: t.field({ type: ScalingRef, description: 'Scaling policy.', resolve: (f) => f.scaling }),
-    sla: t.field({ type: SlaRef, nullable: true, description: 'SLA targets.', resolve: (f) => f.sla }),
-    quotas: t.field({ type: [QuotaRef], description: 'Per-worker quotas.', resolve: (f) => f.quotas }),
-    balancing: t.field({ type: BalancingRef, description: 'Default balancing.', resolve: (f) => f.balancing }),
+    workerTemplate: t.field({ type: WorkerTemplateRef, select: { columns: { workerTemplate: true } }, description: 'Template for hired workers.', resolve: (f) => f.workerTemplate }),
+    scaling: t.field({ type: ScalingRef, select: { columns: { scaling: true } }, description: 'Scaling policy.', resolve: (f) => f.scaling }),
+    sla: t.field({ type: SlaRef, select: { columns: { sla: true } }, nullable: true, description: 'SLA targets.', resolve: (f) => f.sla }),
+    quotas: t.field({ type: [QuotaRef], select: { columns: { quotas: true } }, description: 'Per-worker quotas.', resolve: (f) => f.quotas }),
+    balancing: t.field({ type: BalancingRef, select: { columns: { balancing: true } }, description: 'Default balancing.', resolve: (f) => f.balancing }),
     distributor: t.exposeString('distributor', { nullable: true, description: 'Slug of the protocol that chooses workers for CUSTOM.' }),
-    resourceLimits: t.field({ type: ResourceLimitsRef, nullable: true, description: 'Resources per worker.', resolve: (f) => f.resourceLimits }),
+    resourceLimits: t.field({ type: ResourceLimitsRef, select: { columns: { resourceLimits: true } }, nullable: true, description: 'Resources per worker.', resolve: (f) => f.resourceLimits }),
     timezone: t.exposeString('timezone', { description: 'IANA time zone for schedules, shifts and quota periods.' }),
     // t.relatedCount and related totalCounts render broken SQL on drizzle-orm 1.0.0-rc.5
     // (plugin-drizzle 0.20 passes relationToSQL's chunk arrays as SQL), so counts are ours.

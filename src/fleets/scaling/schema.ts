@@ -121,6 +121,7 @@ builder.drizzleObjectFields(Fleet, (t) => ({
     type: DecisionRef,
     nullable: true,
     description: 'The autoscaler’s last decision.',
+    select: { columns: { lastScalingDecision: true } },
     resolve: (fleet) => fleet.lastScalingDecision,
   }),
 }));
