@@ -103,7 +103,8 @@ export class RunEventLog {
   /**
    * Writes every appended event and `patch` to the run row — one statement, or with
    * `alongside` (e.g. the run's task reaching its end, with its domain events) one
-   * transaction — then tells subscribers. Flushes run one after another, in call order.
+   * transaction — then tells subscribers of new events (or of the end). Flushes run one
+   * after another, in call order.
    * @throws LeaseLostError when another process took the run over; the database error
    *   of a failed write (later flushes then fail with it too)
    */
@@ -145,7 +146,8 @@ export class RunEventLog {
     this.renewedAt = now;
     if (lastSeq !== undefined) this.writtenSeq = lastSeq;
     const ended = patch.status !== undefined && FINAL_RUN_STATUSES.includes(patch.status);
-    this.deps.bus.publish('run:events', this.run.id, { lastSeq: this.writtenSeq, ended });
+    // A checkpoint without new events (after a hidden block) tells subscribers nothing.
+    if (lastSeq !== undefined || ended) this.deps.bus.publish('run:events', this.run.id, { lastSeq: this.writtenSeq, ended });
   }
 
   /**
