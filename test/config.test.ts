@@ -26,6 +26,7 @@ describe('loadConfig', () => {
         rate: { windowSeconds: 60, perClient: 1_200, perKey: 1_200, perSocket: 600 },
         subscriptions: { perConnection: 50, perKey: 200 },
         wsConnectionInitTimeoutMs: 3_000,
+        wsMaxBufferedBytes: 1_048_576,
         requestTimeoutMs: 30_000,
       },
       outbound: { allow: [], allowPublic: true },
