@@ -1,5 +1,5 @@
 /**
- * Server configuration, read once from environment variables (DESIGN.md "Configuration";
+ * Server configuration, read once from environment variables (docs/architecture.md "Configuration";
  * the variable names are part of the contract). Every problem is reported at once.
  */
 import { z } from 'zod';
@@ -133,7 +133,7 @@ export interface Limits {
   requestTimeoutMs: number;
 }
 
-/** The parsed configuration; see DESIGN.md for each variable's meaning and default. */
+/** The parsed configuration; see docs/architecture.md for each variable's meaning and default. */
 export interface Config {
   port: number;
   host: string;

@@ -1,6 +1,6 @@
 /**
  * Expected failures of the domain services. They know nothing of GraphQL; the schema maps
- * each class to its error type (API.md "Conventions": every error implements `Error`).
+ * each class to its error type (every error implements `Error`).
  */
 import type { Diagnostic } from './engine/diagnostics.js';
 

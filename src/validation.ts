@@ -18,7 +18,7 @@ export function parseInput<Model extends z.ZodType>(model: Model, input: unknown
   );
 }
 
-/** `vendor/model`, as protocols name models (DESIGN.md "Models"). */
+/** `vendor/model`, as protocols name models (docs/architecture.md "Models"). */
 export const ModelId = z
   .string()
   .regex(/^[a-z0-9][\w.-]*\/[\w.:-]+$/i, 'must look like vendor/model, e.g. openai/gpt-4o');
@@ -26,7 +26,7 @@ export const ModelId = z
 /** An IANA time zone known to this runtime's Intl data, e.g. `America/Los_Angeles`. */
 export const TimeZone = z.string().refine(isTimeZone, 'must be an IANA time zone such as America/Los_Angeles');
 
-/** A skill with its level (worker.do.md "skills"). */
+/** A skill with its level (docs/product/worker.md "skills"). */
 export const SkillModel = z.object({
   name: z.string().trim().min(1, 'must not be empty'),
   level: z.enum(['BEGINNER', 'INTERMEDIATE', 'ADVANCED', 'EXPERT']),

@@ -3,7 +3,7 @@
  * by the domain services; here they only type what the database returns.
  */
 
-/** A worker's persona, as worker.do.md describes it (`persona: { background, … }`). */
+/** A worker's persona, as docs/product/worker.md describes it (`persona: { background, … }`). */
 export interface WorkerPersona {
   background?: string;
   expertise?: string[];
@@ -13,7 +13,7 @@ export interface WorkerPersona {
   languages?: string[];
 }
 
-/** Skill proficiency levels, beginner to expert (worker.do.md "skills"). */
+/** Skill proficiency levels, beginner to expert (docs/product/worker.md "skills"). */
 export type SkillLevel = 'BEGINNER' | 'INTERMEDIATE' | 'ADVANCED' | 'EXPERT';
 
 export interface WorkerSkill {
@@ -21,7 +21,7 @@ export interface WorkerSkill {
   level: SkillLevel;
 }
 
-/** Goals per period (worker.do.md "goals: { daily, weekly, monthly }"). */
+/** Goals per period (docs/product/worker.md "goals: { daily, weekly, monthly }"). */
 export interface WorkerGoals {
   daily?: string[];
   weekly?: string[];
@@ -32,7 +32,7 @@ export interface WorkerGoals {
 export type KpiPeriod = 'DAILY' | 'WEEKLY' | 'MONTHLY' | 'QUARTERLY';
 
 /**
- * A KPI target over a period (worker.do.md "kpis"). Its actual value is the number of
+ * A KPI target over a period (docs/product/worker.md "kpis"). Its actual value is the number of
  * tasks the worker completed in the current period, only those with `action` when set.
  */
 export interface WorkerKpi {
@@ -42,7 +42,7 @@ export interface WorkerKpi {
   action?: string | null;
 }
 
-/** What onboarding gave a worker (worker.do.md "worker.onboard"). */
+/** What onboarding gave a worker (docs/product/worker.md "worker.onboard"). */
 export interface WorkerOnboarding {
   training: string[];
   access: string[];
@@ -50,7 +50,7 @@ export interface WorkerOnboarding {
   startedAt: string;
 }
 
-/** Why and how a worker left (worker.do.md "worker.offboard"). */
+/** Why and how a worker left (docs/product/worker.md "worker.offboard"). */
 export interface WorkerOffboarding {
   reason: string;
   transferWorkToId: string | null;
@@ -67,21 +67,21 @@ export interface WebhookAttempt {
   durationMs: number;
 }
 
-/** What a fleet hires from (workers.do.md "workerTemplate"). */
+/** What a fleet hires from (docs/product/fleets.md "workerTemplate"). */
 export interface WorkerTemplate {
   role: string;
   capabilities: string[];
   skills: WorkerSkill[];
   model?: string | null;
   protocolSlug?: string | null;
-  /** Tasks each hired worker works on at once (worker.do.md: one at a time unless told). */
+  /** Tasks each hired worker works on at once (docs/product/worker.md: one at a time unless told). */
   concurrency?: number;
 }
 
-/** How a fleet hands out work (workers.do.md "assignWork … strategy"). */
+/** How a fleet hands out work (docs/product/fleets.md "assignWork … strategy"). */
 export type AssignmentStrategy = 'ROUND_ROBIN' | 'LEAST_LOADED' | 'SKILL_BASED' | 'PRIORITY' | 'CUSTOM';
 
-/** Who a PRIORITY rule sends a task of `priority` to (workers.do.md "priorityRules"). */
+/** Who a PRIORITY rule sends a task of `priority` to (docs/product/fleets.md "priorityRules"). */
 export interface PriorityRule {
   priority: 'CRITICAL' | 'HIGH' | 'NORMAL' | 'LOW';
   assignTo: 'MOST_EXPERIENCED' | 'AVAILABLE_EXPERIENCED' | 'AVAILABLE';
@@ -95,7 +95,7 @@ export interface FleetBalancing {
 }
 
 /**
- * A per-worker quota (workers.do.md "quotas: { leadsPerWorker: 100 } // per month"): a
+ * A per-worker quota (docs/product/fleets.md "quotas: { leadsPerWorker: 100 } // per month"): a
  * worker that took `limit` tasks with `action` (any action when null) in the current
  * `period` of the fleet's time zone takes no more of them.
  */
@@ -106,7 +106,7 @@ export interface FleetQuota {
   period: 'DAILY' | 'WEEKLY' | 'MONTHLY';
 }
 
-/** Resources per worker (workers.do.md "resourceLimits"), Kubernetes quantity notation. */
+/** Resources per worker (docs/product/fleets.md "resourceLimits"), Kubernetes quantity notation. */
 export interface FleetResourceLimits {
   cpuPerWorker?: string | null;
   memoryPerWorker?: string | null;
@@ -136,7 +136,7 @@ export interface ScalingDecision {
   applied: boolean;
 }
 
-/** A scaling rule (workers.do.md "rules: [{ metric, threshold, action, increment }]"). */
+/** A scaling rule (docs/product/fleets.md "rules: [{ metric, threshold, action, increment }]"). */
 export interface ScalingRule {
   metric: 'QUEUE_DEPTH' | 'AVG_UTILIZATION' | 'RESPONSE_TIME';
   threshold: number;
@@ -144,7 +144,7 @@ export interface ScalingRule {
   step: number;
 }
 
-/** A fleet's scaling policy (workers.do.md "scaling"). */
+/** A fleet's scaling policy (docs/product/fleets.md "scaling"). */
 export interface FleetScaling {
   mode: 'MANUAL' | 'AUTO';
   min: number;
@@ -155,20 +155,20 @@ export interface FleetScaling {
   schedule: Array<{ hours: string; target: number }>;
 }
 
-/** A named slot of workers in a team (workers.do.md "workers: { researchers: 5 }"). */
+/** A named slot of workers in a team (docs/product/fleets.md "workers: { researchers: 5 }"). */
 export interface TeamSlot {
   name: string;
   size: number;
 }
 
-/** A team's pipeline (workers.do.md "workflow: { type: 'pipeline', stages }"). */
+/** A team's pipeline (docs/product/fleets.md "workflow: { type: 'pipeline', stages }"). */
 export interface TeamWorkflow {
   type: 'PIPELINE';
   stages: Array<{ slot: string; action: string; input?: string | null; output?: string | null }>;
 }
 
 /**
- * What the outgoing shift leaves the incoming one (workers.do.md "briefing: true //
+ * What the outgoing shift leaves the incoming one (docs/product/fleets.md "briefing: true //
  * Outgoing shift briefs incoming"): the fleet's open work at the boundary.
  */
 export interface ShiftBriefing {
@@ -181,7 +181,7 @@ export interface ShiftBriefing {
   tasks: Array<{ taskId: string; action: string; priority: string; status: string; assigneeId: string | null; waitingSince: string }>;
 }
 
-/** Shift handoff (workers.do.md "handoff: { duration, briefing }"). */
+/** Shift handoff (docs/product/fleets.md "handoff: { duration, briefing }"). */
 export interface ShiftHandoff {
   overlapMinutes: number;
   briefing: boolean;
@@ -193,7 +193,7 @@ export interface ProtocolPrompt {
   content: string;
 }
 
-/** Why a run failed: the protocol's ErrorType (PROTOCOL.md section 14) and a message. */
+/** Why a run failed: the protocol's ErrorType (docs/protocol.md section 14) and a message. */
 export interface RunError {
   errorType: string;
   message: string;

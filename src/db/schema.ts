@@ -229,9 +229,9 @@ export const workers = pgTable(
     teamId: uuid('team_id').references(() => teams.id, { onDelete: 'set null' }),
     shiftId: uuid('shift_id').references(() => shifts.id, { onDelete: 'set null' }),
     managerId: uuid('manager_id'),
-    /** How many tasks the worker runs at once (worker.do.md: one at a time unless told). */
+    /** How many tasks the worker runs at once (docs/product/worker.md: one at a time unless told). */
     concurrency: integer('concurrency').notNull().default(1),
-    /** Where the worker works, e.g. `remote` (worker.do.md "getStatus"). */
+    /** Where the worker works, e.g. `remote` (docs/product/worker.md "getStatus"). */
     location: text('location'),
     startDate: timestamp('start_date', { withTimezone: true }).notNull().defaultNow(),
     onboarding: jsonb('onboarding').$type<WorkerOnboarding>(),
@@ -245,7 +245,7 @@ export const workers = pgTable(
   ],
 );
 
-/** A worker's role history: one row per promotion (worker.do.md "updateRole"). */
+/** A worker's role history: one row per promotion (docs/product/worker.md "updateRole"). */
 export const workerRoleChanges = pgTable(
   'worker_role_changes',
   {
@@ -262,7 +262,7 @@ export const workerRoleChanges = pgTable(
   (t) => [index('worker_role_changes_worker_idx').on(t.workerId, t.id)],
 );
 
-/** Feedback given to a worker (worker.do.md "provideFeedback"); rating 1–5. */
+/** Feedback given to a worker (docs/product/worker.md "provideFeedback"); rating 1–5. */
 export const workerFeedback = pgTable(
   'worker_feedback',
   {
@@ -282,7 +282,7 @@ export const workerFeedback = pgTable(
   (t) => [index('worker_feedback_worker_idx').on(t.workerId, t.id)],
 );
 
-/** Messages sent to a worker (worker.do.md "worker.message"). */
+/** Messages sent to a worker (docs/product/worker.md "worker.message"). */
 export const workerMessages = pgTable(
   'worker_messages',
   {
@@ -300,7 +300,7 @@ export const workerMessages = pgTable(
   (t) => [index('worker_messages_worker_idx').on(t.workerId, t.id)],
 );
 
-/** Meetings scheduled with a worker (worker.do.md "scheduleMeeting"). */
+/** Meetings scheduled with a worker (docs/product/worker.md "scheduleMeeting"). */
 export const workerMeetings = pgTable(
   'worker_meetings',
   {
@@ -319,7 +319,7 @@ export const workerMeetings = pgTable(
 );
 
 /**
- * Recurring work (worker.do.md "assignRecurring"): a cron expression in a time zone,
+ * Recurring work (docs/product/worker.md "assignRecurring"): a cron expression in a time zone,
  * materialised into tasks by the scheduler, which claims rows whose `next_run_at` is due.
  */
 export const taskSchedules = pgTable(
@@ -496,7 +496,7 @@ export const events = pgTable(
 );
 
 /**
- * Triggers (worker.do.md `on($.Lead.created, …)`): an event of `eventType` whose payload
+ * Triggers (docs/product/worker.md `on($.Lead.created, …)`): an event of `eventType` whose payload
  * matches `filter` becomes a task for the worker or the fleet queue, input mapped from
  * the payload. Deleted triggers keep their row (`deletedAt`) for the tasks they made.
  */
@@ -658,7 +658,7 @@ export const fleetRetirements = pgTable(
 export const slaKind = pgEnum('sla_kind', ['RESPONSE', 'RESOLUTION']);
 
 /**
- * SLA breaches of fleet tasks (workers.do.md "sla: { responseTime, resolutionTime }"):
+ * SLA breaches of fleet tasks (docs/product/fleets.md "sla: { responseTime, resolutionTime }"):
  * at most one per task and kind (the primary key), so `Fleet.sla.breached` is raised
  * once whichever scheduler process finds it.
  */
@@ -682,7 +682,7 @@ export const taskSlaBreaches = pgTable(
 export const alertDirection = pgEnum('alert_direction', ['ABOVE', 'BELOW']);
 
 /**
- * Fleet alerts (workers.do.md "alerts: { errorRate: { threshold, channel } }"): a metric
+ * Fleet alerts (docs/product/fleets.md "alerts: { errorRate: { threshold, channel } }"): a metric
  * crossing its threshold raises `Fleet.alert.triggered` once, until it crosses back
  * (`firing`). With a URL, the alert owns a webhook (no event types of its own) that
  * receives its events through the webhook deliverer.
@@ -735,7 +735,7 @@ export const shiftHandoffs = pgTable(
   (t) => [uniqueIndex('shift_handoffs_shift_start_key').on(t.toShiftId, t.startsAt), index('shift_handoffs_fleet_idx').on(t.fleetId, t.startsAt)],
 );
 
-/** Which slot of which team a worker fills (workers.do.md "workers: { researchers: 5 }"). */
+/** Which slot of which team a worker fills (docs/product/fleets.md "workers: { researchers: 5 }"). */
 export const teamMembers = pgTable(
   'team_members',
   {
@@ -753,7 +753,7 @@ export const teamMembers = pgTable(
 
 export const workflowRunStatus = pgEnum('workflow_run_status', ['RUNNING', 'COMPLETED', 'FAILED']);
 
-/** One run of a team's pipeline (workers.do.md `salesTeam.process({ account })`). */
+/** One run of a team's pipeline (docs/product/fleets.md `salesTeam.process({ account })`). */
 export const teamWorkflowRuns = pgTable(
   'team_workflow_runs',
   {

@@ -1,5 +1,5 @@
 /**
- * The block kinds of a worker's `steps` and the fields each accepts (PROTOCOL.md
+ * The block kinds of a worker's `steps` and the fields each accepts (docs/protocol.md
  * sections 7 and 11): one table that the parser (known and required fields), the JSON
  * Schema (`json-schema.ts`) and the executor (default display) all read.
  */

@@ -1,5 +1,5 @@
 /**
- * Built-in tools enabled by start-thread fields (PROTOCOL.md section 6). They run in the
+ * Built-in tools enabled by start-thread fields (docs/protocol.md section 6). They run in the
  * server, never at the client:
  *
  * | field        | tools                                              | run by        |

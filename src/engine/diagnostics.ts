@@ -1,5 +1,5 @@
 /**
- * Problems found while loading a protocol package (PROTOCOL.md section 15): YAML syntax,
+ * Problems found while loading a protocol package (docs/protocol.md section 15): YAML syntax,
  * settings, structure, references, prompts. Each points at the offending YAML node.
  */
 

@@ -1,9 +1,9 @@
 /**
- * Stream events of a protocol execution (PROTOCOL.md section 13, after
+ * Stream events of a protocol execution (docs/protocol.md section 13, after
  * `core/src/stream/types.ts` of the Octavus agent SDK).
  *
  * Names and fields are the protocol's, one interface per event `type`. Four fields are
- * ours and say so where they are declared: `worker-start.models` (DESIGN.md: the model
+ * ours and say so where they are declared: `worker-start.models` (docs/architecture.md: the model
  * that really answers is never silent), `text-start.thread`, `text-delta.thread` and
  * `worker-result.usage`.
  *
@@ -168,7 +168,7 @@ export interface UsageCost {
 }
 
 /**
- * Ours (DESIGN.md "Models"): for one model a protocol names, the model that answers.
+ * Ours (docs/architecture.md "Models"): for one model a protocol names, the model that answers.
  * `requested` is the id as written (`anthropic/claude-sonnet-4-5`), `provider`/`modelId`
  * what the registry resolved it to, `offline` true for the built-in deterministic model.
  */
@@ -227,7 +227,7 @@ export interface TextDeltaEvent {
   type: 'text-delta';
   id: string;
   delta: string;
-  /** Ours (API.md `TextDeltaEvent { id delta thread }`): the thread, as on `text-start`. */
+  /** Ours: the thread, as on `text-start`. */
   thread?: string;
   workerId?: string;
 }
@@ -401,7 +401,7 @@ export interface WorkerStartEvent {
   /** The worker's input; only for `display: stream` (section 11). */
   input?: Record<string, unknown>;
   /**
-   * Ours (DESIGN.md): one entry per distinct start-thread `model`/`backupModel` id, in
+   * Ours (docs/architecture.md): one entry per distinct start-thread `model`/`backupModel` id, in
    * step order: those written literally, and those naming an input the caller supplied.
    * Ids held by variables are only known when their start-thread runs.
    */

@@ -1,5 +1,5 @@
 /**
- * Executing a worker protocol (PROTOCOL.md sections 7–14): input checks, steps in order
+ * Executing a worker protocol (docs/protocol.md sections 7–14): input checks, steps in order
  * with checkpoints, pauses for client tools and their resumption, crash recovery, the
  * event stream, the output value. The contract with the host is execution-types.ts.
  *
@@ -287,7 +287,7 @@ export function blockStartEvent(block: Block, blockId: string): BlockStartEvent 
 }
 
 /**
- * The models of `worker-start` (DESIGN.md: which model really answers is never
+ * The models of `worker-start` (docs/architecture.md: which model really answers is never
  * silent): every distinct start-thread `model`/`backupModel` written literally, plus
  * those that name an input the caller supplied, in step order. Stops at the first id
  * the host cannot resolve and returns it as `failure`.

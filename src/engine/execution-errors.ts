@@ -1,5 +1,5 @@
 /**
- * Errors during execution and their `error` events (PROTOCOL.md section 14): the
+ * Errors during execution and their `error` events (docs/protocol.md section 14): the
  * engine's own failures, and provider failures (AI SDK `APICallError`, possibly wrapped
  * in a `RetryError`) classified by HTTP status.
  */

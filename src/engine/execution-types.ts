@@ -2,9 +2,9 @@
  * The contract between the engine and whoever runs an execution (the server's run
  * executor, a test): the host it calls, the options it takes, the state it checkpoints,
  * the outcome it returns. Everything in `RunState` is JSON-serialisable so that a run
- * survives a restart (DESIGN.md "Layers").
+ * survives a restart (docs/architecture.md "Layers").
  *
- * One execution is a sequence of *legs* (PROTOCOL.md section 12): the first leg starts
+ * One execution is a sequence of *legs* (docs/protocol.md section 12): the first leg starts
  * the worker; a leg ends when the worker ends, or pauses for client tools
  * (`finish{client-tool-calls}`); the next leg is `executeWorker` again with the
  * checkpointed `state` and the `toolResults`. A host that crashed calls `executeWorker`
@@ -38,7 +38,7 @@ export interface ResolvedImageModel {
 /**
  * What the host learns about each event besides the event itself.
  *
- * `hidden` (PROTOCOL.md section 13: "hidden blocks/tools are filtered out before the
+ * `hidden` (docs/protocol.md section 13: "hidden blocks/tools are filtered out before the
  * client"): the event belongs to a block or tool whose display is `hidden` (a nested
  * worker with display `hidden` forwards nothing at all). OPEN, our choice: the engine
  * emits hidden events too, flagged, and "filtered" is the host's duty: it must never
@@ -68,7 +68,7 @@ export interface ToolContext {
 }
 
 /**
- * Runs one tool call server-side (PROTOCOL.md section 6). `args` have already been
+ * Runs one tool call server-side (docs/protocol.md section 6). `args` have already been
  * validated against the tool's `parameters`. Resolves with any JSON value (the tool's
  * result, seen by the model and stored in a tool-call block's `output`); a rejection
  * becomes the call's error result: the model sees the message, `tool-output-error` is

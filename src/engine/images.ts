@@ -1,5 +1,5 @@
 /**
- * Image generation (PROTOCOL.md section 7, generate-image; section 6, the built-in
+ * Image generation (docs/protocol.md section 7, generate-image; section 6, the built-in
  * `octavus_generate_image` tool): an image model resolved by the host, called through
  * the AI SDK's `generateImage`, the picture returned as a `data:` URL file.
  *

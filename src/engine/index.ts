@@ -1,5 +1,5 @@
 /**
- * The worker-protocol engine (PROTOCOL.md): load a package into a typed protocol with
+ * The worker-protocol engine (docs/protocol.md): load a package into a typed protocol with
  * diagnostics, render prompts, execute a worker and stream its events. No GraphQL, no
  * database: the host supplies models, stores events and checkpoints.
  */

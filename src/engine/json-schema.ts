@@ -1,5 +1,5 @@
 /**
- * The JSON Schema (draft 2020-12) of protocol.yaml, for editors (DESIGN.md "Layout":
+ * The JSON Schema (draft 2020-12) of protocol.yaml, for editors (docs/architecture.md "Layout":
  * schema/protocol.schema.json). Built from the same tables the parser reads
  * (`BLOCK_SPECS`, the naming patterns), so the two cannot drift apart; the file is
  * printed by `scripts/print-protocol-schema.ts` and a test fails when it is stale.
@@ -50,7 +50,7 @@ export function protocolJsonSchema(): JsonSchema {
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     title: 'Worker protocol (protocol.yaml)',
-    description: 'A worker protocol: declarations, then steps executed in order, returning the `output` variable. See PROTOCOL.md.',
+    description: 'A worker protocol: declarations, then steps executed in order, returning the `output` variable.',
     type: 'object',
     required: ['steps'],
     additionalProperties: false,

@@ -1,5 +1,5 @@
 /**
- * Remote MCP servers (PROTOCOL.md sections 3, 6 and 7, `mcpServers`; issue 3): a thread
+ * Remote MCP servers (docs/protocol.md sections 3, 6 and 7, `mcpServers`; issue 3): a thread
  * whose start-thread lists servers offers their tools to its model, and the calls run
  * on those servers. The host makes the connections (`ExecutionHost.connectMcpServer`:
  * the network, which addresses may be reached and the MCP client are its business);

@@ -1,5 +1,5 @@
 /**
- * Media blocks (PROTOCOL.md section 7).
+ * Media blocks (docs/protocol.md section 7).
  *
  * generate-image: the `prompt` variable's text drawn by `imageModel` (a literal id or a
  * reference, resolved by the host's `resolveImageModel`); `aspectRatio` (default `1:1`,

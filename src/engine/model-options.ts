@@ -1,5 +1,5 @@
 /**
- * A thread's settings as AI SDK call options (PROTOCOL.md sections 7 and 9):
+ * A thread's settings as AI SDK call options (docs/protocol.md sections 7 and 9):
  * temperature, output cap, and `thinking` as provider options.
  *
  * `thinking` mapping (ours; the docs name levels, not provider parameters):

@@ -1,5 +1,5 @@
 /**
- * Resolving the model ids a protocol names (PROTOCOL.md section 9) through the host,
+ * Resolving the model ids a protocol names (docs/protocol.md section 9) through the host,
  * with one error classification for language and image models.
  */
 import { describeError, ExecutionFailure } from './execution-errors.js';

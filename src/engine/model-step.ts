@@ -1,5 +1,5 @@
 /**
- * One model step of a next-message (PROTOCOL.md section 7): one streamed generation of
+ * One model step of a next-message (docs/protocol.md section 7): one streamed generation of
  * the thread's model over its system prompt, history and the turn so far, with the
  * thread's tools offered. The step's text, reasoning and tool-call arguments become
  * events as they stream; its tool calls are returned, not run (next-message.ts runs them).

@@ -1,5 +1,5 @@
 /**
- * Naming conventions of PROTOCOL.md section 1, shared by the parser, the validator and
+ * Naming conventions of docs/protocol.md section 1, shared by the parser, the validator and
  * the JSON Schema.
  */
 

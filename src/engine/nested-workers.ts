@@ -1,5 +1,5 @@
 /**
- * Workers calling workers (PROTOCOL.md section 11): the run-worker block, workers offered
+ * Workers calling workers (docs/protocol.md section 11): the run-worker block, workers offered
  * to a model as tools, tool mapping, display modes and the depth limit.
  *
  * The host creates the child run (`startWorker`); the engine runs the child protocol with

@@ -1,5 +1,5 @@
 /**
- * next-message (PROTOCOL.md sections 5, 7 and 12): the thread's model answers, calling
+ * next-message (docs/protocol.md sections 5, 7 and 12): the thread's model answers, calling
  * tools for up to the thread's `maxSteps` model steps (the agentic loop).
  *
  * The loop: a model step (model-step.ts); no tool calls → the turn ends; else its calls

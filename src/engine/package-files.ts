@@ -1,5 +1,5 @@
 /**
- * Reading a protocol package folder (PROTOCOL.md section 1) into the shape that
+ * Reading a protocol package folder (docs/protocol.md section 1) into the shape that
  * `loadProtocolPackage` and the API take: `protocol.yaml`, `settings.json`,
  * `prompts/**\/*.md` and `references/*.md`.
  */

@@ -1,5 +1,5 @@
 /**
- * Reading the declaration sections of protocol.yaml (PROTOCOL.md sections 4–6 and 11):
+ * Reading the declaration sections of protocol.yaml (docs/protocol.md sections 4–6 and 11):
  * `input`, `variables`, `resources`, `types`, `tools`, `skills`, `mcpServers`,
  * `onDemandMcpServers`, `workers`. Shape errors are reported here; cross-references
  * (does a type exist, naming conventions) are checked by validate.ts.
@@ -220,7 +220,7 @@ export function parseToolsSection(ctx: YamlContext, section: SectionNode): ToolD
 }
 
 /**
- * `mcpServers:` (PROTOCOL.md sections 3 and 7; the field names follow the upstream docs'
+ * `mcpServers:` (docs/protocol.md sections 3 and 7; the field names follow the upstream docs'
  * MCP page, `url`/`headers`/`transport` are ours). The key is the server's name and the
  * namespace of its tools:
  *

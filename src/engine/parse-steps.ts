@@ -1,5 +1,5 @@
 /**
- * Reading `steps:` (PROTOCOL.md sections 7–9) into typed blocks, in written order.
+ * Reading `steps:` (docs/protocol.md sections 7–9) into typed blocks, in written order.
  * Reports unknown block kinds, missing required fields (at the step's name), values of
  * the wrong shape, and dynamic references (section 9) to undeclared names.
  */

@@ -1,5 +1,5 @@
 /**
- * Loading a protocol package: YAML → typed `Protocol` + diagnostics (PROTOCOL.md
+ * Loading a protocol package: YAML → typed `Protocol` + diagnostics (docs/protocol.md
  * sections 1, 3 and 15). The entry point of the engine for the rest of the server.
  */
 import { isMap, isScalar, LineCounter, parseDocument, type YAMLError } from 'yaml';

@@ -1,5 +1,5 @@
 /**
- * The syntax of prompt templates (PROTOCOL.md section 2): includes `{{@name.md}}`,
+ * The syntax of prompt templates (docs/protocol.md section 2): includes `{{@name.md}}`,
  * conditionals `{{#if C}} … {{else if C}} … {{else}} … {{/if}}` and placeholders
  * `{{NAME}}`. `parseTemplate` turns one prompt file into a tree; validation reads the
  * tree for errors, `render.ts` walks it.

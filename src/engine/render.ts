@@ -1,5 +1,5 @@
 /**
- * Prompt rendering (PROTOCOL.md section 2): includes, then conditionals, then
+ * Prompt rendering (docs/protocol.md section 2): includes, then conditionals, then
  * placeholders, with values taken through the block's `input` mapping (section 8).
  *
  * Choices where the docs are silent (OPEN), each covered by test/engine/render.test.ts:

@@ -1,5 +1,5 @@
 /**
- * Checking and completing a run's input before any step (PROTOCOL.md section 4):
+ * Checking and completing a run's input before any step (docs/protocol.md section 4):
  * required inputs present, `enum` respected, types checked loosely, defaults applied,
  * omitted optional inputs recorded (they read as `NONE` in prompts, section 16).
  */

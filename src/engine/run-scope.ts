@@ -1,6 +1,6 @@
 /**
  * The names a running protocol can read (inputs, variables, resources) and the
- * resolution of dynamic settings (PROTOCOL.md section 9).
+ * resolution of dynamic settings (docs/protocol.md section 9).
  */
 import { ExecutionFailure } from './execution-errors.js';
 import type { RunState } from './execution-types.js';

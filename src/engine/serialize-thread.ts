@@ -1,5 +1,5 @@
 /**
- * serialize-thread (PROTOCOL.md section 7): a thread's history as text. The layout is
+ * serialize-thread (docs/protocol.md section 7): a thread's history as text. The layout is
  * OPEN in the docs; ours:
  *
  * markdown: one section per message, `## user`, `## assistant`, `## system` or

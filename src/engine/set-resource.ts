@@ -1,5 +1,5 @@
 /**
- * set-resource (PROTOCOL.md section 7, deprecated; validation warns): writes the value
+ * set-resource (docs/protocol.md section 7, deprecated; validation warns): writes the value
  * of a variable to a resource and emits `resource-update {name, value}`.
  */
 import type { BlockOutcome, BlockRun } from './run-context.js';

@@ -1,5 +1,5 @@
 /**
- * settings.json (PROTOCOL.md section 1): `slug`, `name` and `format` are required, the
+ * settings.json (docs/protocol.md section 1): `slug`, `name` and `format` are required, the
  * slug is `lowercase-with-dashes`, `description` is optional.
  */
 import type { Diagnostic } from './diagnostics.js';

@@ -1,5 +1,5 @@
 /**
- * Execution of the thread blocks (PROTOCOL.md section 7): start-thread, add-message and
+ * Execution of the thread blocks (docs/protocol.md section 7): start-thread, add-message and
  * serialize-thread (next-message is next-message.ts).
  *
  * Choices where the docs are silent (OPEN):

@@ -1,5 +1,5 @@
 /**
- * Everything a thread offers its model (PROTOCOL.md sections 6, 7 and 11): the declared
+ * Everything a thread offers its model (docs/protocol.md sections 6, 7 and 11): the declared
  * tools its start-thread lists, its built-in tools, its workers as tools, and the tools
  * of its remote MCP servers, keyed by the name the model calls. Validation makes the
  * names it can see unique within a thread; MCP tools are namespaced (`<server>__<tool>`)

@@ -1,5 +1,5 @@
 /**
- * The tools a thread offers its model (PROTOCOL.md sections 6 and 11), each bound to how
+ * The tools a thread offers its model (docs/protocol.md sections 6 and 11), each bound to how
  * a call of it runs: declared tools (the host's handler, or the client), built-in tools
  * (run by the engine, or the host for web search), workers offered as tools, and the
  * tools of the thread's remote MCP servers.

@@ -1,5 +1,5 @@
 /**
- * tool-call (PROTOCOL.md section 7): calls a declared tool deterministically, through
+ * tool-call (docs/protocol.md section 7): calls a declared tool deterministically, through
  * the same handler, validation and pause machinery as a model's calls (its pending call
  * has `source: 'block'`, `outputVariable` and `blockIndex`).
  *

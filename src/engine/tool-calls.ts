@@ -1,5 +1,5 @@
 /**
- * Running a batch of tool calls (PROTOCOL.md sections 6 and 12): the calls of one model
+ * Running a batch of tool calls (docs/protocol.md sections 6 and 12): the calls of one model
  * step, or the one call of a tool-call block.
  *
  * Each call, in order of checks:

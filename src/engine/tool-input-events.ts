@@ -1,5 +1,5 @@
 /**
- * The events that show a tool call's arguments (PROTOCOL.md sections 11 and 13):
+ * The events that show a tool call's arguments (docs/protocol.md sections 11 and 13):
  *
  * - a declared or built-in tool: `tool-input-start{display, title?}` →
  *   `tool-input-delta`… → `tool-input-end` → `tool-input-available{input}`, hidden when

@@ -1,5 +1,5 @@
 /**
- * Resuming a paused run with the client's tool results (PROTOCOL.md section 12, step 4):
+ * Resuming a paused run with the client's tool results (docs/protocol.md section 12, step 4):
  * checking that they answer exactly the pending batch, and delivering them to the
  * paused block.
  */

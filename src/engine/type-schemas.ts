@@ -1,5 +1,5 @@
 /**
- * Protocol types as JSON Schema (PROTOCOL.md sections 4–6), and validation against them.
+ * Protocol types as JSON Schema (docs/protocol.md sections 4–6), and validation against them.
  *
  * The JSON Schema is the one source: it is what the model is given (next-message
  * `responseType`, tool `parameters`, a worker's `input:` when the worker is offered as a

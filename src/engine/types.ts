@@ -1,5 +1,5 @@
 /**
- * The typed model of a protocol package (PROTOCOL.md sections 1 and 3–11), built by
+ * The typed model of a protocol package (docs/protocol.md sections 1 and 3–11), built by
  * `loadProtocolPackage` from `protocol.yaml`, `settings.json` and the prompts.
  *
  * Everything is plain data (JSON-serialisable). Ordered things (steps, declarations,

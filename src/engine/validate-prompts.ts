@@ -1,5 +1,5 @@
 /**
- * Prompt rules (PROTOCOL.md sections 1, 2 and 15): prompt names, template syntax,
+ * Prompt rules (docs/protocol.md sections 1, 2 and 15): prompt names, template syntax,
  * unknown includes, include cycles, and, for each block that renders a prompt, the
  * names its conditions and placeholders use against the block's `input` mapping.
  */

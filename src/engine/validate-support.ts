@@ -1,5 +1,5 @@
 /**
- * What this server runs (PROTOCOL.md section 15 warnings, issue 3): platform features it
+ * What this server runs (docs/protocol.md section 15 warnings, issue 3): platform features it
  * does not provide are warned about at validation, and the run fails clearly
  * (`unsupported_error`) when it reaches them, rather than skipping them silently.
  * Remote MCP servers run (mcp-servers.ts); `device` and `consumer` ones, on-demand

@@ -1,5 +1,5 @@
 /**
- * Type rules (PROTOCOL.md section 5, checked at load): PascalCase names and camelCase
+ * Type rules (docs/protocol.md section 5, checked at load): PascalCase names and camelCase
  * properties, every referenced type exists, unions have at least two object variants
  * with distinct discriminator constants, no recursive types.
  */

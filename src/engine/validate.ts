@@ -1,5 +1,5 @@
 /**
- * Cross-reference validation of a parsed worker protocol (PROTOCOL.md section 15):
+ * Cross-reference validation of a parsed worker protocol (docs/protocol.md section 15):
  * names and conventions, types, tools, threads started before use, every name a block
  * reads or writes, prompts, the deprecations, and what this server runs
  * (validate-support.ts). Called by `loadProtocolPackage`

@@ -3,7 +3,7 @@
  * node, so that each diagnostic points at the offending line and column.
  *
  * The protocol is never converted with `toJS()` as a whole: maps are walked item by
- * item, so written order is kept (PROTOCOL.md section 3: integer-like step names must
+ * item, so written order is kept (docs/protocol.md section 3: integer-like step names must
  * not move first, as they would as keys of a JS object).
  */
 import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node, type YAMLMap } from 'yaml';

@@ -1,6 +1,6 @@
 /**
- * GraphQL types and operations of domain events (API.md "Subscriptions" and "Events in
- * and out"): `DomainEvent`, `Worker.events`, the `events` subscription, `publishEvent`.
+ * GraphQL types and operations of domain events: `DomainEvent`, `Worker.events`, the
+ * `events` subscription, `publishEvent`.
  */
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { and, eq, inArray } from 'drizzle-orm';

@@ -1,5 +1,5 @@
 /**
- * GraphQL error types (API.md "Conventions"): every expected failure is an object type
+ * GraphQL error types: every expected failure is an object type
  * implementing `interface Error { message }`, returned in a mutation's result union.
  */
 import {

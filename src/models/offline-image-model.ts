@@ -1,5 +1,5 @@
 /**
- * The built-in `offline` image model (DESIGN.md "Models (LLM)"): with no provider
+ * The built-in `offline` image model (docs/architecture.md "Models (LLM)"): with no provider
  * configured, generate-image and the image tool still produce real pictures, without any
  * network. Each image is a small PNG, drawn deterministically from the prompt: a diagonal
  * gradient between two colours derived from the prompt's hash, crossed by soft bands.

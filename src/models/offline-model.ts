@@ -1,5 +1,5 @@
 /**
- * The built-in `offline` language model (DESIGN.md "Models (LLM)"): with no key and no base URL
+ * The built-in `offline` language model (docs/architecture.md "Models (LLM)"): with no key and no base URL
  * it answers every model id, without any network, so the server runs on a fresh machine.
  * It is never mistaken for a real LLM: every prose reply starts by saying it is the offline model.
  */

@@ -1,6 +1,6 @@
 /**
  * Resolves the `vendor/model` ids that protocols name to AI SDK language and image models,
- * through the AI SDK's provider registry (DESIGN.md "Models (LLM)").
+ * through the AI SDK's provider registry (docs/architecture.md "Models (LLM)").
  */
 import { createOpenAI } from '@ai-sdk/openai';
 import type { ImageModelV3, LanguageModelV3, ProviderV3 } from '@ai-sdk/provider';

@@ -1,4 +1,4 @@
-/** GraphQL types and operations of protocols (API.md "Protocols and runs"). */
+/** GraphQL types and operations of protocols. */
 import { and, eq } from 'drizzle-orm';
 
 import type { ProtocolPrompt } from '../db/documents.js';
@@ -21,7 +21,7 @@ import {
 
 const ProtocolFormatEnum = builder.enumType('ProtocolFormat', {
   description: 'Kind of protocol package; this server runs workers.',
-  values: { WORKER: { description: 'Steps executed in order, returning an output (seed worker-protocol.md).' } },
+  values: { WORKER: { description: 'Steps executed in order, returning an output.' } },
 });
 
 const PromptRef = builder.objectRef<ProtocolPrompt>('ProtocolPrompt').implement({

@@ -1,5 +1,5 @@
 /**
- * Protocols: versioned worker-protocol packages (seed worker-protocol.md). A package is
+ * Protocols: versioned worker-protocol packages (docs/protocol.md). A package is
  * validated by the engine before anything is stored; an update stores a new version and
  * a run keeps the version it started with.
  */
@@ -21,7 +21,7 @@ import { parseInput, withDefault } from '../validation.js';
 export type ProtocolRow = typeof protocols.$inferSelect;
 export type ProtocolVersionRow = typeof protocolVersions.$inferSelect;
 
-/** Slugs as PROTOCOL.md section 1 defines them: lowercase letters, digits, dashes. */
+/** Slugs as docs/protocol.md section 1 defines them: lowercase letters, digits, dashes. */
 const Slug = z
   .string()
   .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be lowercase letters, digits and single dashes, e.g. research-assistant');

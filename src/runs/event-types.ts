@@ -1,5 +1,5 @@
 /**
- * GraphQL types of run events (API.md "Subscriptions"): the `RunEvent` interface and one
+ * GraphQL types of run events: the `RunEvent` interface and one
  * object type per protocol stream event, named PascalCase(type) + `Event`
  * (`text-delta` → `TextDeltaEvent`), with that event's fields typed. The field table
  * below follows src/engine/events.ts; its keys are checked against the engine's event
@@ -18,7 +18,7 @@ import {
 import type { StoredRunEvent } from './service.js';
 
 export const RunEventRef = builder.interfaceRef<StoredRunEvent>('RunEvent').implement({
-  description: 'One event of a run’s stream (PROTOCOL.md section 13), numbered gap-free from 1.',
+  description: 'One event of a run’s stream, numbered gap-free from 1.',
   resolveType: (event) => eventTypeName(event.type),
   fields: (t) => ({
     seq: t.exposeInt('seq', { description: 'Position in the run’s stream: 1, 2, 3 … with no gaps.' }),
@@ -33,7 +33,7 @@ export const RunEventRef = builder.interfaceRef<StoredRunEvent>('RunEvent').impl
 });
 
 export const PendingToolCallRef = builder.objectRef<PendingToolCall>('PendingToolCall').implement({
-  description: 'A tool call someone outside the engine must answer (PROTOCOL.md section 12).',
+  description: 'A tool call someone outside the engine must answer.',
   fields: (t) => ({
     toolCallId: t.exposeString('toolCallId', { description: 'Id to answer with `submitToolResult`.' }),
     toolName: t.exposeString('toolName', { description: 'Declared tool name.' }),
@@ -80,7 +80,7 @@ const FIELDS = {
   executionId: ['String', false, 'Execution id (the run).'],
   messageId: ['String', false, 'Message id.'],
   finishReason: ['String', true, '`stop`, `tool-calls`, `client-tool-calls`, `length`, `content-filter`, `error` or `other`.'],
-  errorType: ['String', true, 'PROTOCOL.md section 14 error type, e.g. `provider_error`.'],
+  errorType: ['String', true, 'The error type, e.g. `provider_error`.'],
   message: ['String', true, 'What went wrong.'],
   retryable: ['Boolean', true, 'Whether retrying may succeed.'],
   source: ['String', true, '`platform`, `provider`, `tool` or `client`.'],
@@ -132,7 +132,7 @@ const FIELDS = {
 
 type FieldName = keyof typeof FIELDS;
 
-/** Fields of each event type beyond the `RunEvent` interface (PROTOCOL.md section 13). */
+/** Fields of each event type beyond the `RunEvent` interface (docs/protocol.md section 13). */
 const EVENT_FIELDS: { [T in StreamEventType]: FieldName[] } = {
   start: ['executionId', 'messageId'],
   finish: ['finishReason', 'executionId'],

@@ -1,4 +1,4 @@
-/** GraphQL types and operations of runs (API.md "Protocols and runs", "Subscriptions"). */
+/** GraphQL types and operations of runs. */
 import { and, eq } from 'drizzle-orm';
 
 import type { RunUsage, TokenCounts } from '../db/documents.js';
@@ -19,7 +19,7 @@ export const RunStatusEnum = builder.enumType('RunStatus', {
 const RunErrorRef = builder.objectRef<{ errorType: string; message: string }>('RunError').implement({
   description: 'Why a run failed.',
   fields: (t) => ({
-    errorType: t.exposeString('errorType', { description: 'PROTOCOL.md section 14 error type.' }),
+    errorType: t.exposeString('errorType', { description: 'The error type, e.g. `provider_error`, `validation_error`, `tool_error`.' }),
     message: t.exposeString('message', { description: 'What went wrong.' }),
   }),
 });

@@ -1,5 +1,5 @@
 /**
- * Runs: executions of a protocol version with an input (seed worker-protocol.md). The
+ * Runs: executions of a protocol version with an input (docs/protocol.md). The
  * run row and its first domain event are stored before execution starts in the
  * background; the stored event stream is the single source for queries and
  * subscriptions, so a subscriber never misses or repeats an event.
@@ -221,7 +221,7 @@ export const SubmitToolResultModel = z
 export type SubmitToolResultInput = z.input<typeof SubmitToolResultModel>;
 
 /**
- * Answers one pending client tool call of a run paused for tools (PROTOCOL.md section
+ * Answers one pending client tool call of a run paused for tools (docs/protocol.md section
  * 12). The answer is stored at once; when it was the last unanswered call of the batch,
  * the run is queued again and resumes from exactly where it paused (also after a restart:
  * everything needed is in the run row). Appends `Run.resumed` then.

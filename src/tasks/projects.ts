@@ -1,5 +1,5 @@
 /**
- * Projects (seed worker.do.md `assignProject`): a named set of tasks with due dates for
+ * Projects (docs/product/worker.md `assignProject`): a named set of tasks with due dates for
  * one worker, assigned in one transaction. The project is the tasks' `project` name.
  */
 import { z } from 'zod';

@@ -1,5 +1,5 @@
 /**
- * Recurring work (seed worker.do.md `assignRecurring` and `every($.Daily, …)`): a
+ * Recurring work (docs/product/worker.md `assignRecurring` and `every($.Daily, …)`): a
  * schedule is a preset (`$.Hourly`, `$.Daily`, `$.Weekly`, `$.Monthly`) with a local
  * time, or a cron expression, evaluated in an IANA time zone by croner (so 09:00 stays
  * 09:00 across daylight-saving changes). The scheduler job {@link fireDueSchedules}

@@ -1,4 +1,4 @@
-/** GraphQL types and operations of tasks (API.md "Tasks"); resolvers stay thin. */
+/** GraphQL types and operations of tasks; resolvers stay thin. */
 import { and, eq } from 'drizzle-orm';
 
 import { taskPriority, tasks, taskStatus } from '../db/schema.js';

@@ -2,7 +2,7 @@
  * Server-side tool handlers. For each tool call the engine asks the host for a handler:
  * a built-in tool registered in code, else an HTTP tool bound in the protocol's
  * settings, else none — and a call without a handler is a client tool (the run pauses
- * until `submitToolResult` answers it; PROTOCOL.md section 12).
+ * until `submitToolResult` answers it; docs/protocol.md section 12).
  */
 import type { OutboundPolicy } from '../net/outbound.js';
 import type { ToolHandler } from '../engine/execute.js';

@@ -1,4 +1,4 @@
-/** GraphQL types and operations of triggers (API.md "Events in and out"). */
+/** GraphQL types and operations of triggers. */
 import { and, eq, isNull } from 'drizzle-orm';
 
 import { tasks, triggers } from '../db/schema.js';

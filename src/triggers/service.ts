@@ -1,5 +1,5 @@
 /**
- * Triggers (seed worker.do.md `on($.Lead.created, lead => worker.work(…))`): an event
+ * Triggers (docs/product/worker.md `on($.Lead.created, lead => worker.work(…))`): an event
  * of a type, optionally filtered on its payload, becomes a task for a worker or a
  * fleet's queue. {@link fireTriggers} is an event-dispatcher handler; the primary key
  * of `trigger_firings` (trigger, event seq) makes each trigger fire once per event.

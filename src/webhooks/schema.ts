@@ -1,4 +1,4 @@
-/** GraphQL types and operations of outbound webhooks (API.md "Events in and out"). */
+/** GraphQL types and operations of outbound webhooks. */
 import { and, eq, isNull } from 'drizzle-orm';
 
 import type { WebhookAttempt } from '../db/documents.js';

@@ -1,7 +1,7 @@
 /**
- * GraphQL types and operations of feedback and communication (API.md "Workers":
+ * GraphQL types and operations of feedback and communication:
  * feedback, messages, meetings, status; `provideFeedback`, `messageWorker`,
- * `requestUpdate`, `scheduleMeeting`; the `workerStatus` subscription).
+ * `requestUpdate`, `scheduleMeeting`; the `workerStatus` subscription.
  */
 import { eq } from 'drizzle-orm';
 

@@ -1,5 +1,5 @@
 /**
- * Feedback and communication (seed worker.do.md "Worker Communication",
+ * Feedback and communication (docs/product/worker.md "Worker Communication",
  * `provideFeedback`): stored rows, each with its domain event.
  */
 import { and, desc, eq } from 'drizzle-orm';

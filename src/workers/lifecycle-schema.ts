@@ -1,4 +1,4 @@
-/** GraphQL mutations of the worker lifecycle (API.md "Workers"); resolvers stay thin. */
+/** GraphQL mutations of the worker lifecycle; resolvers stay thin. */
 import { InvalidTransitionError, NotFoundError, ValidationError } from '../errors.js';
 import { builder } from '../graphql/builder.js';
 import {

@@ -1,5 +1,5 @@
 /**
- * Lifecycle services (seed worker.do.md "Worker Lifecycle"): onboard, activate, promote,
+ * Lifecycle services (docs/product/worker.md "Worker Lifecycle"): onboard, activate, promote,
  * offboard, availability and training. Each is one transaction that checks the state
  * machine of lifecycle.ts on the locked worker row and appends its domain event; an
  * illegal move throws InvalidTransitionError before anything is written.

@@ -1,4 +1,4 @@
-/** GraphQL fields of worker performance (API.md "Workers": stats, productivity, goalProgress, learningProgress). */
+/** GraphQL fields of worker performance (stats, productivity, goalProgress, learningProgress). */
 import { builder } from '../graphql/builder.js';
 import {
   goalProgress,

@@ -1,5 +1,5 @@
 /**
- * Worker performance (seed worker.do.md "Performance Tracking"), computed in SQL over
+ * Worker performance (docs/product/worker.md "Performance Tracking"), computed in SQL over
  * the task and event tables. Every task figure reads `tasks_assignee_performance_idx`
  * (assignee, status, completed_at, started_at, assigned_at, quality_score) only, so it
  * stays fast for a worker with 100 000 tasks (bench/README.md shows the plans). Averages

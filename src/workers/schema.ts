@@ -1,4 +1,4 @@
-/** GraphQL types and operations of workers (API.md "Workers"); resolvers stay thin. */
+/** GraphQL types and operations of workers; resolvers stay thin. */
 import { and, eq } from 'drizzle-orm';
 
 import { tasks, taskSchedules, workerAvailability, workerLifecycle, workers } from '../db/schema.js';
@@ -188,7 +188,7 @@ const GoalsInput = builder.inputType('WorkerGoalsInput', {
 });
 
 const HireWorkerInput = builder.inputType('HireWorkerInput', {
-  description: 'Identity of the worker to hire (seed worker.do.md "worker.create").',
+  description: 'Identity of the worker to hire.',
   fields: (t) => ({
     name: t.string({ required: true, description: 'Display name.' }),
     role: t.string({ required: true, description: 'Job role.' }),

@@ -1,5 +1,5 @@
 /**
- * Workers: hiring (seed worker.do.md "Worker Identity"). The lifecycle after hiring is in
+ * Workers: hiring (docs/product/worker.md "Worker Identity"). The lifecycle after hiring is in
  * lifecycle-service.ts, its rules in lifecycle.ts.
  */
 import { and, eq } from 'drizzle-orm';

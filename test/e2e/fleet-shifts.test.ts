@@ -26,7 +26,7 @@ describe('currentShift', () => {
   beforeAll(async () => {
     app = await createTestApp();
     seedFleet = await createFleet(app, { name: 'Support', workerTemplate: { role: 'Agent' }, scaling: { min: 0, max: 30 }, timezone: 'America/Los_Angeles' });
-    // The seed's shifts (workers.do.md "Shift Management").
+    // The seed's shifts (docs/product/fleets.md "Shift Management").
     const configured = await mutate(
       app,
       'configureShifts',

@@ -1,5 +1,5 @@
 /**
- * The remaining blocks and fields (PROTOCOL.md sections 5 and 7): structured output,
+ * The remaining blocks and fields (docs/protocol.md sections 5 and 7): structured output,
  * generate-image with the offline image model, set-resource, usage per thread.
  */
 import { inflateSync } from 'node:zlib';

@@ -1,4 +1,4 @@
-/** The event vocabulary (PROTOCOL.md section 13). */
+/** The event vocabulary (docs/protocol.md section 13). */
 import { describe, expect, it } from 'vitest';
 import { endsStream, isTerminalEvent, STREAM_EVENT_TYPE_NAMES, type StreamEvent } from '../../src/engine/events.js';
 

@@ -1,5 +1,5 @@
 /**
- * Execution (PROTOCOL.md sections 7–10, 13, 14) with the AI SDK's mock model: the exact
+ * Execution (docs/protocol.md sections 7–10, 13, 14) with the AI SDK's mock model: the exact
  * event stream, outputs, thread histories, resume, cancellation and provider errors.
  */
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * Remote MCP servers (PROTOCOL.md sections 3, 6 and 7, `mcpServers`): the declaration and
+ * Remote MCP servers (docs/protocol.md sections 3, 6 and 7, `mcpServers`): the declaration and
  * its diagnostics, a thread offering a real MCP server's tools (src/tools/mcp.ts against
  * @modelcontextprotocol/sdk on 127.0.0.1), calls with their events and results, and the
  * connections' lifecycle per leg (fake connections) across pause, resume, failure and

@@ -1,4 +1,4 @@
-/** Prompt rendering (PROTOCOL.md section 2, and the section 16 choice). */
+/** Prompt rendering (docs/protocol.md section 2, and the section 16 choice). */
 import { describe, expect, it } from 'vitest';
 import { PromptRenderError, renderPrompt, type ScopeEntry } from '../../src/engine/render.js';
 import type { InputMappingEntry } from '../../src/engine/types.js';

@@ -1,5 +1,5 @@
 /**
- * Tools (PROTOCOL.md sections 6, 7 and 12) with the AI SDK's mock model: server tools,
+ * Tools (docs/protocol.md sections 6, 7 and 12) with the AI SDK's mock model: server tools,
  * client tools with pause and resume, tool-call blocks, tool errors, invalid arguments,
  * the agentic loop, display, built-in tools, and the limits on tools.
  */

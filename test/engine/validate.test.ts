@@ -1,5 +1,5 @@
 /**
- * Validation (PROTOCOL.md section 15): each bad protocol yields the right diagnostic at
+ * Validation (docs/protocol.md section 15): each bad protocol yields the right diagnostic at
  * the right line and column; the seed examples yield none.
  */
 import { describe, expect, it } from 'vitest';

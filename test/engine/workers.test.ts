@@ -1,5 +1,5 @@
 /**
- * Workers calling workers (PROTOCOL.md section 11): run-worker with each display mode,
+ * Workers calling workers (docs/protocol.md section 11): run-worker with each display mode,
  * workers offered to a model as tools, tool mapping, nested client tools, failures and
  * the depth limit.
  */

@@ -1,6 +1,6 @@
 /**
  * A local HTTP server that speaks the OpenAI Chat Completions protocol, streaming and not, for
- * tests of the wire path (DESIGN.md "Models (LLM)"): point OPENAI_BASE_URL (or the registry's
+ * tests of the wire path (docs/architecture.md "Models (LLM)"): point OPENAI_BASE_URL (or the registry's
  * `openaiBaseUrl`) at `url`, script the replies, read what the client sent in `requests`.
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';

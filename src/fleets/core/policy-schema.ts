@@ -1,4 +1,4 @@
-/** GraphQL fleet policy operations (API.md "Fleets"): fleet, fleets, createFleet, updateFleet. */
+/** GraphQL fleet policy operations: fleet, fleets, createFleet, updateFleet. */
 import { eq } from 'drizzle-orm';
 
 import { fleets } from '../../db/schema.js';
@@ -103,7 +103,7 @@ const ResourceLimitsInput = builder.inputType('FleetResourceLimitsInput', {
 });
 
 const CreateFleetInput = builder.inputType('CreateFleetInput', {
-  description: 'A new fleet (seed workers.do.md "createFleet"); it hires `scaling.min` workers at once.',
+  description: 'A new fleet; it hires `scaling.min` workers at once.',
   fields: (t) => ({
     name: t.string({ required: true, description: 'Display name.' }),
     description: t.string({ description: 'What it is for.' }),

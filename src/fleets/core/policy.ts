@@ -1,5 +1,5 @@
 /**
- * The fleet's policies as inputs (seed workers.do.md "createFleet"): worker template,
+ * The fleet's policies as inputs (docs/product/fleets.md "createFleet"): worker template,
  * scaling, SLA, quotas, balancing, resource limits. Each is a zod model shared by
  * `createFleet` and `updateFleet`, so both report the same paths for the same mistakes.
  */
@@ -89,7 +89,7 @@ export const SkillMatchingModel = z.object({
 });
 
 /**
- * The seed's PRIORITY rules (workers.do.md "priorityRules"): critical → most
+ * The seed's PRIORITY rules (docs/product/fleets.md "priorityRules"): critical → most
  * experienced, high → available experienced, normal → available. LOW, and any priority
  * no rule names, goes to AVAILABLE.
  */

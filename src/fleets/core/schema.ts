@@ -1,5 +1,5 @@
 /**
- * GraphQL types of the fleet itself (API.md "Fleets, teams, shifts"). Its policies are in
+ * GraphQL types of the fleet itself. Its policies are in
  * policy-schema.ts; work hand-out, scaling, monitoring, shifts and teams have a folder each
  * beside core/ with their own schema.ts.
  */

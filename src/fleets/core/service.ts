@@ -1,5 +1,5 @@
 /**
- * Fleets: pools of workers made from a template (seed workers.do.md "Fleet Creation and
+ * Fleets: pools of workers made from a template (docs/product/fleets.md "Fleet Creation and
  * Scaling"). Creating a fleet hires its `min` workers at once; changing its policies
  * keeps its size inside the new [min, max].
  */

@@ -1,5 +1,5 @@
 /**
- * Handing out a fleet's work (seed workers.do.md "assignWork"): new tasks and the fleet
+ * Handing out a fleet's work (docs/product/fleets.md "assignWork"): new tasks and the fleet
  * queue go to workers by a strategy (strategies.ts), under the fleet's balancer lock and
  * the chosen workers' row locks, so that two processes assigning at once never give a
  * task to two workers nor a worker more tasks than its `concurrency`. Tasks no worker

@@ -1,5 +1,5 @@
 /**
- * The CUSTOM strategy's distributor (seed workers.do.md `distributor: async (task,
+ * The CUSTOM strategy's distributor (docs/product/fleets.md `distributor: async (task,
  * workers) => …`): a worker protocol named on the fleet. For each task it runs once with
  *
  *   TASK:    { action, input, priority, requiredSkills }

@@ -1,5 +1,5 @@
 /**
- * Rebalancing (seed workers.do.md `every($.Hourly, () => fleet.rebalance())`): tasks
+ * Rebalancing (docs/product/fleets.md `every($.Hourly, () => fleet.rebalance())`): tasks
  * assigned but not started, stuck behind a worker that cannot start them (all its slots
  * in use, BUSY, OFFLINE or no longer ACTIVE), move to workers with a free slot by the
  * fleet's strategy; then the queue is served. On demand (`rebalanceFleet`) and on a

@@ -1,4 +1,4 @@
-/** GraphQL operations of fleet work (API.md "Tasks": assignWork; "Fleets": rebalanceFleet). */
+/** GraphQL operations of fleet work (assignWork; "Fleets": rebalanceFleet). */
 import { InvalidTransitionError, NotFoundError, ValidationError } from '../../errors.js';
 import { builder } from '../../graphql/builder.js';
 import { Task, TaskPriorityEnum } from '../../tasks/schema.js';

@@ -1,5 +1,5 @@
 /**
- * Assignment strategies (seed workers.do.md "Load Balancing"), as one pure function over
+ * Assignment strategies (docs/product/fleets.md "Load Balancing"), as one pure function over
  * a snapshot: no database, no clock, so every rule is tested directly and the
  * transactional code (dispatch.ts) only loads the snapshot under locks and applies the
  * plan.
@@ -61,7 +61,7 @@ export interface Plan {
 const PRIORITY_RANK: Record<TaskPriority, number> = { CRITICAL: 0, HIGH: 1, NORMAL: 2, LOW: 3 };
 
 /**
- * Skill levels as numbers, beginner 1 to expert 4 (worker.do.md "skills"); a capability
+ * Skill levels as numbers, beginner 1 to expert 4 (docs/product/worker.md "skills"); a capability
  * without a level counts as 1, like a beginner's skill.
  */
 const LEVEL_RANK: Record<WorkerSkill['level'], number> = { BEGINNER: 1, INTERMEDIATE: 2, ADVANCED: 3, EXPERT: 4 };

@@ -1,5 +1,5 @@
 /**
- * Fleet alerts (seed workers.do.md `alerts: { errorRate: { threshold: 0.05, channel:
+ * Fleet alerts (docs/product/fleets.md `alerts: { errorRate: { threshold: 0.05, channel:
  * 'slack' }, queueDepth: { threshold: 1000, channel: 'pagerduty' } }`). An alert fires
  * when its metric crosses the threshold (above it, or below it for `BELOW`):
  * `Fleet.alert.triggered` is raised once per crossing, and `Fleet.alert.resolved` when

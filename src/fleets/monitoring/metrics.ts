@@ -1,5 +1,5 @@
 /**
- * Fleet and per-worker metrics (seed workers.do.md `fleet.getMetrics()` and
+ * Fleet and per-worker metrics (docs/product/fleets.md `fleet.getMetrics()` and
  * `getWorkerMetrics()`), over all of the fleet's tasks, each in one aggregate statement.
  */
 import { and, asc, eq, sql } from 'drizzle-orm';

@@ -1,5 +1,5 @@
 /**
- * GraphQL types of fleet monitoring (API.md "Fleets": metrics, workerMetrics, status,
+ * GraphQL types of fleet monitoring (metrics, workerMetrics, status,
  * alerts, configureFleetAlerts; "Subscriptions": fleetStatus).
  */
 import { NotFoundError, ValidationError } from '../../errors.js';

@@ -1,5 +1,5 @@
 /**
- * SLAs per task (workers.do.md "sla: { responseTime: 300, resolutionTime: 3600 }", in
+ * SLAs per task (docs/product/fleets.md "sla: { responseTime: 300, resolutionTime: 3600 }", in
  * seconds): a fleet task breaches its response SLA when it starts — or, still waiting,
  * would start — more than `responseTimeSeconds` after it was queued, and its resolution
  * SLA when it ends (or, still open, would end) more than `resolutionTimeSeconds` after.

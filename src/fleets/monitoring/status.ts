@@ -1,5 +1,5 @@
 /**
- * A fleet's real-time status (seed workers.do.md `fleet.getRealtimeStatus()`: queueDepth,
+ * A fleet's real-time status (docs/product/fleets.md `fleet.getRealtimeStatus()`: queueDepth,
  * processing, completed, failed, avgWaitTime, healthScore), derived from the database in
  * three aggregate statements: over the fleet's tasks, its workers and its SLA breaches.
  */

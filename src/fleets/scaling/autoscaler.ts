@@ -1,5 +1,5 @@
 /**
- * The autoscaler (seed workers.do.md `scaling: { mode: 'auto', rules, cooldown,
+ * The autoscaler (docs/product/fleets.md `scaling: { mode: 'auto', rules, cooldown,
  * schedule, aggressive }`). {@link decideScaling} is the policy as a pure function;
  * {@link evaluateFleetScaling} measures the fleet, decides, and resizes it (AUTO mode);
  * the scheduler evaluates every AUTO fleet each {@link AUTOSCALE_INTERVAL_MS}.

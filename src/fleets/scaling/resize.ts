@@ -1,5 +1,5 @@
 /**
- * Manual scaling (seed workers.do.md "fleet.scale({ count })", "scaleUp(5)",
+ * Manual scaling (docs/product/fleets.md "fleet.scale({ count })", "scaleUp(5)",
  * "scaleDown(3)") and the resize every other path uses (creation, policy changes, the
  * autoscaler, shifts). A fleet's size is always inside [min, max]: `scaleFleet` refuses
  * a count outside, `scaleFleetUp`/`Down` stop at the bound.

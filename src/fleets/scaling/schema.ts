@@ -1,5 +1,5 @@
 /**
- * GraphQL operations of scaling (API.md: scaleFleet, scaleFleetUp, scaleFleetDown,
+ * GraphQL operations of scaling (scaleFleet, scaleFleetUp, scaleFleetDown,
  * evaluateFleetScaling).
  */
 import type { ScalingDecision, ScalingMetrics } from '../../db/documents.js';

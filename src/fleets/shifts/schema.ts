@@ -1,4 +1,4 @@
-/** GraphQL operations of shifts (API.md "Fleets": configureShifts, currentShift(at)). */
+/** GraphQL operations of shifts (configureShifts, currentShift(at)). */
 import type { ShiftBriefing } from '../../db/documents.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import { builder } from '../../graphql/builder.js';

@@ -1,5 +1,5 @@
 /**
- * Shifts (seed workers.do.md "Shift Management"): named local-time windows with a worker
+ * Shifts (docs/product/fleets.md "Shift Management"): named local-time windows with a worker
  * count, on some weekdays (a window that crosses midnight belongs to the day it starts),
  * in a time zone, with a handoff overlap and an optional briefing.
  *

@@ -1,4 +1,4 @@
-/** GraphQL operations of teams (API.md "Fleets": createTeam, processTeamWorkflow). */
+/** GraphQL operations of teams (createTeam, processTeamWorkflow). */
 import { InvalidTransitionError, NotFoundError, ValidationError } from '../../errors.js';
 import { builder } from '../../graphql/builder.js';
 import { Task, TaskStatusEnum } from '../../tasks/schema.js';

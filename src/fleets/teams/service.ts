@@ -1,5 +1,5 @@
 /**
- * Teams (seed workers.do.md "Team Coordination"): named slots of a fleet's workers
+ * Teams (docs/product/fleets.md "Team Coordination"): named slots of a fleet's workers
  * (`researchers: 5, outreach: 10, closers: 3`) and a pipeline of stages (slot, action,
  * input, output). `processTeamWorkflow` runs the stages in order: each stage's task goes
  * to the least loaded worker of its slot, and when it completes, its result is stored
@@ -9,7 +9,7 @@
  * A stage task's input (a JSON object, the worker protocol's input): the first stage
  * gets the workflow's input (under `input` in UPPER_SNAKE_CASE when the stage names
  * one); a later stage gets `{ RESEARCH_REPORT: <output research_report> }` — protocol
- * inputs are UPPER_SNAKE_CASE (PROTOCOL.md section 1).
+ * inputs are UPPER_SNAKE_CASE (docs/protocol.md section 1).
  */
 import { and, asc, eq, inArray, isNull, notExists, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
