@@ -7,7 +7,7 @@
  * Streams that need "what did I miss" keep a cursor and read the store (see wake-up.ts).
  * A listener that throws is logged and the others still run.
  *
- * Which engine carries it (chosen by {@link createBus}; docs/architecture.md "Realtime"):
+ * Which engine carries it (chosen by {@link createBus}; docs/architecture.md "Realtime: wake-ups, shared reads, slow consumers, several processes"):
  * - REDIS_URL set: Redis pub/sub (@graphql-yoga/redis-event-target);
  * - else DATABASE_URL set: PostgreSQL LISTEN/NOTIFY on the same server ({@link postgresBus}),
  *   so that several processes on one database hear each other without anything else;

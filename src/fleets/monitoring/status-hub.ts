@@ -1,6 +1,6 @@
 /**
  * The `fleetStatus` subscription's source: fleet status is derived from the database and
- * pushed on change, coalesced (docs/architecture.md "Realtime"). One channel per
+ * pushed on change, coalesced (docs/architecture.md "Realtime: wake-ups, shared reads, slow consumers, several processes"). One channel per
  * watched fleet in this process listens to `fleet:changed`, recomputes the status at
  * most once per {@link MIN_INTERVAL_MS} however many changes arrive (the last change is
  * never lost: a change during the pause or a computation schedules one more), and hands
