@@ -8,6 +8,8 @@ import { and, eq } from 'drizzle-orm';
 import type { FleetBalancing, FleetQuota, FleetResourceLimits, FleetScaling, ScalingRule, TeamSlot, TeamWorkflow, WorkerTemplate } from '../../db/documents.js';
 import { fleets, tasks, workers } from '../../db/schema.js';
 import { builder } from '../../graphql/builder.js';
+import { isQueued } from '../../tasks/predicates.js';
+import { QUEUED_TASK_STATUSES } from '../../tasks/state-machine.js';
 import { SkillRef } from '../../workers/schema.js';
 
 export const ScalingMetricEnum = builder.enumType('ScalingMetric', {
@@ -184,9 +186,11 @@ export const Fleet = builder.drizzleNode('fleets', {
     queue: t.drizzleConnection({
       type: 'tasks',
       description: 'The fleet queue: PENDING tasks in the order they are handed out (most urgent, then oldest, first).',
-      totalCount: (fleet, _args, ctx) => ctx.db.$count(tasks, and(eq(tasks.fleetId, fleet.id), eq(tasks.status, 'PENDING'))),
+      totalCount: (fleet, _args, ctx) => ctx.db.$count(tasks, and(eq(tasks.fleetId, fleet.id), isQueued)),
       resolve: (query, fleet, _args, ctx) =>
-        ctx.db.query.tasks.findMany(query({ where: { fleetId: fleet.id, status: 'PENDING' }, orderBy: { priority: 'asc', id: 'asc' } })),
+        ctx.db.query.tasks.findMany(
+          query({ where: { fleetId: fleet.id, status: { in: [...QUEUED_TASK_STATUSES] } }, orderBy: { priority: 'asc', id: 'asc' } }),
+        ),
     }),
     teams: t.relation('teams', { description: 'Teams formed in the fleet.' }),
     shifts: t.relation('shifts', { description: 'Configured shifts.' }),
