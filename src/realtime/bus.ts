@@ -40,6 +40,12 @@ export type Topics = {
   'apiKey:changed': [change: { keyId: string }];
   /** The triggers or webhooks of an organisation changed: every process drops its cached interest (events/interest.ts). */
   'events:interest': [change: { organizationId: string }];
+  /**
+   * This process may have missed other processes' messages (the bus's LISTEN connection
+   * was re-established): dispatched by the bus itself, to this process only. Streams that
+   * read the store wake up and read from their cursor (wake-up.ts).
+   */
+  'bus:resync': [change: { reason: string }];
 };
 
 export type TopicName = keyof Topics;
@@ -143,9 +149,9 @@ interface Notification {
  * through one channel, {@link NOTIFY_CHANNEL}; a process ignores its own notifications.
  * Messages are identifiers and small deltas, so a notification stays far below the
  * 8000-byte limit; one that would not fit alone is dropped and logged. PostgreSQL delivers
- * notifications in commit order and only while the LISTEN connection is up: a change
- * committed while it reconnects wakes nobody up here (logged as a warning), and streams
- * catch up at their next wake-up.
+ * notifications in commit order and only while the LISTEN connection is up: what was sent
+ * while it reconnects is lost, so once it is back the bus dispatches `bus:resync` here and
+ * every stream reads the store from its cursor.
  */
 async function postgresBus(databaseUrl: string, logger: Logger | undefined): Promise<BusHandle> {
   const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
@@ -185,7 +191,9 @@ async function postgresBus(databaseUrl: string, logger: Logger | undefined): Pro
       },
       () => {
         connections += 1;
-        if (connections > 1) logger?.warn('bus: LISTEN connection re-established; changes committed meanwhile woke nobody here');
+        if (connections === 1) return;
+        logger?.warn('bus: LISTEN connection re-established; every stream reads what it may have missed');
+        local.dispatchEvent(new CustomEvent('bus:resync', { detail: { reason: 'LISTEN connection re-established' } }));
       },
     );
   } catch (error) {

@@ -65,23 +65,39 @@ export class WakeUp<P> implements AsyncIterator<P, undefined> {
   }
 }
 
-/** A {@link WakeUp} on `topic` (and its key) of `bus`. */
-export function wakeUps<T extends TopicName>(bus: Bus, topic: T, ...key: TopicKey<T>): WakeUp<TopicPayload<T>> {
-  return new WakeUp<TopicPayload<T>>((listener) =>
-    (bus.listen as (topic: T, ...rest: unknown[]) => () => void)(topic, ...key, listener),
-  );
+/**
+ * A {@link WakeUp} on `topic` (and its key) of `bus`. Also wakes, with `undefined`, when the
+ * bus may have missed messages (`bus:resync`): the reader then reads the store from its cursor.
+ */
+export function wakeUps<T extends TopicName>(bus: Bus, topic: T, ...key: TopicKey<T>): WakeUp<TopicPayload<T> | undefined> {
+  return new WakeUp<TopicPayload<T> | undefined>((listener) => listenWithResync(bus, topic, key, listener));
 }
 
-/** A {@link WakeUp} on the keyed `topic` of `bus` that keeps only messages passing `where`. */
+/** A {@link WakeUp} on the keyed `topic` of `bus` that keeps only messages passing `where`, and resyncs as {@link wakeUps}. */
 export function wakeUpsWhere<T extends TopicName>(
   bus: Bus,
   topic: T,
   key: string,
   where: (payload: TopicPayload<T>) => boolean,
-): WakeUp<TopicPayload<T>> {
-  return new WakeUp<TopicPayload<T>>((listener) =>
-    (bus.listen as (topic: T, ...rest: unknown[]) => () => void)(topic, key, (payload: TopicPayload<T>) => {
-      if (where(payload)) listener(payload);
+): WakeUp<TopicPayload<T> | undefined> {
+  return new WakeUp<TopicPayload<T> | undefined>((listener) =>
+    listenWithResync(bus, topic, [key] as TopicKey<T>, (payload) => {
+      if (payload === undefined || where(payload)) listener(payload);
     }),
   );
+}
+
+/** Calls `listener` with each message of `topic` (and key), and with `undefined` on each `bus:resync`, until the returned function is called. */
+function listenWithResync<T extends TopicName>(
+  bus: Bus,
+  topic: T,
+  key: TopicKey<T>,
+  listener: (payload: TopicPayload<T> | undefined) => void,
+): () => void {
+  const stopTopic = (bus.listen as (topic: T, ...rest: unknown[]) => () => void)(topic, ...key, listener);
+  const stopResync = bus.listen('bus:resync', () => listener(undefined));
+  return () => {
+    stopTopic();
+    stopResync();
+  };
 }

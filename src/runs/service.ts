@@ -165,9 +165,10 @@ const STREAM_PAGE = 500;
  * Every event of run `runId` with `seq > after`, then live ones, each exactly once and
  * in order; ends once the run has reached a final status and all its events were
  * yielded. Listens to the bus before reading, so nothing committed in between is lost.
- * The run row is read once, at the start: afterwards each `run:events` wake-up says how
- * far the stored events go and whether the run ended, and watchers of the same run at
- * the same position share one read of the new events per wake-up (`reads`).
+ * The run row is read at the start, and again after a bus resync: otherwise each
+ * `run:events` wake-up says how far the stored events go and whether the run ended, and
+ * watchers of the same run at the same position share one read of the new events per
+ * wake-up (`reads`).
  * @throws NotFoundError when the run does not exist or `actor` may not see it
  */
 export async function* streamRunEvents(
@@ -178,10 +179,10 @@ export async function* streamRunEvents(
 ): AsyncGenerator<StoredRunEvent> {
   const notifications = wakeUps(deps.bus, 'run:events', runId);
   try {
-    const run = await findRun(deps.db, actor, runId);
+    // How far the stored events go, and whether that is the end of the run, from the row.
+    const storedOf = (run: RunRow) => ({ lastSeq: run.lastSeq, ended: FINAL_RUN_STATUSES.includes(run.status) });
     let wake = notifications.next();
-    // How far the stored events go, and whether that is the end of the run.
-    let stored = { lastSeq: run.lastSeq, ended: FINAL_RUN_STATUSES.includes(run.status) };
+    let stored = storedOf(await findRun(deps.db, actor, runId));
     let cursor = after;
     for (;;) {
       while (cursor < stored.lastSeq) {
@@ -199,7 +200,9 @@ export async function* streamRunEvents(
       const next = await wake;
       if (next.done) return;
       wake = notifications.next();
-      if (next.value.lastSeq >= stored.lastSeq) stored = next.value;
+      // A resync (messages may have been missed) reads the row again.
+      const change = next.value ?? storedOf(await findRun(deps.db, actor, runId));
+      if (change.lastSeq >= stored.lastSeq) stored = change;
     }
   } finally {
     await notifications.return();
