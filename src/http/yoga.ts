@@ -11,13 +11,14 @@ import type { IncomingMessage } from 'node:http';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 
 import type { AccessControl } from '../auth/access.js';
-import type { Actor } from '../auth/actor.js';
+import { resultScope, type Actor } from '../auth/actor.js';
 import { AuthenticationError } from '../auth/api-keys.js';
 import { useAuditLog } from '../auth/audit.js';
 import type { Limits } from '../config.js';
 import type { AppContext, AppServices } from '../graphql/context.js';
 import { defaultQuery } from '../graphql/default-query.js';
 import { maskedErrors } from '../graphql/mask-errors.js';
+import { useSharedExecution } from '../graphql/shared-execution.js';
 import { buildSchema } from '../graphql/schema.js';
 import { useBodySizeLimit } from '../limits/body-size.js';
 import type { PersistedOperations } from '../limits/persisted-operations.js';
@@ -57,6 +58,7 @@ export function createYogaServer(options: {
     ...(persisted ? [persisted.plugin()] : []),
     ...queryLimitPlugins(limits.query, limits.introspection),
     useSubscriptionLimits(limits.subscriptions),
+    useSharedExecution<{ actor?: Actor }>((context) => context.actor && resultScope(context.actor)),
     useAuditLog(services.db, logger),
   ];
   return createYoga<GraphQLServerContext, AppContext>({
@@ -67,6 +69,8 @@ export function createYogaServer(options: {
     context: ({ request, actor }) => ({ ...services, actor: actor ?? authentication.actorOf(request) }),
     graphiql: limits.graphiql ? { title: 'Workforce GraphQL', defaultQuery, subscriptionsProtocol: 'WS' } : false,
     maskedErrors,
+    // MAX_BODY_BYTES is enforced by useBodySizeLimit; yoga's own limit would copy every body through a counting stream.
+    maxRequestBodySize: false,
     plugins,
     logging: {
       debug: (...args) => logger.debug(args.map(String).join(' ')),

@@ -4,6 +4,12 @@
  * `413 Content Too Large` before a byte of its body is read; a body without a length
  * (chunked) is read up to the limit and refused as soon as it passes it. Either way the
  * answer is a GraphQL error of code `PAYLOAD_TOO_LARGE` and nothing runs.
+ *
+ * A body with a `Content-Length` within the limit is handed to yoga's parser as it is:
+ * node's HTTP parser delivers exactly the declared number of bytes (and refuses a request
+ * declaring both a length and chunked encoding, or a malformed length), so there is
+ * nothing to count. This plugin replaces yoga's own `maxRequestBodySize`, which pipes
+ * every body through a counting stream (src/http/yoga.ts turns it off).
  */
 import type { GraphQLError } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
@@ -55,7 +61,7 @@ export function useBodySizeLimit(maxBytes: number): Plugin {
       }
     },
     onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {
-      if (!requestParser || !request.body) return;
+      if (!requestParser || request.headers.has('content-length') || !request.body) return;
       setRequestParser(async (incoming) => {
         if (!incoming.body) return requestParser(incoming);
         const body = await readLimited(incoming.body, maxBytes);
