@@ -1,7 +1,7 @@
 /**
  * The `fleetStatus` subscription over graphql-ws: a snapshot at once, then the same values
  * to every subscriber as the queue grows and drains. (How changes are coalesced is tested
- * on the fake clock in test/fleets/status-hub.test.ts.)
+ * on fake timers in test/fleets/status-hub.test.ts.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
