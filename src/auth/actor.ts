@@ -15,3 +15,13 @@ export interface Actor {
   /** For logs and the audit log: never the secret. */
   label: string;
 }
+
+/**
+ * The part of an actor that resolvers read — its organisation, its role, and for a worker
+ * key its worker — as one string. Two actors with the same scope are shown the same data,
+ * so a result executed for one may be handed to the other (src/graphql/shared-execution.ts).
+ * A resolver that starts to read anything else of the actor must add it here.
+ */
+export function resultScope(actor: Actor): string {
+  return JSON.stringify([actor.organizationId, actor.role, actor.workerId]);
+}
