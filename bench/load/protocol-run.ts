@@ -14,7 +14,11 @@
  * for PROBE_RUNS runs (default 20, 10 at a time), counting every statement on the wire
  * (BEGIN/COMMIT included, the executeWorker request and the subscription included)
  * minus the idle rate measured just before; then it restarts connected directly for the
- * rounds.
+ * rounds. `CAPTURE=1` also prints the probe's statements, grouped by text, with how
+ * many of each a run sent.
+ *
+ * Our server's CPU time per completed run (/proc, utime + stime) is reported per round
+ * (`cpuMsPerRun`): steadier than runs/s on a shared machine.
  *
  * `npx tsx bench/load/protocol-run.ts` (DURATION, ROUNDS: see harness.ts)
  */
@@ -23,8 +27,8 @@ import { spawn } from 'node:child_process';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 
-import { envNumber, freshDatabase, gql, median, onFinish, r3, report, ROOT, runner, startHelper, startOurs } from './harness.js';
-import { startPgProxy } from './pg-proxy.js';
+import { cpuMs, envNumber, freshDatabase, gql, median, onFinish, r3, report, ROOT, runner, startHelper, startOurs } from './harness.js';
+import { startPgProxy, type CapturedStatement } from './pg-proxy.js';
 import { PROMPTS, PROTOCOL } from './protocol-fixture.js';
 import { createProtocol } from './seed.js';
 
@@ -97,6 +101,15 @@ async function runReference(baseUrl: string, concurrency: number, seconds: numbe
   return JSON.parse(line.slice('RESULT '.length)) as Outcome;
 }
 
+/** Prints captured statements grouped by text, most frequent first, as counts per run. */
+function printStatements(statements: CapturedStatement[], runs: number): void {
+  const counts = new Map<string, number>();
+  for (const { text } of statements) counts.set(text, (counts.get(text) ?? 0) + 1);
+  for (const [text, n] of [...counts].sort((a, b) => b[1] - a[1])) {
+    console.log(`${r3(n / runs).toString().padStart(7)}  ${text.replace(/\s+/g, ' ').slice(0, 240)}`);
+  }
+}
+
 runner(async () => {
   const concurrency = envNumber('CONCURRENCY', 50);
   const seconds = envNumber('DURATION', 10);
@@ -117,19 +130,23 @@ runner(async () => {
   const probeRuns = envNumber('PROBE_RUNS', 20);
   const before = proxy.statements();
   const probeStart = performance.now();
+  if (process.env.CAPTURE === '1') proxy.capture();
   const probed = await runOurs(probe.url, { concurrency: 10, count: probeRuns });
   if (probed.failed) throw new Error(`${probed.failed} of ${probeRuns} probe runs failed`);
+  if (process.env.CAPTURE === '1') printStatements(proxy.captured(), probeRuns);
   const statementsPerRun = r3((proxy.statements() - before - idlePerMs * (performance.now() - probeStart)) / probeRuns);
   console.log(JSON.stringify({ statementsPerRun, idleStatementsPerSecond: r3(idlePerMs * 1000) }));
   await probe.stop();
 
   const ours = await startOurs('ours', { ...env, DATABASE_URL: database });
   await runOurs(ours.url, { concurrency, seconds: envNumber('WARMUP', 2) });
-  const rounds: Array<{ round: number; reference: Outcome; ours: Outcome; ratio: number }> = [];
+  const rounds: Array<{ round: number; reference: Outcome; ours: Outcome & { cpuMsPerRun: number }; ratio: number }> = [];
   for (let round = 0; round < envNumber('ROUNDS', 2); round++) {
     const reference = await runReference(llmUrl, concurrency, seconds);
     console.log(JSON.stringify({ round, name: 'ai-sdk-loop', ...reference }));
-    const mine = await runOurs(ours.url, { concurrency, seconds });
+    const cpuBefore = cpuMs(ours.pid);
+    const outcome = await runOurs(ours.url, { concurrency, seconds });
+    const mine = { ...outcome, cpuMsPerRun: r3((cpuMs(ours.pid) - cpuBefore) / outcome.runs) };
     console.log(JSON.stringify({ round, name: 'ours', ...mine }));
     rounds.push({ round, reference, ours: mine, ratio: r3(mine.runsPerSecond / reference.runsPerSecond) });
   }
@@ -140,6 +157,7 @@ runner(async () => {
     ratioMedian: r3(median(rounds.map((r) => r.ratio))),
     statementsPerRun,
     idleStatementsPerSecond: r3(idlePerMs * 1000),
+    cpuMsPerRunMedian: r3(median(rounds.map((r) => r.ours.cpuMsPerRun))),
     rounds,
   });
 });

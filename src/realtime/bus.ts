@@ -56,9 +56,31 @@ export type TopicPayload<T extends TopicName> = Topics[T] extends [string, infer
 /** What identifies one stream of a topic: the key for keyed topics, nothing otherwise. */
 export type TopicKey<T extends TopicName> = Topics[T] extends [string, unknown] ? [key: string] : [];
 
+/** A message prepared before the statement that stores its change (see {@link Bus.prepare}). */
+export interface PreparedMessage {
+  /**
+   * Set when the bus runs over PostgreSQL LISTEN/NOTIFY on the writer's database: the
+   * statement storing the change must evaluate `pg_notify(channel, payload)` once, and only
+   * where it stores the change. PostgreSQL delivers the notification to the other processes
+   * when that transaction commits and drops it on rollback, so the message costs no
+   * statement of its own.
+   */
+  notify?: { channel: string; payload: string };
+  /**
+   * After the commit: delivers the message to this process's listeners, and to the other
+   * processes too unless `notify` went with the statement.
+   */
+  publish(): void;
+}
+
 export interface Bus {
   /** Sends a message to every listener of the topic (and key), in every process. */
   publish<T extends TopicName>(topic: T, ...args: Topics[T]): void;
+  /**
+   * Prepares a message for a change not yet committed: send `notify` (when set) with the
+   * statement that stores the change, then call `publish()` after the commit.
+   */
+  prepare<T extends TopicName>(topic: T, ...args: Topics[T]): PreparedMessage;
   /**
    * Calls `listener` with each message of `topic` (and `key`) until the returned function
    * is called. The listener runs synchronously and must not block; it is never queued.
@@ -76,13 +98,23 @@ export interface BusHandle {
 
 type Target = TypedEventTarget<CustomEvent<unknown>>;
 
-/** A {@link Bus} over an EventTarget (in memory, Redis or PostgreSQL). */
-export function busOver(target: Target, logger?: Logger): Bus {
+/** The EventTarget event of a message: its name (topic, and key when keyed) and detail (payload). */
+function eventOf(topic: TopicName, args: unknown[]): [name: string, detail: unknown] {
+  return args.length === 2 ? [`${topic}:${String(args[0])}`, args[1]] : [topic, args[0]];
+}
+
+/**
+ * A {@link Bus} over an EventTarget (in memory, Redis or PostgreSQL); `prepare` defaults to
+ * publishing after the commit.
+ */
+export function busOver(target: Target, logger?: Logger, prepare?: Bus['prepare']): Bus {
+  const publish = (topic: TopicName, ...args: unknown[]) => {
+    const [name, detail] = eventOf(topic, args);
+    target.dispatchEvent(new CustomEvent(name, { detail }));
+  };
   return {
-    publish(topic: TopicName, ...args: unknown[]) {
-      const [name, detail] = args.length === 2 ? [`${topic}:${String(args[0])}`, args[1]] : [topic, args[0]];
-      target.dispatchEvent(new CustomEvent(name, { detail }));
-    },
+    publish,
+    prepare: prepare ?? ((topic: TopicName, ...args: unknown[]) => ({ publish: () => publish(topic, ...args) })),
     listen(topic: TopicName, ...rest: unknown[]) {
       const listener = rest.at(-1) as (payload: unknown) => void;
       const name = rest.length === 2 ? `${topic}:${String(rest[0])}` : topic;
@@ -200,8 +232,16 @@ async function postgresBus(databaseUrl: string, logger: Logger | undefined): Pro
     await sql.end({ timeout: 1 });
     throw error;
   }
+  // A message whose notification goes with the storing statement reaches this process's
+  // listeners directly after the commit; one too large for NOTIFY is published as usual.
+  const prepare = (topic: TopicName, ...args: unknown[]): PreparedMessage => {
+    const [name, detail] = eventOf(topic, args);
+    const [payload, more] = notificationsOf(origin, [[name, detail]], undefined);
+    if (payload === undefined || more !== undefined) return { publish: () => target.dispatchEvent(new CustomEvent(name, { detail })) };
+    return { notify: { channel: NOTIFY_CHANNEL, payload }, publish: () => local.dispatchEvent(new CustomEvent(name, { detail })) };
+  };
   return {
-    bus: busOver(target, logger),
+    bus: busOver(target, logger, prepare as Bus['prepare']),
     description: 'postgres (LISTEN/NOTIFY)',
     close: () => sql.end({ timeout: 5 }),
   };

@@ -16,8 +16,9 @@ import type { Database, Executor, Transaction } from '../db/client.js';
 import { runEvents, runs } from '../db/schema.js';
 import { transactionWithEvents, type Outbox } from '../events/outbox.js';
 import type { StreamEvent } from '../engine/events.js';
-import type { Bus } from '../realtime/bus.js';
-import { FINAL_RUN_STATUSES } from './service.js';
+import type { Bus, PreparedMessage } from '../realtime/bus.js';
+import type { RecentRunEvents } from './recent-events.js';
+import { FINAL_RUN_STATUSES, type RunRow } from './service.js';
 
 /** Columns of the run row a flush may update along with the events. */
 export type RunPatch = Partial<
@@ -66,18 +67,21 @@ export class RunEventLog {
   private renewedAt = 0;
 
   /**
+   * @param deps `recent`: where committed events are kept for this process's subscribers
+   * @param run the run as just claimed by this process (its lease expiry included)
    * @param lastSeq the run's stored `last_seq`; the next event gets lastSeq + 1
    * @param lease this process's lease: writes require `runs.lease_owner` to match, and
    *   each write moves `lease_expires_at` to `lease.ms` from then (unless the patch sets it)
    */
   constructor(
-    private readonly deps: { db: Database; bus: Bus },
-    private readonly run: { id: string; organizationId: string },
+    private readonly deps: { db: Database; bus: Bus; recent?: RecentRunEvents },
+    private readonly run: Pick<RunRow, 'id' | 'organizationId' | 'workerId' | 'leaseExpiresAt'>,
     lastSeq: number,
     private readonly lease: Lease,
   ) {
     this.lastSeq = lastSeq;
     this.writtenSeq = lastSeq;
+    deps.recent?.open({ ...run, lastSeq }, run.leaseExpiresAt);
   }
 
   /** Seq of the newest event appended (written or not). */
@@ -130,51 +134,66 @@ export class RunEventLog {
       ...patch,
       ...(lastSeq === undefined ? {} : { lastSeq }),
     };
+    const ended = patch.status !== undefined && FINAL_RUN_STATUSES.includes(patch.status);
+    // A checkpoint without new events (after a hidden block) tells subscribers nothing. The
+    // wake-up's NOTIFY, if the bus has one, goes with the statement that stores the events.
+    const message =
+      lastSeq !== undefined || ended ? this.deps.bus.prepare('run:events', this.run.id, { lastSeq: lastSeq ?? this.writtenSeq, ended }) : undefined;
+    const events = batch.map(({ seq, event, at }) => ({ seq, at, json: JSON.stringify(event) }));
     try {
       if (alongside) {
         await transactionWithEvents(this.deps, async (tx, outbox) => {
-          await this.store(tx, batch, set);
+          await this.store(tx, events, set, message?.notify);
           await alongside(tx, outbox);
         });
       } else {
-        await this.store(this.deps.db, batch, set);
+        await this.store(this.deps.db, events, set, message?.notify);
       }
     } catch (error) {
       this.failure = error instanceof Error ? error : new Error(String(error));
+      this.deps.recent?.forget(this.run.id);
       throw this.failure;
     }
     this.renewedAt = now;
     if (lastSeq !== undefined) this.writtenSeq = lastSeq;
-    const ended = patch.status !== undefined && FINAL_RUN_STATUSES.includes(patch.status);
-    // A checkpoint without new events (after a hidden block) tells subscribers nothing.
-    if (lastSeq !== undefined || ended) this.deps.bus.publish('run:events', this.run.id, { lastSeq: this.writtenSeq, ended });
+    this.deps.recent?.committed(this.run.id, events, { lastSeq: this.writtenSeq, ended }, set.leaseExpiresAt ?? null);
+    message?.publish();
   }
 
   /**
    * One statement: updates the run row if this process still holds the lease, and inserts
    * the events only if it did (a data-modifying CTE; the events travel as one JSON array,
-   * sent as text: postgres.js would encode a string bound to a jsonb parameter once more).
+   * sent as text: postgres.js would encode a string bound to a jsonb parameter once more;
+   * each event's payload is its `json`).
+   * With `notify`, the same statement sends that NOTIFY, only if the update matched.
    * @throws LeaseLostError when the row's lease owner is another process (nothing written)
    */
-  private async store(db: Executor, batch: Array<{ seq: number; event: StreamEvent; at: Date }>, set: RunPatch & { lastSeq?: number }): Promise<void> {
+  private async store(
+    db: Executor,
+    batch: Array<{ seq: number; at: Date; json: string }>,
+    set: RunPatch & { lastSeq?: number },
+    notify: PreparedMessage['notify'],
+  ): Promise<void> {
     const updated = db
       .$with('updated')
       .as(db.update(runs).set(set).where(and(eq(runs.id, this.run.id), eq(runs.leaseOwner, this.lease.owner))).returning({ id: runs.id }));
+    // Evaluated once per row of `updated`: one row when the lease held, none otherwise.
+    const selection = { id: updated.id, ...(notify ? { notified: sql`pg_notify(${notify.channel}, ${notify.payload})` } : {}) };
     const rows =
       batch.length === 0
-        ? await db.with(updated).select({ id: updated.id }).from(updated)
+        ? await db.with(updated).select(selection).from(updated)
         : await db
             .with(
               updated,
               db.$with('inserted', { seq: runEvents.seq }).as(
                 sql`insert into ${runEvents} (${sql.identifier(runEvents.runId.name)}, ${sql.identifier(runEvents.seq.name)}, ${sql.identifier(runEvents.organizationId.name)}, ${sql.identifier(runEvents.type.name)}, ${sql.identifier(runEvents.payload.name)}, ${sql.identifier(runEvents.at.name)})
-                  select ${updated.id}, e.seq, ${this.run.organizationId}, e.type, e.payload, e.at
-                  from ${updated} cross join jsonb_to_recordset(${JSON.stringify(batch.map(({ seq, event, at }) => ({ seq, type: event.type, payload: event, at })))}::text::jsonb)
-                    as e(seq integer, type text, payload jsonb, at timestamptz)
+                  select ${updated.id}, e.seq, ${this.run.organizationId}, e.payload->>'type', e.payload, e.at
+                  from ${updated} cross join jsonb_to_recordset(${`[${batch.map(({ seq, at, json }) => `{"seq":${seq},"at":${JSON.stringify(at)},"payload":${json}}`).join(',')}]`}::text::jsonb)
+                    as e(seq integer, payload jsonb, at timestamptz)
                   returning ${sql.identifier(runEvents.seq.name)}`,
               ),
             )
-            .select({ id: updated.id })
+            .select(selection)
             .from(updated);
     if (rows.length === 0) throw new LeaseLostError(this.run.id);
   }

@@ -22,6 +22,7 @@ import type { Bus } from '../realtime/bus.js';
 import { loadVersion } from '../protocols/service.js';
 import { defaultBuiltinTools, type BuiltinTools } from '../tools/registry.js';
 import { LeaseLostError, RunEventLog } from './event-log.js';
+import { RecentRunEvents } from './recent-events.js';
 import { createRunHost, endingOf, type RunEnding, type RunHostContext } from './run-host.js';
 
 export type { RunEnding };
@@ -65,12 +66,15 @@ export class RunExecutor {
   private readonly leaseMs: number;
   /** Event logs of the runs (children included) this process executes, until they end. */
   private readonly logs = new Set<RunEventLog>();
+  /** The newest committed events of the runs this process writes, for its own subscribers. */
+  readonly recent = new RecentRunEvents();
 
   constructor(private readonly options: RunExecutorOptions) {
     this.leaseMs = options.leaseMs ?? 30_000;
     this.hostContext = {
       db: options.db,
       bus: options.bus,
+      recent: this.recent,
       models: options.models,
       builtinTools: options.builtinTools ?? defaultBuiltinTools(),
       outbound: options.outbound,
@@ -259,7 +263,7 @@ export class RunExecutor {
 
   /** Writes the cancellation events of a run this process has just claimed and ends it. */
   private async cancelClaimed(run: RunRow): Promise<void> {
-    const log = new RunEventLog(this.options, run, run.lastSeq, this.hostContext.lease);
+    const log = new RunEventLog(this.hostContext, run, run.lastSeq, this.hostContext.lease);
     for (const event of cancellationEvents({ workerId: run.id, executionId: run.id, usage: run.usage })) log.append(event);
     await this.end(log, run, { status: 'CANCELLED' });
   }
@@ -267,8 +271,8 @@ export class RunExecutor {
   private async execute(runId: string, signal: AbortSignal): Promise<void> {
     const run = await this.claim(runId);
     if (!run) return;
-    const { db, bus, logger } = this.options;
-    const log = new RunEventLog({ db, bus }, run, run.lastSeq, this.hostContext.lease);
+    const { db, logger } = this.options;
+    const log = new RunEventLog(this.hostContext, run, run.lastSeq, this.hostContext.lease);
     this.logs.add(log);
     try {
       const version = await loadVersion(db, run.protocolVersionId);

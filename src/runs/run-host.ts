@@ -16,6 +16,7 @@ import { findLatestVersion, parsedVersion, type LoadedVersion } from '../protoco
 import { connectMcpServer } from '../tools/mcp.js';
 import { toolHandlerLookup, type BuiltinTools } from '../tools/registry.js';
 import { RunEventLog, type Lease } from './event-log.js';
+import type { RecentRunEvents } from './recent-events.js';
 
 type RunRow = typeof runs.$inferSelect;
 
@@ -29,6 +30,8 @@ export type RunEnding =
 export interface RunHostContext {
   db: Database;
   bus: Bus;
+  /** Where run event logs keep committed events for this process's subscribers. */
+  recent: RecentRunEvents;
   models: ModelRegistry;
   builtinTools: BuiltinTools;
   /** Where HTTP tools and MCP servers may be reached. */

@@ -168,28 +168,39 @@ const STREAM_PAGE = 500;
  * The run row is read at the start, and again after a bus resync: otherwise each
  * `run:events` wake-up says how far the stored events go and whether the run ended, and
  * watchers of the same run at the same position share one read of the new events per
- * wake-up (`reads`).
+ * wake-up (`reads`). While this process writes the run, what the row would say and the
+ * committed events come from memory instead (`runs.recent`, recent-events.ts).
  * @throws NotFoundError when the run does not exist or `actor` may not see it
  */
 export async function* streamRunEvents(
-  deps: { db: Database; bus: Bus; reads: SharedReads },
+  deps: { db: Database; bus: Bus; reads: SharedReads; runs: Pick<RunExecutor, 'recent'> },
   actor: RunViewer,
   runId: string,
   after = 0,
 ): AsyncGenerator<StoredRunEvent> {
   const notifications = wakeUps(deps.bus, 'run:events', runId);
+  const { recent } = deps.runs;
+  // How far the stored events go, and whether that is the end of the run: known in this
+  // process while it writes the run, else read from the row.
+  const storedNow = async () => {
+    const known = recent.snapshot(runId);
+    if (!known) {
+      const run = await findRun(deps.db, actor, runId);
+      return { lastSeq: run.lastSeq, ended: FINAL_RUN_STATUSES.includes(run.status) };
+    }
+    if (!canSeeWorkerRow(actor, known.organizationId, known.workerId)) throw new NotFoundError('Run', runId);
+    return { lastSeq: known.lastSeq, ended: known.ended };
+  };
   try {
-    // How far the stored events go, and whether that is the end of the run, from the row.
-    const storedOf = (run: RunRow) => ({ lastSeq: run.lastSeq, ended: FINAL_RUN_STATUSES.includes(run.status) });
     let wake = notifications.next();
-    let stored = storedOf(await findRun(deps.db, actor, runId));
+    let stored = await storedNow();
     let cursor = after;
     for (;;) {
       while (cursor < stored.lastSeq) {
         const from = cursor;
-        const batch = await deps.reads.read(`run:${runId}:${from}`, notifications.arrivedAt, () =>
-          listRunEvents(deps.db, runId, { after: from, limit: STREAM_PAGE }),
-        );
+        const batch =
+          recent.events(runId, from, stored.lastSeq) ??
+          (await deps.reads.read(`run:${runId}:${from}`, notifications.arrivedAt, () => listRunEvents(deps.db, runId, { after: from, limit: STREAM_PAGE })));
         for (const event of batch) {
           cursor = event.seq;
           yield event;
@@ -201,7 +212,7 @@ export async function* streamRunEvents(
       if (next.done) return;
       wake = notifications.next();
       // A resync (messages may have been missed) reads the row again.
-      const change = next.value ?? storedOf(await findRun(deps.db, actor, runId));
+      const change = next.value ?? (await storedNow());
       if (change.lastSeq >= stored.lastSeq) stored = change;
     }
   } finally {

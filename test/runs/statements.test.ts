@@ -15,7 +15,7 @@ import { transactionWithEvents } from '../../src/events/outbox.js';
 import { createLogger } from '../../src/logger.js';
 import { createProtocol } from '../../src/protocols/service.js';
 import { LeaseLostError, RunEventLog } from '../../src/runs/event-log.js';
-import { executeWorker, listRunEvents, queueRun, type RunRow } from '../../src/runs/service.js';
+import { executeWorker, listRunEvents, queueRun, streamRunEvents, type RunRow, type StoredRunEvent } from '../../src/runs/service.js';
 import { startFakeOpenAI, type FakeOpenAIServer } from '../support/fake-openai-server.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-app.js';
 
@@ -107,6 +107,20 @@ describe('the statements of a protocol run', () => {
     // start-thread and add-message blocks are hidden by default: the two model blocks show.
     expect(events.filter((event) => event.type === 'block-end')).toHaveLength(2);
     expect([events[0]!.type, events[1]!.type, ...events.slice(-3).map((event) => event.type)]).toEqual(['start', 'worker-start', 'worker-result', 'finish', 'usage']);
+  });
+
+  it('follows the run from memory: a subscriber in the writing process reads back none of its events', async () => {
+    const sent: string[] = [];
+    statements = sent;
+    const run = await executeWorker(app.services, DEFAULT_ORGANIZATION_ID, { protocol: 'research', input: { TOPIC: 'tidal power' } });
+    const seen: StoredRunEvent[] = [];
+    for await (const event of streamRunEvents(app.services, { organizationId: DEFAULT_ORGANIZATION_ID, role: 'admin', workerId: null }, run.id)) seen.push(event);
+    statements = undefined;
+
+    expect(sent.filter((statement) => /from "run_events"/.test(statement))).toEqual([]);
+    expect(sent.length).toBeLessThanOrEqual(RUN_BUDGET);
+    expect(seen).toEqual(await listRunEvents(app.services.db, run.id));
+    expect(seen.at(-1)!.type).toBe('usage');
   });
 
   it('stores nothing from a writer whose lease another process took', async () => {
