@@ -24,6 +24,19 @@ export function resolveLimits(limits: ExecutionLimits | undefined): Required<Exe
 }
 
 /**
+ * A signal that aborts with a `TimeoutError` after `ms` milliseconds, safe to combine with
+ * `AbortSignal.any`. Node 20's `AbortSignal.timeout` signal is held only while it has a
+ * listener of its own; given to `AbortSignal.any` it has none, so a garbage collection
+ * before it fires drops it and the combined signal never aborts. Here the timer holds the
+ * controller, so the signal lives until it fires (the timer does not keep the process alive).
+ */
+export function timeoutSignal(ms: number): AbortSignal {
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), ms).unref();
+  return controller.signal;
+}
+
+/**
  * The time of one leg. `signal` aborts when the host cancels or when the run's active
  * time (`activeMs` of earlier legs plus this leg's) reaches `runTimeoutMs`.
  */
@@ -61,7 +74,7 @@ export class RunClock {
 
   /** A signal for one call: the run's signal, or `stepTimeoutMs` passing. */
   stepSignal(): AbortSignal {
-    return AbortSignal.any([this.signal, AbortSignal.timeout(this.limits.stepTimeoutMs)]);
+    return AbortSignal.any([this.signal, timeoutSignal(this.limits.stepTimeoutMs)]);
   }
 
   /** The step limit, in ms, for messages. */

@@ -13,6 +13,7 @@
  */
 import { z } from 'zod';
 
+import { timeoutSignal } from '../engine/limits.js';
 import { outboundRefusal, type OutboundPolicy, type OutboundResponse } from '../net/outbound.js';
 
 /** Default and maximum time an HTTP tool may take, in milliseconds. */
@@ -66,7 +67,7 @@ export async function callHttpTool(
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json', ...binding.headers },
       body: JSON.stringify(args),
-      signal: AbortSignal.any([signal, AbortSignal.timeout(binding.timeoutMs)]),
+      signal: AbortSignal.any([signal, timeoutSignal(binding.timeoutMs)]),
       redirect: 'error',
     });
   } catch (error) {

@@ -16,6 +16,7 @@ import { createMCPClient, type CallToolResult, type ListToolsResult, type MCPCli
 import type { JSONSchema7 } from 'ai';
 import type { OutboundPolicy } from '../net/outbound.js';
 import type { McpConnection, McpServerRequest } from '../engine/execute.js';
+import { timeoutSignal } from '../engine/limits.js';
 
 /** Longest time to connect to a server and list its tools, in ms. */
 export const MCP_CONNECT_TIMEOUT_MS = 30_000;
@@ -31,7 +32,7 @@ const MAX_TOOL_PAGES = 20;
  *   cannot list its tools; the connection is closed first.
  */
 export async function connectMcpServer(server: McpServerRequest, signal: AbortSignal, outbound: OutboundPolicy): Promise<McpConnection> {
-  const bounded = AbortSignal.any([signal, AbortSignal.timeout(MCP_CONNECT_TIMEOUT_MS)]);
+  const bounded = AbortSignal.any([signal, timeoutSignal(MCP_CONNECT_TIMEOUT_MS)]);
   let client: MCPClient;
   try {
     client = await createMCPClient({

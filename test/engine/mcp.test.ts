@@ -5,6 +5,9 @@
  * connections' lifecycle per leg (fake connections) across pause, resume, failure and
  * cancellation.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
 import type { LanguageModelV3Prompt } from '@ai-sdk/provider';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { OutboundPolicy } from '../../src/net/outbound.js';
@@ -268,6 +271,19 @@ class FakeMcp {
   };
 }
 
+/**
+ * Full garbage collections (V8's gc, exposed at run time), a few turns of the event loop
+ * apart: what only weak references hold is gone afterwards.
+ */
+async function collectGarbage(): Promise<void> {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
 const SEARCH: McpTool = { name: 'search', description: 'Searches.', inputSchema: { type: 'object', properties: { query: { type: 'string' } }, required: ['query'] } };
 
 describe('mcpServers: connections per leg', () => {
@@ -386,14 +402,18 @@ output: RESULT
         answer = () => void late.connect(request).then(resolve);
       });
 
-    const outcome = await run(docsWorker('https://mcp.example.test/mcp'), host, { limits: { stepTimeoutMs: 30 } });
+    const running = run(docsWorker('https://mcp.example.test/mcp'), host, { limits: { stepTimeoutMs: 30 } });
+    // A busy machine collects garbage while the step waits: the step limit must survive it.
+    await vi.waitFor(() => expect(answer).toBeDefined(), { timeout: 30_000 });
+    await collectGarbage();
+    const outcome = await running;
 
     expect(outcome).toMatchObject({
       status: 'failed',
       error: { errorType: 'execution_error', message: 'MCP server "docs" at https://mcp.example.test could not be reached: no answer within 30 ms (limits.stepTimeoutMs).' },
     });
     answer();
-    await vi.waitFor(() => expect(late.closed).toBe(1));
+    await vi.waitFor(() => expect(late.closed).toBe(1), { timeout: 30_000 });
   });
 
   it('fails clearly for a tool name no model accepts, a host that cannot connect, and SDK-side servers', async () => {
