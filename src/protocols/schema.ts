@@ -2,6 +2,7 @@
 import { and, eq } from 'drizzle-orm';
 
 import type { ProtocolPrompt } from '../db/documents.js';
+import { findFirstPrepared } from '../db/prepared-reads.js';
 import { protocols } from '../db/schema.js';
 import { InvalidTransitionError, NotFoundError, ProtocolError, ValidationError } from '../errors.js';
 import { builder } from '../graphql/builder.js';
@@ -165,8 +166,7 @@ builder.queryFields((t) => ({
     nullable: true,
     description: 'One protocol by slug.',
     args: { slug: t.arg.string({ required: true, description: 'Protocol slug.' }) },
-    resolve: (query, _root, { slug }, ctx) =>
-      ctx.db.query.protocols.findFirst(query({ where: { slug, organizationId: ctx.actor.organizationId } })),
+    resolve: (query, _root, { slug }, ctx) => findFirstPrepared(ctx.db, 'protocols', query, { slug, organizationId: ctx.actor.organizationId }),
   }),
   protocols: t.drizzleConnection({
     type: 'protocols',

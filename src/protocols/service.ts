@@ -14,6 +14,7 @@ import { transactionWithEvents } from '../events/outbox.js';
 import type { Diagnostic } from '../engine/diagnostics.js';
 import { loadProtocolPackage } from '../engine/parse.js';
 import type { Protocol } from '../engine/types.js';
+import { LruMap } from '../lru.js';
 import type { Bus } from '../realtime/bus.js';
 import { HttpToolBindingsModel, type HttpToolBinding } from '../tools/http-tool.js';
 import { parseInput, withDefault } from '../validation.js';
@@ -108,7 +109,7 @@ export async function createProtocol(
       .insert(protocolVersions)
       .values({ organizationId, protocolId: protocol.id, version: 1, source: data.source, prompts: data.prompts, settings: { ...settings } })
       .returning({ id: protocolVersions.id });
-    remember(stored!.id, { protocol: definition, httpTools: settings.httpTools });
+    parsedVersions.set(stored!.id, { protocol: definition, httpTools: settings.httpTools });
     await outbox.append({ organizationId, type: 'Protocol.created', subjectId: protocol.id, payload: { slug: protocol.slug, version: 1 } });
     return protocol;
   });
@@ -138,7 +139,7 @@ export async function updateProtocol(
       .insert(protocolVersions)
       .values({ organizationId, protocolId: current.id, version, source: data.source, prompts: data.prompts, settings: { ...settings } })
       .returning({ id: protocolVersions.id });
-    remember(stored!.id, { protocol: definition, httpTools: settings.httpTools });
+    parsedVersions.set(stored!.id, { protocol: definition, httpTools: settings.httpTools });
     const [protocol] = await tx
       .update(protocols)
       .set({ latestVersion: version, name: settings.name, description: settings.description ?? null })
@@ -242,23 +243,8 @@ export interface LoadedVersion {
  */
 const PARSED_VERSIONS_KEPT = 256;
 
-/**
- * Parsed versions by id, least recently used first (a Map keeps insertion order). Shared
- * by every app in the process: ids are random UUIDs and a version never changes.
- */
-const parsedVersions = new Map<string, LoadedVersion>();
-
-function remember(versionId: string, loaded: LoadedVersion): LoadedVersion {
-  parsedVersions.delete(versionId);
-  parsedVersions.set(versionId, loaded);
-  if (parsedVersions.size > PARSED_VERSIONS_KEPT) parsedVersions.delete(parsedVersions.keys().next().value!);
-  return loaded;
-}
-
-function recall(versionId: string): LoadedVersion | undefined {
-  const loaded = parsedVersions.get(versionId);
-  return loaded && remember(versionId, loaded);
-}
+/** Parsed versions by id. Shared by every app in the process: ids are random UUIDs and a version never changes. */
+const parsedVersions = new LruMap<string, LoadedVersion>(PARSED_VERSIONS_KEPT);
 
 /**
  * Version `versionId` as runs use it, from this process's cache or else read (one
@@ -266,7 +252,7 @@ function recall(versionId: string): LoadedVersion | undefined {
  * @throws NotFoundError when no such version exists; ProtocolError as {@link parsedVersion}
  */
 export async function loadVersion(db: Executor, versionId: string): Promise<LoadedVersion> {
-  const cached = recall(versionId);
+  const cached = parsedVersions.get(versionId);
   if (cached) return cached;
   const [version] = await db.select().from(protocolVersions).where(eq(protocolVersions.id, versionId));
   if (!version) throw new NotFoundError('ProtocolVersion', versionId);
@@ -282,8 +268,8 @@ export async function loadVersion(db: Executor, versionId: string): Promise<Load
  */
 export function parsedVersion(version: ProtocolVersionRow): LoadedVersion {
   return (
-    recall(version.id) ??
-    remember(version.id, {
+    parsedVersions.get(version.id) ??
+    parsedVersions.set(version.id, {
       protocol: requireValid(version.source, version.prompts, version.settings),
       // Versions stored before HTTP tools existed have no bindings.
       httpTools: HttpToolBindingsModel.parse((version.settings as Partial<StoredSettings>).httpTools ?? {}),

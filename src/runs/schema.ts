@@ -2,6 +2,7 @@
 import { and, eq } from 'drizzle-orm';
 
 import type { RunUsage, TokenCounts } from '../db/documents.js';
+import { findFirstPrepared } from '../db/prepared-reads.js';
 import { runs, runStatus } from '../db/schema.js';
 import { InvalidTransitionError, NotFoundError, ValidationError } from '../errors.js';
 import { builder } from '../graphql/builder.js';
@@ -120,8 +121,7 @@ builder.queryFields((t) => ({
     nullable: true,
     description: 'One run by global ID.',
     args: { id: t.arg.globalID({ required: true, for: Run, description: 'Global ID of the run.' }) },
-    resolve: (query, _root, { id }, ctx) =>
-      ctx.db.query.runs.findFirst(query({ where: { id: id.id, ...visibleRuns(ctx.actor) } })),
+    resolve: (query, _root, { id }, ctx) => findFirstPrepared(ctx.db, 'runs', query, { id: id.id, ...visibleRuns(ctx.actor) }),
   }),
   runs: t.drizzleConnection({
     authScopes: { viewer: true, worker: true },

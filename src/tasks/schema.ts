@@ -1,6 +1,7 @@
 /** GraphQL types and operations of tasks; resolvers stay thin. */
 import { and, eq } from 'drizzle-orm';
 
+import { findFirstPrepared } from '../db/prepared-reads.js';
 import { taskPriority, tasks, taskStatus } from '../db/schema.js';
 import { InvalidTransitionError, NotFoundError, ValidationError } from '../errors.js';
 import { requireVisibleTask, visibleTasks } from '../auth/visibility.js';
@@ -209,8 +210,7 @@ builder.queryFields((t) => ({
     nullable: true,
     description: 'One task by global ID.',
     args: { id: t.arg.globalID({ required: true, for: Task, description: 'Global ID of the task.' }) },
-    resolve: (query, _root, { id }, ctx) =>
-      ctx.db.query.tasks.findFirst(query({ where: { id: id.id, ...visibleTasks(ctx.actor) } })),
+    resolve: (query, _root, { id }, ctx) => findFirstPrepared(ctx.db, 'tasks', query, { id: id.id, ...visibleTasks(ctx.actor) }),
   }),
   tasks: t.drizzleConnection({
     authScopes: { viewer: true, worker: true },

@@ -1,6 +1,7 @@
 /** GraphQL types and operations of workers; resolvers stay thin. */
 import { and, eq } from 'drizzle-orm';
 
+import { findFirstPrepared } from '../db/prepared-reads.js';
 import { tasks, taskSchedules, workerAvailability, workerLifecycle, workers } from '../db/schema.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import { builder } from '../graphql/builder.js';
@@ -217,8 +218,7 @@ builder.queryFields((t) => ({
     nullable: true,
     description: 'One worker by global ID.',
     args: { id: t.arg.globalID({ required: true, for: Worker, description: 'Global ID of the worker.' }) },
-    resolve: (query, _root, { id }, ctx) =>
-      ctx.db.query.workers.findFirst(query({ where: { id: id.id, organizationId: ctx.actor.organizationId } })),
+    resolve: (query, _root, { id }, ctx) => findFirstPrepared(ctx.db, 'workers', query, { id: id.id, organizationId: ctx.actor.organizationId }),
   }),
   workers: t.drizzleConnection({
     type: 'workers',

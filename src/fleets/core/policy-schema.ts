@@ -1,6 +1,7 @@
 /** GraphQL fleet policy operations: fleet, fleets, createFleet, updateFleet. */
 import { eq } from 'drizzle-orm';
 
+import { findFirstPrepared } from '../../db/prepared-reads.js';
 import { fleets } from '../../db/schema.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import { builder } from '../../graphql/builder.js';
@@ -147,8 +148,7 @@ builder.queryFields((t) => ({
     nullable: true,
     description: 'One fleet by global ID.',
     args: { id: t.arg.globalID({ required: true, for: Fleet, description: 'Global ID of the fleet.' }) },
-    resolve: (query, _root, { id }, ctx) =>
-      ctx.db.query.fleets.findFirst(query({ where: { id: id.id, organizationId: ctx.actor.organizationId } })),
+    resolve: (query, _root, { id }, ctx) => findFirstPrepared(ctx.db, 'fleets', query, { id: id.id, organizationId: ctx.actor.organizationId }),
   }),
   fleets: t.drizzleConnection({
     type: 'fleets',
