@@ -31,6 +31,11 @@ export type NewDomainEvent<T extends string = DomainEventType> = T extends Domai
 export interface Outbox {
   /** Stores `event`; resolves with its seq. */
   append<T extends string>(event: DomainEventInput & { type: T } & NewDomainEvent<T>): Promise<number>;
+  /**
+   * Stores `events` in one statement (a move of many rows appends one event per row);
+   * their seqs follow the array's order. Resolves with the seqs in that order.
+   */
+  appendAll<T extends string>(events: ReadonlyArray<DomainEventInput & { type: T } & NewDomainEvent<T>>): Promise<number[]>;
 }
 
 /**
@@ -47,25 +52,20 @@ export async function transactionWithEvents<T>(
 ): Promise<T> {
   const appended: Array<{ organizationId: string; seq: number; type: string; subjectId: string | null }> = [];
   const result = await deps.db.transaction(async (tx) => {
+    const appendAll = async (batch: readonly DomainEventInput[]): Promise<number[]> => {
+      if (batch.length === 0) return [];
+      const rows = await tx
+        .insert(events)
+        .values(batch.map((event) => ({ organizationId: event.organizationId, type: event.type, subjectId: event.subjectId ?? null, payload: event.payload ?? {} })))
+        .returning({ seq: events.seq });
+      // The identity hands out seqs in the order of the VALUES rows.
+      const seqs = rows.map((row) => row.seq).sort((a, b) => a - b);
+      batch.forEach((event, i) => appended.push({ organizationId: event.organizationId, seq: seqs[i]!, type: event.type, subjectId: event.subjectId ?? null }));
+      return seqs;
+    };
     const outbox: Outbox = {
-      async append(event) {
-        const [row] = await tx
-          .insert(events)
-          .values({
-            organizationId: event.organizationId,
-            type: event.type,
-            subjectId: event.subjectId ?? null,
-            payload: event.payload ?? {},
-          })
-          .returning({ seq: events.seq });
-        appended.push({
-          organizationId: event.organizationId,
-          seq: row!.seq,
-          type: event.type,
-          subjectId: event.subjectId ?? null,
-        });
-        return row!.seq;
-      },
+      append: async (event) => (await appendAll([event]))[0]!,
+      appendAll,
     };
     return work(tx, outbox);
   });

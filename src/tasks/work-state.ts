@@ -18,6 +18,7 @@
  * the caller's transaction and expect those locks to be held as documented.
  */
 import { and, asc, eq, inArray, type SQL } from 'drizzle-orm';
+import { v7 as uuidv7 } from 'uuid';
 
 import type { Transaction } from '../db/client.js';
 import { protocols, tasks, workers } from '../db/schema.js';
@@ -87,6 +88,12 @@ export async function lockTask(
   }
 }
 
+/** Where a new task goes: to a locked worker (ASSIGNED), or into a fleet's queue (PENDING). */
+export type TaskTarget = { worker: WorkerRow } | { fleetId: string };
+
+/** New tasks per INSERT statement (17 parameters a row, PostgreSQL takes 65 535). */
+const INSERT_BATCH = 1000;
+
 /**
  * Inserts a task inside the caller's transaction: ASSIGNED to `worker` with
  * `Worker.assigned`, or, for a fleet, PENDING in its queue with `Fleet.task.queued`.
@@ -100,19 +107,36 @@ export async function createTask(
   tx: Transaction,
   outbox: Outbox,
   organizationId: string,
-  target: { worker: WorkerRow } | { fleetId: string },
+  target: TaskTarget,
   task: NewTask,
 ): Promise<TaskRow | undefined> {
-  const worker = 'worker' in target ? target.worker : undefined;
-  if (worker) assertTakesWork(worker);
-  const [row] = await tx
-    .insert(tasks)
-    .values({
+  return (await createTasks(tx, outbox, organizationId, [{ target, task }]))[0];
+}
+
+/**
+ * {@link createTask} for many tasks at once: the rows go in one INSERT (per
+ * {@link INSERT_BATCH}) and their events in one append, in the order given.
+ * @throws InvalidTransitionError when a target worker is not ACTIVE (nothing is inserted)
+ * @returns per entry, the task or undefined (a skipped duplicate)
+ */
+export async function createTasks(
+  tx: Transaction,
+  outbox: Outbox,
+  organizationId: string,
+  entries: ReadonlyArray<{ target: TaskTarget; task: NewTask }>,
+): Promise<Array<TaskRow | undefined>> {
+  for (const { target } of entries) if ('worker' in target) assertTakesWork(target.worker);
+  const now = new Date();
+  const values = entries.map(({ target, task }) => {
+    const worker = 'worker' in target ? target.worker : undefined;
+    return {
+      // Made here, as the column's default would (time-ordered), to match rows to entries.
+      id: uuidv7(),
       organizationId,
       action: task.action,
       input: task.input ?? null,
       priority: task.priority ?? 'NORMAL',
-      status: worker ? 'ASSIGNED' : 'PENDING',
+      status: worker ? ('ASSIGNED' as const) : ('PENDING' as const),
       dueDate: task.dueDate ?? null,
       requiredSkills: task.requiredSkills ?? [],
       assigneeId: worker?.id ?? null,
@@ -121,39 +145,48 @@ export async function createTask(
       scheduleId: task.scheduleId ?? null,
       scheduledFor: task.scheduledFor ?? null,
       triggerId: task.triggerId ?? null,
-      assignedAt: worker ? new Date() : null,
-    })
-    .onConflictDoNothing()
-    .returning();
-  if (!row) return undefined;
-  const origin = {
-    ...(row.project ? { project: row.project } : {}),
-    ...(row.scheduleId ? { scheduleId: row.scheduleId } : {}),
-    ...(row.triggerId ? { triggerId: row.triggerId } : {}),
-  };
-  const assignedBy: AssignmentOrigin = row.triggerId
-    ? { origin: 'trigger', triggerId: row.triggerId }
-    : row.scheduleId
-      ? { origin: 'schedule', scheduleId: row.scheduleId }
-      : row.project
-        ? { origin: 'project', project: row.project }
-        : { origin: task.origin ?? 'assignTask' };
-  await outbox.append(
-    worker
-      ? {
-          organizationId,
-          type: 'Worker.assigned',
-          subjectId: worker.id,
-          payload: { taskId: row.id, action: row.action, priority: row.priority, ...assignedBy },
-        }
-      : {
-          organizationId,
-          type: 'Fleet.task.queued',
-          subjectId: row.fleetId,
-          payload: { taskId: row.id, action: row.action, priority: row.priority, ...origin },
-        },
+      assignedAt: worker ? now : null,
+    };
+  });
+  const inserted = new Map<string, TaskRow>();
+  for (let i = 0; i < values.length; i += INSERT_BATCH) {
+    const rows = await tx.insert(tasks).values(values.slice(i, i + INSERT_BATCH)).onConflictDoNothing().returning();
+    for (const row of rows) inserted.set(row.id, row);
+  }
+  const created = values.map((value) => inserted.get(value.id));
+  await outbox.appendAll(
+    created.flatMap((row, i) => {
+      if (!row) return [];
+      const origin = {
+        ...(row.project ? { project: row.project } : {}),
+        ...(row.scheduleId ? { scheduleId: row.scheduleId } : {}),
+        ...(row.triggerId ? { triggerId: row.triggerId } : {}),
+      };
+      const assignedBy: AssignmentOrigin = row.triggerId
+        ? { origin: 'trigger', triggerId: row.triggerId }
+        : row.scheduleId
+          ? { origin: 'schedule', scheduleId: row.scheduleId }
+          : row.project
+            ? { origin: 'project', project: row.project }
+            : { origin: entries[i]!.task.origin ?? 'assignTask' };
+      return [
+        row.assigneeId
+          ? {
+              organizationId,
+              type: 'Worker.assigned' as const,
+              subjectId: row.assigneeId,
+              payload: { taskId: row.id, action: row.action, priority: row.priority, ...assignedBy },
+            }
+          : {
+              organizationId,
+              type: 'Fleet.task.queued' as const,
+              subjectId: row.fleetId,
+              payload: { taskId: row.id, action: row.action, priority: row.priority, ...origin },
+            },
+      ];
+    }),
   );
-  return row;
+  return created;
 }
 
 /**
@@ -194,14 +227,14 @@ export async function handOut(tx: Transaction, outbox: Outbox, worker: WorkerRow
   assertTakesWork(worker);
   const now = new Date();
   const result = await moveRows(tx, queued, 'ASSIGNED', ['PENDING'], { assigneeId: worker.id, assignedAt: now });
-  for (const task of result.moved) {
-    await outbox.append({
+  await outbox.appendAll(
+    result.moved.map((task) => ({
       organizationId: task.organizationId,
-      type: 'Worker.assigned',
+      type: 'Worker.assigned' as const,
       subjectId: worker.id,
-      payload: { taskId: task.id, action: task.action, priority: task.priority, origin: 'queue', waitedMs: now.getTime() - task.createdAt.getTime() },
-    });
-  }
+      payload: { taskId: task.id, action: task.action, priority: task.priority, origin: 'queue' as const, waitedMs: now.getTime() - task.createdAt.getTime() },
+    })),
+  );
   return result;
 }
 

@@ -30,8 +30,11 @@ export function periodStart(period: FleetQuota['period'], now: Date, zone: strin
 
 /**
  * The fleet's workers that may take work at `now`, in id order. With `lock`, their rows
- * are locked `FOR UPDATE SKIP LOCKED`: a worker another transaction holds (it is
+ * are locked `FOR NO KEY UPDATE SKIP LOCKED`: a worker another transaction holds (it is
  * finishing a task, being offboarded…) sits this decision out and is served by the next.
+ * Not `FOR UPDATE`: that also conflicts with the key-share lock every insert referencing
+ * the worker takes (a task assigned to it, a run of it…), so a worker would be
+ * passed over merely because some row naming it was being written.
  */
 export async function loadCandidates(db: Executor, fleet: FleetRow, now: Date, options: { lock: boolean }): Promise<LoadedCandidate[]> {
   const quotaUsed = fleet.quotas.length
@@ -63,7 +66,7 @@ export async function loadCandidates(db: Executor, fleet: FleetRow, now: Date, o
       ),
     )
     .orderBy(asc(workers.id));
-  const rows = options.lock ? await query.for('update', { of: workers, skipLocked: true }) : await query;
+  const rows = options.lock ? await query.for('no key update', { of: workers, skipLocked: true }) : await query;
   return rows.map(({ row, open, completed, quotaUsed: used }) => ({
     id: row.id,
     name: row.name,

@@ -16,7 +16,7 @@ import { ValidationError } from '../../errors.js';
 import { transactionWithEvents, type Outbox } from '../../events/outbox.js';
 import { ActionModel, TaskPriorityModel, type NewTask, type TaskRow } from '../../tasks/service.js';
 import { hasFreeSlot, isQueued } from '../../tasks/predicates.js';
-import { createTask, handOut } from '../../tasks/work-state.js';
+import { createTasks, handOut } from '../../tasks/work-state.js';
 import { takingWork } from '../../workers/lifecycle.js';
 import { isMember } from '../core/members.js';
 import { parseInput, withDefault } from '../../validation.js';
@@ -28,6 +28,9 @@ import { findFleet, lockFleet, type FleetDeps, type FleetRow } from '../core/sto
 
 /** Queued tasks considered per dispatch: enough for any fleet's free slots at once. */
 const QUEUE_SCAN_LIMIT = 500;
+
+/** Most tasks one `assignWork` call takes (they are inserted and planned in one transaction). */
+export const MAX_TASKS_PER_CALL = 1000;
 
 export const FleetTaskModel = z.object({
   action: ActionModel,
@@ -41,7 +44,7 @@ export const FleetTaskModel = z.object({
 /** What `assignWork` accepts; omitted balancing fields take the fleet's. */
 export const AssignWorkModel = z.object({
   fleetId: z.uuid(),
-  tasks: z.array(FleetTaskModel).min(1, 'send at least one task').max(500),
+  tasks: z.array(FleetTaskModel).min(1, 'send at least one task').max(MAX_TASKS_PER_CALL, `send at most ${MAX_TASKS_PER_CALL} tasks per call`),
   strategy: StrategyModel.nullish(),
   skillMatching: SkillMatchingModel.nullish(),
   priorityRules: z.array(PriorityRuleModel).nullish(),
@@ -205,14 +208,22 @@ export async function dispatch(
     const placement = placements.get(task.id)!;
     if (placement.fallback) fallbacks.push({ task: current.get(task.id)!, reason: placement.fallback });
   }
-  const created: TaskRow[] = [];
-  for (const [i, task] of request.newTasks.entries()) {
-    const placement: Placement = placements.get(newKey(i))!;
-    const worker = placement.workerId ? byId.get(placement.workerId)!.row : undefined;
-    const row = (await createTask(tx, outbox, fleet.organizationId, worker ? { worker } : { fleetId: fleet.id }, { ...task, origin: 'assignWork' } satisfies NewTask))!;
-    created.push(row);
-    if (placement.fallback) fallbacks.push({ task: row, reason: placement.fallback });
-  }
+  const newPlacements = request.newTasks.map((_, i): Placement => placements.get(newKey(i))!);
+  const created = (
+    await createTasks(
+      tx,
+      outbox,
+      fleet.organizationId,
+      request.newTasks.map((task, i) => {
+        const workerId = newPlacements[i]!.workerId;
+        return { target: workerId ? { worker: byId.get(workerId)!.row } : { fleetId: fleet.id }, task: { ...task, origin: 'assignWork' } satisfies NewTask };
+      }),
+    )
+  ).map((row) => row!);
+  created.forEach((row, i) => {
+    const { fallback } = newPlacements[i]!;
+    if (fallback) fallbacks.push({ task: row, reason: fallback });
+  });
   if (plan.roundRobinCursor !== fleet.roundRobinCursor) {
     await tx.update(fleets).set({ roundRobinCursor: plan.roundRobinCursor }).where(eq(fleets.id, fleet.id));
   }

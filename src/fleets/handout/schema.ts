@@ -3,7 +3,7 @@ import { InvalidTransitionError, NotFoundError, ValidationError } from '../../er
 import { builder } from '../../graphql/builder.js';
 import { Task, TaskPriorityEnum } from '../../tasks/schema.js';
 import { Worker } from '../../workers/schema.js';
-import { assignWork, type Fallback, type WorkAssignment as WorkAssignmentData } from './dispatch.js';
+import { assignWork, MAX_TASKS_PER_CALL, type Fallback, type WorkAssignment as WorkAssignmentData } from './dispatch.js';
 import { rebalanceFleet, type Move, type Rebalance } from './rebalance.js';
 import { PriorityRuleInput, SkillMatchingInput } from '../core/policy-schema.js';
 import { AssignmentStrategyEnum, Fleet } from '../core/schema.js';
@@ -63,7 +63,7 @@ const AssignWorkInput = builder.inputType('AssignWorkInput', {
   description: 'Work for a fleet (seed `fleet.assignWork`); omitted balancing fields take the fleet’s.',
   fields: (t) => ({
     fleetId: t.globalID({ required: true, for: Fleet, description: 'The fleet.' }),
-    tasks: t.field({ type: [FleetTaskInput], required: true, description: 'The tasks, 1–500.' }),
+    tasks: t.field({ type: [FleetTaskInput], required: true, description: `The tasks, 1–${MAX_TASKS_PER_CALL} per call (more is refused with a ValidationError at \`tasks\`).` }),
     strategy: t.field({ type: AssignmentStrategyEnum, description: 'How to pick workers.' }),
     skillMatching: t.field({ type: SkillMatchingInput, description: 'SKILL_BASED: required skills (added to every task’s) and preferred skills.' }),
     priorityRules: t.field({ type: [PriorityRuleInput], description: 'PRIORITY rules.' }),
