@@ -105,6 +105,23 @@ describe('operation shape (graphql-armor, default limits)', () => {
     expect(nested.body.errors?.[0]?.message).toMatch(/^Syntax Error: Query Cost limit of 50000 exceeded, found \d+/);
   });
 
+  it('refuses a too deep or too costly document each time it is sent, whatever its variables', async () => {
+    // yoga caches a document's parse and validation: the limits must answer from that cache alike
+    const OTHER_RUN = Buffer.from('Run:00000000-0000-4000-8000-000000000001').toString('base64');
+    const deep = `query ($id: ID!) { run(id: $id) { ${'parent { '.repeat(48)}id${' }'.repeat(48)} } }`;
+    for (const id of [NO_RUN, OTHER_RUN, NO_RUN]) {
+      const { status, body } = await post(app.url, { query: deep, variables: { id } });
+      expect(status).toBe(400);
+      expect(body.errors).toContainEqual(expect.objectContaining({ message: 'Syntax Error: Query depth limit of 10 exceeded, found 50.' }));
+    }
+    const costly = 'query ($after: String) { fleets(first: 100, after: $after) { edges { node { workers(first: 100) { edges { node { id name } } } } } } }';
+    for (const after of [null, 'b2Zmc2V0OjA=', null]) {
+      const { status, body } = await post(app.url, { query: costly, variables: { after } });
+      expect(status).toBe(400);
+      expect(body.errors?.[0]?.message).toMatch(/^Syntax Error: Query Cost limit of 50000 exceeded, found \d+/);
+    }
+  });
+
   it('refuses a 10 MB body with 413 before reading it, a chunked one as soon as it passes the limit, and nothing is changed', async () => {
     const padding = 'x'.repeat(10 * 1024 * 1024);
     const declared = await post(app.url, JSON.stringify({ query: `mutation { ${HIRE} }`, variables: { padding } }));
