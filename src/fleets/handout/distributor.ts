@@ -28,7 +28,7 @@ import type { FleetDeps, FleetRow } from '../core/store.js';
 /** How long a distributor run may take per task before LEAST_LOADED decides, in ms. */
 export const DISTRIBUTOR_TIMEOUT_MS = 30_000;
 
-/** Distributor runs in flight at once per request, so a batch of 500 does not start 500 runs. */
+/** Distributor runs in flight at once per request, so a batch of 1 000 does not start 1 000 runs. */
 const PARALLEL_RUNS = 8;
 
 /** A task to ask about, under its planning key. */
