@@ -53,7 +53,7 @@ export class InsecureStartError extends Error {
 
 /** Authentication of requests and sockets, for one process. */
 export class AccessControl {
-  private keysExist: { value: boolean; at: number } | undefined;
+  private keysExist: { value: boolean | Promise<boolean>; at: number } | undefined;
   private readonly db: Database;
   private readonly host: string;
   private readonly keys: ApiKeyCache;
@@ -114,11 +114,19 @@ export class AccessControl {
     await this.keys.flush();
   }
 
+  /** Whether any key exists: once yes, always; a no is reused for KEYS_EXIST_TTL_MS, and callers at once share one read. */
   private async anyKey(): Promise<boolean> {
     const now = Date.now();
-    if (this.keysExist && (this.keysExist.value || now - this.keysExist.at < KEYS_EXIST_TTL_MS)) return this.keysExist.value;
-    const value = await anyKeyExists(this.db);
-    this.keysExist = { value, at: now };
-    return value;
+    const known = this.keysExist;
+    if (known && (known.value !== false || now - known.at < KEYS_EXIST_TTL_MS)) return known.value;
+    const entry: { value: boolean | Promise<boolean>; at: number } = { value: anyKeyExists(this.db), at: now };
+    this.keysExist = entry;
+    try {
+      entry.value = await entry.value;
+    } catch (error) {
+      if (this.keysExist === entry) this.keysExist = undefined;
+      throw error;
+    }
+    return entry.value;
   }
 }
