@@ -1,6 +1,7 @@
 /**
- * Long-lived connections (graphql-ws sockets) authenticate once; this watch ends them
- * when their key stops being usable:
+ * Long-lived connections (graphql-ws sockets, server-sent events subscriptions through
+ * stream-revocation.ts) authenticate once; this watch ends them when their key stops
+ * being usable:
  *
  * - at once when the key is revoked or changed: access.ts calls {@link KeyWatch.recheck}
  *   for the key named by `apiKey:changed` on the bus (one query, for that key);

@@ -26,6 +26,7 @@ import type { WebSocket, WebSocketServer } from 'ws';
 import type { AccessControl } from '../auth/access.js';
 import type { Actor } from '../auth/actor.js';
 import { AuthenticationError } from '../auth/api-keys.js';
+import { KEY_UNUSABLE_MESSAGE } from '../auth/stream-revocation.js';
 import type { PersistedOperations } from '../limits/persisted-operations.js';
 import { RATE_LIMITED_CLOSE_CODE, RateLimitedError, type RateLimiter } from '../limits/rate-limit.js';
 import { serveGraphqlWs } from './ws-transport.js';
@@ -73,7 +74,7 @@ export function useGraphqlWs(options: {
           const actor = await access.actorFor(credential);
           const socket = ctx.extra.socket;
           sockets.set(socket, { actor, id: randomUUID() });
-          const unwatch = access.watch(actor, () => socket.close(4403, 'Forbidden: the API key was revoked or expired'));
+          const unwatch = access.watch(actor, () => socket.close(4403, KEY_UNUSABLE_MESSAGE));
           socket.once('close', () => {
             unwatch();
             sockets.delete(socket);

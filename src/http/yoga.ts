@@ -14,6 +14,7 @@ import type { AccessControl } from '../auth/access.js';
 import { resultScope, type Actor } from '../auth/actor.js';
 import { AuthenticationError } from '../auth/api-keys.js';
 import { useAuditLog } from '../auth/audit.js';
+import { useKeyWatchOnStreams } from '../auth/stream-revocation.js';
 import type { Limits } from '../config.js';
 import type { AppContext, AppServices } from '../graphql/context.js';
 import { defaultQuery } from '../graphql/default-query.js';
@@ -58,6 +59,7 @@ export function createYogaServer(options: {
     ...(persisted ? [persisted.plugin()] : []),
     ...queryLimitPlugins(limits.query, limits.introspection),
     useSubscriptionLimits(limits.subscriptions),
+    useKeyWatchOnStreams(services.access),
     useSharedExecution<{ actor?: Actor }>((context) => context.actor && resultScope(context.actor)),
     useAuditLog(services.db, logger),
   ];

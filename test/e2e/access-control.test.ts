@@ -1,7 +1,7 @@
 /**
  * Access control as an attacker would probe it: no key, a malformed, revoked or expired
- * key, a viewer calling mutations, a socket without credentials, a socket whose key is
- * revoked while it listens, an anonymous request with a large or hostile body. Verified
+ * key, a viewer calling mutations, a socket without credentials, a socket and a
+ * server-sent events subscription whose key is revoked while they listen, an anonymous request with a large or hostile body. Verified
  * keys are cached (API_KEY_CACHE_SECONDS, an hour here), so every refusal after a
  * revocation below comes from the revocation message on the bus, not from the cache
  * running out.
@@ -142,6 +142,39 @@ describe('access control', () => {
     // Closed by the revocation itself: the periodic re-check runs once an hour here.
     expect(await closed).toMatchObject({ code: 4403, reason: 'Forbidden: the API key was revoked or expired' });
     await client.dispose();
+  });
+
+  it('ends a server-sent events subscription whose key is revoked while it listens', async () => {
+    const { body } = await post(app, ADMIN, CREATE_KEY, { input: { name: 'sse listener', role: 'VIEWER' } });
+    const listener = body.data!.createApiKey;
+    const response = await fetch(app.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${listener.secret}` },
+      body: JSON.stringify({ query: 'subscription { events(types: ["Sse.checked"]) { type } }' }),
+    });
+    expect(response.headers.get('content-type')).toContain('text/event-stream');
+    let text = '';
+    const ended = (async () => {
+      for await (const chunk of response.body!.pipeThrough(new TextDecoderStream())) text += chunk;
+    })();
+
+    // The subscription is live once an event published now reaches it.
+    await eventually(async () => {
+      await post(app, ADMIN, `mutation { publishEvent(input: { type: "Sse.checked", payload: {} }) { __typename } }`);
+      return text.includes('Sse.checked') ? true : undefined;
+    }, 20_000, 'the subscription to be live');
+
+    await post(app, ADMIN, `mutation ($id: ID!) { revokeApiKey(input: { apiKeyId: $id }) { __typename } }`, { id: listener.apiKey.id });
+    // The response ends by itself: the periodic re-check runs once an hour here.
+    await ended;
+    const results = text
+      .split('\n')
+      .filter((line) => line.startsWith('data: ') && line.length > 'data: '.length)
+      .map((line) => JSON.parse(line.slice(6)) as { data?: unknown; errors?: Array<{ message: string; extensions?: { code?: string } }> });
+    expect(results.at(-1)!.errors).toEqual([
+      expect.objectContaining({ message: 'Forbidden: the API key was revoked or expired', extensions: expect.objectContaining({ code: 'FORBIDDEN' }) }),
+    ]);
+    expect(text).toMatch(/event: complete/);
   });
 
   it('records when a key was last used', async () => {
