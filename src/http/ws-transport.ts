@@ -13,6 +13,11 @@
  * slowed down by a round trip per message. The rule is the one Redis applies to pub/sub
  * clients (`client-output-buffer-limit pubsub`): a subscriber that does not keep up is
  * disconnected rather than buffered for. It resumes with `after:` where the stream has one.
+ *
+ * Keep-alive: every socket is pinged once per {@link KEEP_ALIVE_MS} and ended (terminated)
+ * when it has not answered the previous ping by then, as graphql-ws's `useServer` does, but
+ * from one timer for all sockets ({@link KeepAlive}) instead of an interval, a timeout and
+ * a `pong` listener per socket and ping.
  */
 import type { IncomingMessage } from 'node:http';
 
@@ -25,6 +30,58 @@ export const SLOW_CONSUMER_CLOSE_CODE = 4413;
 
 /** graphql-ws's default interval of keep-alive pings, in ms; a ping without pong within it ends the socket. */
 const KEEP_ALIVE_MS = 12_000;
+
+/** How often the keep-alive timer runs, in ms: each run pings the sockets of one slice, so pings are spread over the interval. */
+const KEEP_ALIVE_TICK_MS = 1_000;
+
+/**
+ * Keep-alive pings of many sockets from one timer (the pattern of ws's README, "How to
+ * detect and close broken connections", spread over the interval). Sockets join the
+ * {@link KEEP_ALIVE_MS} / {@link KEEP_ALIVE_TICK_MS} slices in turn; each tick visits one
+ * slice, so each socket is visited once per KEEP_ALIVE_MS: one that has not answered the
+ * previous ping is terminated, the others are pinged. With no socket there is no timer.
+ */
+class KeepAlive {
+  readonly #slices = Array.from({ length: Math.ceil(KEEP_ALIVE_MS / KEEP_ALIVE_TICK_MS) }, () => new Set<{ socket: WebSocket; answered: boolean }>());
+  /** The slice the next socket joins, and the one the next tick visits. */
+  #joining = 0;
+  #visiting = 0;
+  #sockets = 0;
+  #timer: NodeJS.Timeout | undefined;
+
+  /** Starts pinging `socket`; returns the function that stops (call it when the socket closes). */
+  add(socket: WebSocket): () => void {
+    const entry = { socket, answered: true };
+    const slice = this.#slices[this.#joining]!;
+    this.#joining = (this.#joining + 1) % this.#slices.length;
+    slice.add(entry);
+    const onPong = () => (entry.answered = true);
+    socket.on('pong', onPong);
+    this.#sockets++;
+    this.#timer ??= setInterval(() => this.#tick(), KEEP_ALIVE_TICK_MS).unref();
+    return () => {
+      if (!slice.delete(entry)) return;
+      socket.off('pong', onPong);
+      if (--this.#sockets > 0) return;
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+    };
+  }
+
+  #tick(): void {
+    const slice = this.#slices[this.#visiting]!;
+    this.#visiting = (this.#visiting + 1) % this.#slices.length;
+    for (const entry of slice) {
+      if (entry.socket.readyState !== entry.socket.OPEN) continue;
+      if (!entry.answered) {
+        entry.socket.terminate();
+        continue;
+      }
+      entry.answered = false;
+      entry.socket.ping();
+    }
+  }
+}
 
 /** A served graphql-ws endpoint; `dispose` closes every socket (1001) and stops serving. */
 export interface WsTransport {
@@ -42,6 +99,7 @@ export function serveGraphqlWs(
   maxBufferedBytes: number,
 ): WsTransport {
   const server = makeServer(options);
+  const keepAlive = new KeepAlive();
   wsServer.options.handleProtocols = handleProtocols;
   // As graphql-ws: an error of the listening server ends every socket (and is not thrown).
   wsServer.on('error', () => {
@@ -53,18 +111,11 @@ export function serveGraphqlWs(
     const end = (code: number, reason: string) => {
       if (ended) return;
       ended = true;
-      clearInterval(pingInterval);
-      clearTimeout(pongWait);
+      stopPinging();
       void closed(code, reason);
     };
     socket.once('error', () => socket.close(CloseCode.InternalServerError, 'Internal server error'));
-    let pongWait: NodeJS.Timeout | undefined;
-    const pingInterval = setInterval(() => {
-      if (socket.readyState !== socket.OPEN) return;
-      pongWait = setTimeout(() => socket.terminate(), KEEP_ALIVE_MS);
-      socket.once('pong', () => clearTimeout(pongWait));
-      socket.ping();
-    }, KEEP_ALIVE_MS);
+    const stopPinging = keepAlive.add(socket);
     const closed = server.opened(
       {
         protocol: socket.protocol,
