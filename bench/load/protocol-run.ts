@@ -11,7 +11,7 @@
  * two-call loops in flight for the same time. Rounds interleave reference and ours.
  *
  * SQL statements per run: first our server runs behind the counting proxy (pg-proxy.ts)
- * for PROBE_RUNS runs (default 20, 10 at a time), counting every statement on the wire
+ * for PROBE_RUNS runs (default 20, 10 at a time, after as many warm-up runs), counting every statement on the wire
  * (BEGIN/COMMIT included, the executeWorker request and the subscription included)
  * minus the idle rate measured just before; then it restarts connected directly for the
  * rounds. `CAPTURE=1` also prints the probe's statements, grouped by text, with how
@@ -33,6 +33,8 @@ import { PROMPTS, PROTOCOL } from './protocol-fixture.js';
 import { createProtocol } from './seed.js';
 
 const SLUG = 'bench-research';
+/** Runs in flight while statements are counted (and during the probe's warm-up). */
+const PROBE_CONCURRENCY = 10;
 const EXECUTE = 'mutation ($input: ExecuteWorkerInput!) { executeWorker(input: $input) { __typename ... on Run { id } ... on Error { message } } }';
 const EVENTS = 'subscription ($id: ID!) { runEvents(runId: $id) { seq type } }';
 
@@ -122,7 +124,8 @@ runner(async () => {
 
   const probe = await startOurs('ours-probe', { ...env, DATABASE_URL: proxy.url });
   await createProtocol(probe.url, undefined, SLUG, PROTOCOL, PROMPTS);
-  await runOurs(probe.url, { concurrency: 1, count: 1 }); // warm-up: first parse, first connections
+  // Warm-up at the probe's concurrency: first parse, and the pool's connections opened (each looks up types once).
+  await runOurs(probe.url, { concurrency: PROBE_CONCURRENCY, count: PROBE_CONCURRENCY });
   const idleFrom = proxy.statements();
   const idleStart = performance.now();
   await new Promise((resolve) => setTimeout(resolve, 3000));
@@ -131,7 +134,7 @@ runner(async () => {
   const before = proxy.statements();
   const probeStart = performance.now();
   if (process.env.CAPTURE === '1') proxy.capture();
-  const probed = await runOurs(probe.url, { concurrency: 10, count: probeRuns });
+  const probed = await runOurs(probe.url, { concurrency: PROBE_CONCURRENCY, count: probeRuns });
   if (probed.failed) throw new Error(`${probed.failed} of ${probeRuns} probe runs failed`);
   if (process.env.CAPTURE === '1') printStatements(proxy.captured(), probeRuns);
   const statementsPerRun = r3((proxy.statements() - before - idlePerMs * (performance.now() - probeStart)) / probeRuns);
