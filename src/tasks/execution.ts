@@ -19,6 +19,7 @@ import { InvalidTransitionError } from '../errors.js';
 import { eventTypesOf } from '../events/catalogue.js';
 import { transactionWithEvents } from '../events/outbox.js';
 import type { Reactions } from '../events/reactions.js';
+import { LruMap } from '../lru.js';
 import type { RunEndedHandler } from '../runs/executor.js';
 import { FINAL_RUN_STATUSES, type RunRow } from '../runs/service.js';
 import { coalesce, type Kicker } from '../scheduler/coalesce.js';
@@ -66,9 +67,18 @@ function endingOfRow(run: RunRow): Parameters<RunEndedHandler>[3] {
   return { status: 'CANCELLED' };
 }
 
+/** Workers remembered as having no protocol, per process (a few dozen bytes each). */
+const WITHOUT_PROTOCOL_CAPACITY = 10_000;
+
 /** Starts the work of workers that have a protocol, one slot at a time. */
 export class WorkRunner {
   private readonly kickers = new Map<string, Kicker>();
+  /**
+   * Workers read without a protocol. A worker's protocol is chosen when it is hired and
+   * never set afterwards (deleting the protocol only clears it), so "no protocol" stays
+   * true for good and an entry needs no invalidation; bounded because worker IDs grow.
+   */
+  private readonly withoutProtocol = new LruMap<string, true>(WITHOUT_PROTOCOL_CAPACITY);
   private unsubscribe: (() => Promise<void>) | undefined;
 
   constructor(private readonly deps: TaskDeps) {}
@@ -119,13 +129,19 @@ export class WorkRunner {
 
   /** Starts ASSIGNED tasks of `workerId` until its slots are full or nothing is left. */
   private async fill(workerId: string): Promise<void> {
-    // Unlocked first: a worker without a protocol starts nothing, and locking it would
-    // make a fleet's hand-out (which skips locked workers) pass it over meanwhile.
+    // A worker without a protocol starts nothing: known ones cost no statement (every
+    // assignTask to such a worker kicks this), the others are read unlocked, since
+    // locking would make a fleet's hand-out (which skips locked workers) pass it over.
+    if (this.withoutProtocol.get(workerId)) return;
     const [peek] = await this.deps.db
       .select({ organizationId: workers.organizationId, protocolId: workers.protocolId })
       .from(workers)
       .where(eq(workers.id, workerId));
-    if (!peek?.protocolId) return;
+    if (!peek) return;
+    if (!peek.protocolId) {
+      this.withoutProtocol.set(workerId, true);
+      return;
+    }
     for (;;) {
       const begun = await transactionWithEvents(this.deps, async (tx, outbox) => {
         const worker = await lockWorker(tx, peek.organizationId, workerId);
