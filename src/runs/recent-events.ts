@@ -9,13 +9,16 @@
  * status never changes). Anything else — a run paused for tools, taken over by another
  * process, evicted, or never written here — is read from the store as before.
  *
- * Bounded by the JSON size of the events held ({@link RECENT_EVENTS_BYTES} by default):
- * past it, the runs written least recently are forgotten first.
+ * Bounded by the JSON size of the events held ({@link RECENT_EVENTS_BYTES} by default) and
+ * by the number of runs ({@link RECENT_RUNS}): past either, the runs written least recently
+ * are forgotten first.
  */
 import type { StoredRunEvent } from './service.js';
 
 /** Default bound of the events held, in bytes of their JSON. */
 export const RECENT_EVENTS_BYTES = 8 * 1024 * 1024;
+/** Default bound of the runs known. */
+export const RECENT_RUNS = 10_000;
 
 /** What a subscriber needs of a run to start: who may see it, how far its events go, whether it ended. */
 export interface RunSnapshot {
@@ -39,10 +42,12 @@ export class RecentRunEvents {
   /**
    * @param maxBytes bound of the events held (JSON bytes)
    * @param now the clock the lease expiry is compared with (epoch ms)
+   * @param maxRuns bound of the runs known
    */
   constructor(
     private readonly maxBytes = RECENT_EVENTS_BYTES,
     private readonly now: () => number = Date.now,
+    private readonly maxRuns = RECENT_RUNS,
   ) {}
 
   /**
@@ -53,7 +58,9 @@ export class RecentRunEvents {
     this.forget(run.id);
     if (!leaseExpiresAt) return;
     const { organizationId, workerId, lastSeq } = run;
-    this.runs.set(run.id, { organizationId, workerId, lastSeq, ended: false, events: [], trustedUntil: leaseExpiresAt.getTime() });
+    const entry = { organizationId, workerId, lastSeq, ended: false, events: [], trustedUntil: leaseExpiresAt.getTime() };
+    this.runs.set(run.id, entry);
+    this.evict(entry);
   }
 
   /**
@@ -114,10 +121,10 @@ export class RecentRunEvents {
     return entry;
   }
 
-  /** Forgets the least recently written runs, then the oldest events of `current`, until within the bound. */
+  /** Forgets the least recently written runs, then the oldest events of `current`, until within the bounds. */
   private evict(current: Entry): void {
     for (const [runId, entry] of this.runs) {
-      if (this.bytes <= this.maxBytes || entry === current) break;
+      if ((this.bytes <= this.maxBytes && this.runs.size <= this.maxRuns) || entry === current) break;
       this.forget(runId);
     }
     while (this.bytes > this.maxBytes && current.events.length > 0) this.bytes -= current.events.shift()!.bytes;

@@ -75,4 +75,12 @@ describe('recent run events', () => {
     expect(recent.events('run-2', 0, 6)).toBeUndefined();
     expect(recent.events('run-2', 2, 6)!.map((event) => event.seq)).toEqual([3, 4, 5, 6]);
   });
+
+  it('knows at most its bound of runs, forgetting the one written least recently', () => {
+    const recent = new RecentRunEvents(1024 * 1024, () => 0, 2);
+    for (const id of ['run-1', 'run-2']) recent.open({ ...RUN, id }, new Date(30_000));
+    recent.committed('run-1', eventsOf([1]), { lastSeq: 1, ended: false }, new Date(30_000));
+    recent.open({ ...RUN, id: 'run-3' }, new Date(30_000));
+    expect(['run-1', 'run-2', 'run-3'].map((id) => recent.snapshot(id) !== undefined)).toEqual([true, false, true]);
+  });
 });
