@@ -8,8 +8,10 @@
  * A body with a `Content-Length` within the limit is handed to yoga's parser as it is:
  * node's HTTP parser delivers exactly the declared number of bytes (and refuses a request
  * declaring both a length and chunked encoding, or a malformed length), so there is
- * nothing to count. This plugin replaces yoga's own `maxRequestBodySize`, which pipes
- * every body through a counting stream (src/http/yoga.ts turns it off).
+ * nothing to count; such a parse only gives up as soon as the client closes its
+ * connection, which node's request stream never reports to the parser by itself. This
+ * plugin replaces yoga's own `maxRequestBodySize`, which pipes every body through a
+ * counting stream (src/http/yoga.ts turns it off).
  */
 import type { GraphQLError } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
@@ -50,6 +52,21 @@ async function readLimited(body: ReadableStream<Uint8Array>, maxBytes: number): 
   return whole;
 }
 
+/**
+ * `parsing`, or an `AbortError` as soon as `signal` aborts (the client closed its
+ * connection): a body read straight from node's request never settles when the client
+ * goes away mid-body, so without this the request would wait for ever.
+ * @throws DOMException (name `AbortError`) when the client aborted first
+ */
+function untilAborted<T>(parsing: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new DOMException('The client closed the request', 'AbortError'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new DOMException('The client closed the request', 'AbortError'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    parsing.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 /** A yoga plugin refusing request bodies over `maxBytes` with HTTP 413. */
 export function useBodySizeLimit(maxBytes: number): Plugin {
   return {
@@ -61,7 +78,11 @@ export function useBodySizeLimit(maxBytes: number): Plugin {
       }
     },
     onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {
-      if (!requestParser || request.headers.has('content-length') || !request.body) return;
+      if (!requestParser || !request.body) return;
+      if (request.headers.has('content-length')) {
+        setRequestParser((incoming) => untilAborted(Promise.resolve(requestParser(incoming)), request.signal));
+        return;
+      }
       setRequestParser(async (incoming) => {
         if (!incoming.body) return requestParser(incoming);
         const body = await readLimited(incoming.body, maxBytes);
