@@ -74,7 +74,7 @@ describe('a server killed mid-run', () => {
     await database?.drop();
   });
 
-  it('resumes from the last completed block on the next process, with every event once', { timeout: 60_000 }, async () => {
+  it('resumes from the last completed block on the next process, with every event once', { timeout: 120_000 }, async () => {
     const env = { ...database.env, OPENAI_BASE_URL: llm.url, RUN_LEASE_MS: '1500' };
     const first = startServerProcess(env);
     processes.push(first);

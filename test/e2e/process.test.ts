@@ -10,7 +10,8 @@ import { describe, expect, it } from 'vitest';
 
 import { startServerProcess as startServer } from '../support/server-process.js';
 
-describe('server process', () => {
+// Each test starts a server process (tsx, then the database): a hook's time, not a test's.
+describe('server process', { timeout: 120_000 }, () => {
   it('starts on the embedded defaults, logs its URL, database and models, and stops on SIGTERM', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'workforce-'));
     try {
