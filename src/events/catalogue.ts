@@ -161,6 +161,8 @@ export type DomainEventCatalogue = {
   'Worker.onboarded': { training: string[]; access: string[]; mentorId: string | null; startedAt: string; learning: LearningItem[] };
   'Worker.activated': { learning: LearningItem[] };
   'Worker.promoted': { from: string; to: string; effectiveDate: string };
+  /** `updateWorker` changed these fields (named as `UpdateWorkerInput` names them: `protocol`, `managerId`, `concurrency` …). */
+  'Worker.updated': { fields: string[] };
   'Worker.offboarded': WorkerOffboarding & {
     tasksTransferred: number;
     tasksReturnedToQueue: number;
@@ -252,6 +254,7 @@ const CATALOGUED: { [T in DomainEventType]: true } = {
   'Worker.onboarded': true,
   'Worker.activated': true,
   'Worker.promoted': true,
+  'Worker.updated': true,
   'Worker.offboarded': true,
   'Worker.retiring': true,
   'Worker.retirement.cancelled': true,

@@ -39,6 +39,7 @@ const SETTLE_ON: ReadonlySet<DomainEventType> = new Set<DomainEventType>([
   'Worker.availability.changed',
   'Worker.activated',
   'Worker.retirement.cancelled',
+  'Worker.updated',
   'Fleet.task.queued',
   'Fleet.scaled',
   'Fleet.updated',
