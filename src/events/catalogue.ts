@@ -81,6 +81,23 @@ export type TaskQueuedPayload = {
   returnedFrom?: string;
 };
 
+/**
+ * What every event of a recurring schedule carries (`Worker.recurring.*` for a schedule
+ * of a worker, `Fleet.recurring.*` for one of a fleet): the schedule as it is after the
+ * change.
+ */
+export type ScheduleEventPayload = {
+  scheduleId: string;
+  action: string;
+  schedule: string;
+  cron: string;
+  timezone: string;
+  status: 'ACTIVE' | 'PAUSED' | 'STOPPED' | 'DELETED';
+  nextRunAt: string | null;
+  /** `*.recurring.updated`: the input fields given. */
+  fields?: string[];
+};
+
 /** Event type → payload of every event the server raises. */
 export type DomainEventCatalogue = {
   'ApiKey.created': { name: string; role: (typeof apiKeys.$inferSelect)['role']; prefix: string };
@@ -111,6 +128,11 @@ export type DomainEventCatalogue = {
   'Fleet.task.cancelled': TaskEndedPayload;
   'Fleet.task.completed': TaskEndedPayload;
   'Fleet.task.failed': TaskEndedPayload;
+  'Fleet.recurring.assigned': ScheduleEventPayload;
+  'Fleet.recurring.paused': ScheduleEventPayload;
+  'Fleet.recurring.resumed': ScheduleEventPayload;
+  'Fleet.recurring.updated': ScheduleEventPayload;
+  'Fleet.recurring.deleted': ScheduleEventPayload;
   'Fleet.rebalanced': { trigger: string; moved: Array<{ taskId: string; from: string; to: string }>; handedOutFromQueue: number };
   'Fleet.sla.breached': { taskId: string; kind: (typeof taskSlaBreaches.$inferSelect)['kind']; targetSeconds: number; elapsedSeconds: number };
   'Fleet.alerts.configured': {
@@ -175,14 +197,11 @@ export type DomainEventCatalogue = {
   'Worker.availability.changed': { from: Availability; to: Availability };
   'Worker.training.recorded': { learning: LearningItem[] };
   'Worker.assigned': { taskId: string; action: string; priority: TaskPriority } & AssignmentOrigin;
-  'Worker.recurring.assigned': {
-    scheduleId: string;
-    action: string;
-    schedule: string;
-    cron: string;
-    timezone: string;
-    nextRunAt: string | null;
-  };
+  'Worker.recurring.assigned': ScheduleEventPayload;
+  'Worker.recurring.paused': ScheduleEventPayload;
+  'Worker.recurring.resumed': ScheduleEventPayload;
+  'Worker.recurring.updated': ScheduleEventPayload;
+  'Worker.recurring.deleted': ScheduleEventPayload;
   'Worker.task.started': { taskId: string; action: string; resumed: boolean };
   'Worker.task.waiting': { taskId: string; action: string; reason: string | null };
   'Worker.task.completed': TaskEndedPayload;
@@ -223,6 +242,11 @@ const CATALOGUED: { [T in DomainEventType]: true } = {
   'Fleet.task.cancelled': true,
   'Fleet.task.completed': true,
   'Fleet.task.failed': true,
+  'Fleet.recurring.assigned': true,
+  'Fleet.recurring.paused': true,
+  'Fleet.recurring.resumed': true,
+  'Fleet.recurring.updated': true,
+  'Fleet.recurring.deleted': true,
   'Fleet.rebalanced': true,
   'Fleet.sla.breached': true,
   'Fleet.alerts.configured': true,
@@ -262,6 +286,10 @@ const CATALOGUED: { [T in DomainEventType]: true } = {
   'Worker.training.recorded': true,
   'Worker.assigned': true,
   'Worker.recurring.assigned': true,
+  'Worker.recurring.paused': true,
+  'Worker.recurring.resumed': true,
+  'Worker.recurring.updated': true,
+  'Worker.recurring.deleted': true,
   'Worker.task.started': true,
   'Worker.task.waiting': true,
   'Worker.task.completed': true,

@@ -5,6 +5,7 @@ import { tasks, taskSchedules, workerAvailability, workerLifecycle, workers } fr
 import { InvalidTransitionError, NotFoundError, ValidationError } from '../errors.js';
 import { builder } from '../graphql/builder.js';
 import { Fleet } from '../fleets/core/schema.js';
+import { scheduleStatusSql } from '../tasks/recurring.js';
 import { TaskStatusEnum } from '../tasks/schema.js';
 import type { WorkerKpi, WorkerOffboarding, WorkerOnboarding } from '../db/documents.js';
 import { hireWorker, updateWorker, type HireWorkerInput as HireWorkerInputData } from './service.js';
@@ -119,10 +120,12 @@ export const Worker = builder.drizzleNode('workers', {
     }),
     schedules: t.drizzleConnection({
       type: 'taskSchedules',
-      description: 'Recurring work of the worker, oldest first.',
-      totalCount: (worker, _args, ctx) => ctx.db.$count(taskSchedules, eq(taskSchedules.workerId, worker.id)),
+      description: 'Recurring work of the worker, oldest first, without deleted schedules (the `schedules` query lists those).',
+      totalCount: (worker, _args, ctx) => ctx.db.$count(taskSchedules, and(eq(taskSchedules.workerId, worker.id), ...scheduleStatusSql(undefined))),
       resolve: (query, worker, _args, ctx) =>
-        ctx.db.query.taskSchedules.findMany(query({ where: { workerId: worker.id }, orderBy: { id: 'asc' } })),
+        ctx.db.query.taskSchedules.findMany(
+          query({ where: { workerId: worker.id, RAW: (table) => and(...scheduleStatusSql(undefined, table))! }, orderBy: { id: 'asc' } }),
+        ),
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the worker was hired.' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'Last change.' }),
