@@ -105,6 +105,8 @@ export type DomainEventCatalogue = {
 
   'Fleet.created': { name: string; min: number };
   'Fleet.updated': { fields: string[] };
+  /** `deleteFleet`: its queue cancelled, its workers released (`workerIds`), its teams, shifts, schedules and triggers gone. */
+  'Fleet.deleted': { name: string; tasksCancelled: number; workerIds: string[]; teamsDeleted: number; schedulesDeleted: number; triggersDeleted: number };
   'Fleet.scaled': {
     from: number;
     to: number;
@@ -169,6 +171,8 @@ export type DomainEventCatalogue = {
   'Run.cancelled': RunEndedPayload;
 
   'Team.created': { name: string; fleetId: string; slots: Array<{ name: string; size: number }>; stages: number };
+  /** `deleteTeam` (or `deleteFleet`): what stopped with it. */
+  'Team.deleted': { name: string; fleetId: string; workflowRunsStopped: number; tasksCancelled: number; workersReleased: number };
   'Team.workflow.started': { workflowRunId: string; stages: number };
   'Team.workflow.stage.completed': { workflowRunId: string; stage: number; output: string | null };
   'Team.workflow.completed': { workflowRunId: string; output: unknown };
@@ -236,6 +240,7 @@ const CATALOGUED: { [T in DomainEventType]: true } = {
   'ApiKey.revoked': true,
   'Fleet.created': true,
   'Fleet.updated': true,
+  'Fleet.deleted': true,
   'Fleet.scaled': true,
   'Fleet.work.assigned': true,
   'Fleet.task.queued': true,
@@ -266,6 +271,7 @@ const CATALOGUED: { [T in DomainEventType]: true } = {
   'Run.failed': true,
   'Run.cancelled': true,
   'Team.created': true,
+  'Team.deleted': true,
   'Team.workflow.started': true,
   'Team.workflow.stage.completed': true,
   'Team.workflow.completed': true,
