@@ -144,3 +144,34 @@ describe('updateWorker', () => {
     expect((await app.data(UPDATE, { input: { workerId: unknown, location: 'office' } })).updateWorker).toMatchObject({ __typename: 'NotFoundError' });
   });
 });
+
+describe('updateWorker and a fleet', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await createTestApp();
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('a higher concurrency lets the fleet hand the worker more queued work', async () => {
+    const fleet = (
+      await app.data(`mutation { createFleet(input: { name: "Desk", workerTemplate: { role: "Agent" }, scaling: { min: 1, max: 1 } }) { ... on Fleet { id workers { edges { node { id } } } } } }`)
+    ).createFleet;
+    const workerId = fleet.workers.edges[0].node.id as string;
+    const work = (
+      await app.data(`mutation ($f: ID!) { assignWork(input: { fleetId: $f, tasks: [{ action: "a" }, { action: "b" }] }) { ... on WorkAssignment { assigned queued tasks { id } } } }`, {
+        f: fleet.id,
+      })
+    ).assignWork;
+    expect(work).toMatchObject({ assigned: 1, queued: 1 });
+
+    expect((await app.data(UPDATE, { input: { workerId, concurrency: 2 } })).updateWorker).toMatchObject({ concurrency: 2 });
+    const queued = work.tasks[1].id as string;
+    const handedOut = await eventually(async () => {
+      const { node } = await app.data(`query ($id: ID!) { node(id: $id) { ... on Task { status assignee { id } } } }`, { id: queued });
+      return node.status === 'ASSIGNED' ? node : undefined;
+    }, 30_000, 'the queued task to be handed out');
+    expect(handedOut.assignee.id).toBe(workerId);
+  });
+});
