@@ -321,7 +321,7 @@ export async function updateSchedule(
     const timezone = data.timezone ?? schedule.timezone;
     const changes: Partial<typeof taskSchedules.$inferInsert> = {
       ...(data.action !== undefined ? { action: data.action } : {}),
-      ...('input' in data ? { input: data.input ?? null } : {}),
+      ...(data.input !== undefined ? { input: data.input } : {}),
       ...(data.priority !== undefined ? { priority: data.priority } : {}),
       ...(data.schedule !== undefined ? { schedule: data.schedule } : {}),
       ...(data.time !== undefined ? { time: data.time } : {}),
