@@ -90,8 +90,9 @@ export class WorkRunner {
   /** Reacts to this process's worker events (every `Worker.*` type) and starts work as slots free up. */
   start(reactions: Reactions): void {
     if (this.unsubscribe) return;
-    const unregister = reactions.on(eventTypesOf('Worker'), ({ subjectId }) => {
+    const unregister = reactions.on(eventTypesOf('Worker'), ({ type, subjectId }) => {
       if (!subjectId) return;
+      if (type === 'Worker.updated') this.withoutWork.delete(subjectId);
       this.kick(subjectId);
     });
     this.unsubscribe = async () => unregister();

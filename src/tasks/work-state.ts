@@ -9,8 +9,9 @@
  *
  * The moves: a new task (queued or assigned), hand-out from the fleet queue, return to
  * the queue, a rebalance move, transfer on offboarding, reassignment, begin (with its
- * run, in the same transaction), wait, finish (complete, fail, cancel), and the end of
- * the run a task was driven by.
+ * run, in the same transaction), wait, finish (complete, fail, cancel; the open tasks of
+ * a deleted fleet or team are cancelled together), and the end of the run a task was
+ * driven by.
  *
  * Locking: a change to a task locks its worker's row first, then the task's row, so
  * that slot counts, availability and goal checks of one worker are serialised and two
@@ -540,6 +541,30 @@ export async function finishTask(
     if (outcome.status === 'COMPLETED') await recordGoalsAchieved(tx, outbox, worker, ended!, completedAt);
   }
   return ended!;
+}
+
+/**
+ * Cancels the open tasks `taskIds` (each locked with its worker, in turn) with `reason`,
+ * as `cancelTask` does one: `Worker.task.cancelled`, or `Fleet.task.cancelled` for a
+ * queued task. Tasks that ended meanwhile are left as they are.
+ * @returns the cancelled tasks and the runs to stop after commit (see `stopRuns`)
+ */
+export async function cancelOpenTasks(
+  tx: Transaction,
+  outbox: Outbox,
+  organizationId: string,
+  taskIds: readonly string[],
+  reason: string,
+): Promise<{ cancelled: TaskRow[]; runIds: string[] }> {
+  const cancelled: TaskRow[] = [];
+  const runIds: string[] = [];
+  for (const taskId of [...taskIds].sort()) {
+    const { task, worker } = await lockTask(tx, organizationId, taskId);
+    if (!canTransition(task.status, 'CANCELLED')) continue;
+    cancelled.push(await finishTask(tx, outbox, worker, task, { status: 'CANCELLED', reason }));
+    if (task.runId) runIds.push(task.runId);
+  }
+  return { cancelled, runIds };
 }
 
 /**

@@ -81,7 +81,7 @@ builder.mutationFields((t) => ({
   }),
   deleteTrigger: t.field({
     type: Trigger,
-    description: 'Deletes a trigger; it fires no more. Returns it with `deletedAt`. Appends `Trigger.deleted`.',
+    description: 'Deletes a trigger; it fires no more. Tasks it made stay as they are (open ones go on; cancel them with `cancelTask`). Returns it with `deletedAt`. Appends `Trigger.deleted`.',
     errors: { types: [NotFoundError, InvalidTransitionError] },
     args: { input: t.arg({ type: DeleteTriggerInput, required: true }) },
     resolve: (_root, { input }, ctx) => deleteTrigger(ctx, ctx.actor.organizationId, input.triggerId.id),

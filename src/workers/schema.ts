@@ -3,12 +3,13 @@ import { and, eq } from 'drizzle-orm';
 
 import { findFirstPrepared } from '../db/prepared-reads.js';
 import { tasks, taskSchedules, workerAvailability, workerLifecycle, workers } from '../db/schema.js';
-import { NotFoundError, ValidationError } from '../errors.js';
+import { InvalidTransitionError, NotFoundError, ValidationError } from '../errors.js';
 import { builder } from '../graphql/builder.js';
 import { Fleet } from '../fleets/core/schema.js';
+import { scheduleStatusSql } from '../tasks/recurring.js';
 import { TaskStatusEnum } from '../tasks/schema.js';
 import type { WorkerKpi, WorkerOffboarding, WorkerOnboarding } from '../db/documents.js';
-import { hireWorker, type HireWorkerInput as HireWorkerInputData } from './service.js';
+import { hireWorker, updateWorker, type HireWorkerInput as HireWorkerInputData } from './service.js';
 
 export const WorkerLifecycleEnum = builder.enumType('WorkerLifecycle', {
   description: 'Where a worker is in its employment lifecycle (HIRED → ONBOARDING → ACTIVE → OFFBOARDED).',
@@ -120,10 +121,12 @@ export const Worker = builder.drizzleNode('workers', {
     }),
     schedules: t.drizzleConnection({
       type: 'taskSchedules',
-      description: 'Recurring work of the worker, oldest first.',
-      totalCount: (worker, _args, ctx) => ctx.db.$count(taskSchedules, eq(taskSchedules.workerId, worker.id)),
+      description: 'Recurring work of the worker, oldest first, without deleted schedules (the `schedules` query lists those).',
+      totalCount: (worker, _args, ctx) => ctx.db.$count(taskSchedules, and(eq(taskSchedules.workerId, worker.id), ...scheduleStatusSql(undefined))),
       resolve: (query, worker, _args, ctx) =>
-        ctx.db.query.taskSchedules.findMany(query({ where: { workerId: worker.id }, orderBy: { id: 'asc' } })),
+        ctx.db.query.taskSchedules.findMany(
+          query({ where: { workerId: worker.id, RAW: (table) => and(...scheduleStatusSql(undefined, table))! }, orderBy: { id: 'asc' } }),
+        ),
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the worker was hired.' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'Last change.' }),
@@ -212,6 +215,29 @@ const HireWorkerInput = builder.inputType('HireWorkerInput', {
   }),
 });
 
+const UpdateWorkerInput = builder.inputType('UpdateWorkerInput', {
+  description:
+    'The identity fields of a worker to change, validated as in `hireWorker`. An omitted field stays as it is; an explicit null clears it (lists become empty, `concurrency` returns to 1). The role changes through `promoteWorker`, the fleet through the fleet.',
+  fields: (t) => ({
+    workerId: t.globalID({ required: true, for: Worker, description: 'The worker to change.' }),
+    name: t.string({ description: 'Display name (cannot be cleared).' }),
+    persona: t.field({
+      type: 'JSON',
+      description: 'Replaces the persona: object with background, expertise[], communicationStyle, personalityTraits[], workingHours {start end timezone}, languages[].',
+    }),
+    capabilities: t.stringList({ description: 'Replaces what the worker can do.' }),
+    skills: t.field({ type: [SkillInput], description: 'Replaces the skills with levels.' }),
+    responsibilities: t.stringList({ description: 'Replaces what the worker is accountable for.' }),
+    goals: t.field({ type: GoalsInput, description: 'Replaces the goals per period.' }),
+    kpis: t.field({ type: [KpiInput], description: 'Replaces the KPI targets.' }),
+    model: t.string({ description: 'Default model, `vendor/model`.' }),
+    protocol: t.string({ description: 'Slug of the protocol the worker executes from its next task on; null: none.' }),
+    managerId: t.globalID({ description: 'Worker to report to; null: nobody.', for: Worker }),
+    concurrency: t.int({ description: 'Tasks worked on at once; a higher value lets waiting ASSIGNED tasks start.' }),
+    location: t.string({ description: 'Where the worker works, e.g. `remote`.' }),
+  }),
+});
+
 builder.queryFields((t) => ({
   worker: t.drizzleField({
     type: 'workers',
@@ -264,5 +290,27 @@ builder.mutationField('hireWorker', (t) =>
         fleetId: input.fleetId?.id,
         managerId: input.managerId?.id,
       }),
+  }),
+);
+
+builder.mutationField('updateWorker', (t) =>
+  t.field({
+    type: Worker,
+    description:
+      'Changes the fields given of a worker that is not OFFBOARDED. Appends `Worker.updated` naming the fields whose value changed. Applies to work not started yet: a higher concurrency or a new protocol lets ASSIGNED tasks start; running tasks keep the protocol they started with.',
+    errors: { types: [ValidationError, NotFoundError, InvalidTransitionError] },
+    args: { input: t.arg({ type: UpdateWorkerInput, required: true }) },
+    resolve: (_root, { input }, ctx) => {
+      const { workerId, protocol, managerId, ...fields } = input;
+      return updateWorker(ctx, ctx.actor.organizationId, {
+        ...fields,
+        // An explicit null name reaches the model, which refuses it with the field's path.
+        name: fields.name as string | undefined,
+        persona: input.persona as HireWorkerInputData['persona'],
+        workerId: workerId.id,
+        ...(protocol !== undefined ? { protocolSlug: protocol } : {}),
+        ...(managerId !== undefined ? { managerId: managerId?.id ?? null } : {}),
+      });
+    },
   }),
 );
