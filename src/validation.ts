@@ -32,7 +32,8 @@ export const SkillModel = z.object({
   level: z.enum(['BEGINNER', 'INTERMEDIATE', 'ADVANCED', 'EXPERT']),
 });
 
-function isTimeZone(zone: string): boolean {
+/** Whether `zone` is a time zone this runtime's Intl data knows (IANA names, `UTC`). */
+export function isTimeZone(zone: string): boolean {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: zone });
     return true;

@@ -80,7 +80,7 @@ export const Worker = builder.drizzleNode('workers', {
   fields: (t) => ({
     name: t.exposeString('name', { description: 'Display name, e.g. `Sarah Chen`.' }),
     role: t.exposeString('role', { description: 'Job role, e.g. `SalesDevelopmentRepresentative`.' }),
-    persona: t.expose('persona', { type: 'JSON', nullable: true, description: 'Background, expertise, communication style, working hours, languages.' }),
+    persona: t.expose('persona', { type: 'JSON', nullable: true, description: 'Name, job title, style, background, expertise, communication style, working hours {start end timezone}, languages.' }),
     capabilities: t.exposeStringList('capabilities', { description: 'What the worker can do.' }),
     skills: t.field({ type: [SkillRef], select: { columns: { skills: true } }, description: 'Skills with levels.', resolve: (w) => w.skills }),
     responsibilities: t.exposeStringList('responsibilities', { description: 'What the worker is accountable for.' }),
@@ -194,7 +194,8 @@ const HireWorkerInput = builder.inputType('HireWorkerInput', {
     role: t.string({ required: true, description: 'Job role.' }),
     persona: t.field({
       type: 'JSON',
-      description: 'Object with background, expertise[], communicationStyle, personalityTraits[], workingHours {start end timezone}, languages[].',
+      description:
+        "Object with $type, name, jobTitle, style, background, expertise[], communicationStyle, personalityTraits[], workingHours (text such as '9am-5pm PST' or {start end timezone}; stored as the object), languages[].",
     }),
     capabilities: t.stringList({ description: 'What the worker can do.' }),
     skills: t.field({ type: [SkillInput], description: 'Skills with levels.' }),

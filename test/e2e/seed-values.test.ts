@@ -1,0 +1,90 @@
+/**
+ * The product documents' literal values, sent over HTTP in their GraphQL form, are accepted
+ * and stored in one documented form (README.md "The product documents' values"); values
+ * that cannot be read are refused with a ValidationError naming the field and what is expected.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { createTestApp, type TestApp } from '../support/test-app.js';
+
+const HIRE = /* GraphQL */ `
+  mutation ($input: HireWorkerInput!) {
+    hireWorker(input: $input) {
+      __typename
+      ... on Worker { id name role persona model skills { name level } }
+      ... on ValidationError { issues { path message } }
+    }
+  }
+`;
+
+/** The persona of docs/product/worker.md "Worker Identity", as written there. */
+const ALEX_PERSONA = {
+  $type: 'Person',
+  name: 'Alex Rodriguez',
+  jobTitle: 'Customer Success Manager',
+  background: 'Psychology degree, 7 years in SaaS customer success',
+  expertise: ['customer_onboarding', 'relationship_building', 'churn_prevention', 'upsell_identification'],
+  personalityTraits: ['empathetic', 'proactive', 'detail-oriented', 'problem-solver'],
+  communicationStyle: 'warm, professional, solution-focused',
+  workingHours: '9am-5pm PST',
+  languages: ['English', 'Spanish'],
+};
+
+describe('the product documents’ values', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await createTestApp();
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  const hire = async (input: Record<string, unknown>) => (await app.data(HIRE, { input })).hireWorker;
+
+  it('keeps the persona of the worker document, its working hours parsed into start, end and an IANA zone', async () => {
+    const worker = await hire({
+      name: 'Alex Rodriguez',
+      role: 'CustomerSuccessManager',
+      persona: ALEX_PERSONA,
+      skills: [
+        { name: 'Customer Onboarding', level: 'EXPERT' },
+        { name: 'Product Knowledge', level: 'ADVANCED' },
+      ],
+    });
+    expect(worker.__typename).toBe('Worker');
+    expect(worker.persona).toEqual({ ...ALEX_PERSONA, workingHours: { start: '09:00', end: '17:00', timezone: 'America/Los_Angeles' } });
+
+    const sarah = await hire({
+      name: 'Sarah Chen',
+      role: 'SalesDevelopmentRepresentative',
+      persona: { background: 'Former tech recruiter, 5 years in B2B SaaS', style: 'consultative, data-driven', workingHours: '09:00-17:00 Europe/Berlin' },
+    });
+    expect(sarah.persona).toEqual({
+      background: 'Former tech recruiter, 5 years in B2B SaaS',
+      style: 'consultative, data-driven',
+      workingHours: { start: '09:00', end: '17:00', timezone: 'Europe/Berlin' },
+    });
+  });
+
+  it('refuses working hours it cannot read, naming the field and what is expected', async () => {
+    const refused = await hire({ name: 'Eve', role: 'Analyst', persona: { workingHours: 'whenever I feel like it' } });
+    expect(refused).toEqual({
+      __typename: 'ValidationError',
+      issues: [
+        {
+          path: ['persona', 'workingHours'],
+          message:
+            "must be hours and a time zone such as '9am-5pm PST', '09:00-17:00 Europe/Berlin' or '9-5 ET', or an object { start end timezone }",
+        },
+      ],
+    });
+    const noZone = await hire({ name: 'Eve', role: 'Analyst', persona: { workingHours: '9am-5pm' } });
+    expect(noZone.issues[0].path).toEqual(['persona', 'workingHours']);
+    const badZone = await hire({ name: 'Eve', role: 'Analyst', persona: { workingHours: { start: '9:00', end: '17:00', timezone: 'Mars/Base' } } });
+    expect(badZone.issues).toEqual([
+      { path: ['persona', 'workingHours', 'timezone'], message: 'must be an IANA time zone such as America/Los_Angeles' },
+    ]);
+    const unknownKey = await hire({ name: 'Eve', role: 'Analyst', persona: { favouriteColour: 'green' } });
+    expect(unknownKey.__typename).toBe('ValidationError');
+  });
+});
