@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { createFleet, hireInto, mutate } from '../fleets/helpers.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
 const HIRE = /* GraphQL */ `
@@ -86,5 +87,55 @@ describe('the product documents’ values', () => {
     ]);
     const unknownKey = await hire({ name: 'Eve', role: 'Analyst', persona: { favouriteColour: 'green' } });
     expect(unknownKey.__typename).toBe('ValidationError');
+  });
+
+  it('reads a date-only due date as the end of that day in the worker’s zone, or the fleet’s for fleet work', async () => {
+    const fleetId = await createFleet(app, { name: 'Berlin', timezone: 'Europe/Berlin', workerTemplate: { role: 'Agent' }, scaling: { min: 0, max: 3 } });
+    const workerId = await hireInto(app, fleetId, { name: 'Alex', persona: { workingHours: '9am-5pm PST' } });
+
+    const task = await mutate(app, 'assignTask', 'AssignTaskInput', { workerId, action: 'onboard_customer', priority: 'HIGH', dueDate: '2025-10-15' }, '... on Task { dueDate }');
+    expect(task.dueDate).toBe('2025-10-16T06:59:59.999Z'); // 23:59:59.999 in Los Angeles (PDT)
+    const exact = await mutate(app, 'assignTask', 'AssignTaskInput', { workerId, action: 'call', dueDate: '2025-10-15T12:00:00Z' }, '... on Task { dueDate }');
+    expect(exact.dueDate).toBe('2025-10-15T12:00:00.000Z');
+
+    const project = await mutate(
+      app,
+      'assignProject',
+      'AssignProjectInput',
+      {
+        workerId,
+        name: 'Q4 Customer Success Initiative',
+        tasks: [
+          { action: 'review_at_risk_accounts', dueDate: '2025-10-20' },
+          { action: 'create_success_plans', dueDate: '2025-10-25' },
+          { action: 'schedule_qbrs', dueDate: '2025-11-30' },
+        ],
+      },
+      '... on Project { tasks { dueDate } }',
+    );
+    // Los Angeles leaves daylight-saving time on 2 November 2025: PDT (UTC−7), then PST (UTC−8).
+    expect(project.tasks.map((t: { dueDate: string }) => t.dueDate)).toEqual([
+      '2025-10-21T06:59:59.999Z',
+      '2025-10-26T06:59:59.999Z',
+      '2025-12-01T07:59:59.999Z',
+    ]);
+
+    const work = await mutate(app, 'assignWork', 'AssignWorkInput', { fleetId, tasks: [{ action: 'qualify_lead', dueDate: '2025-10-15' }] }, '... on WorkAssignment { tasks { dueDate } }');
+    expect(work.tasks[0].dueDate).toBe('2025-10-15T21:59:59.999Z'); // 23:59:59.999 in Berlin (CEST)
+  });
+
+  it('refuses a due date that is neither a date-time nor a date, naming the field', async () => {
+    const fleetId = await createFleet(app, { name: 'Dates', workerTemplate: { role: 'Agent' }, scaling: { min: 0, max: 1 } });
+    const workerId = await hireInto(app, fleetId, { name: 'Dana' });
+    const impossible = await mutate(app, 'assignTask', 'AssignTaskInput', { workerId, action: 'x', dueDate: '2025-02-30' }, '');
+    expect(impossible).toMatchObject({
+      __typename: 'ValidationError',
+      issues: [{ path: ['dueDate'], message: 'must be a date-time such as 2025-10-15T17:00:00Z or a date such as 2025-10-15' }],
+    });
+    const text = await app.gql(`mutation ($input: AssignTaskInput!) { assignTask(input: $input) { __typename } }`, {
+      input: { workerId, action: 'x', dueDate: 'next tuesday' },
+    });
+    expect(text.errors?.[0]?.message).toContain('"input.dueDate"');
+    expect(text.errors?.[0]?.message).toContain('DueDate must be a date-time such as 2025-10-15T17:00:00Z or a date such as 2025-10-15');
   });
 });
