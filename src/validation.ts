@@ -23,6 +23,29 @@ export const ModelId = z
   .string()
   .regex(/^[a-z0-9][\w.-]*\/[\w.:-]+$/i, 'must look like vendor/model, e.g. openai/gpt-4o');
 
+/**
+ * Drops the `$.` the product documents put before roles and event types
+ * (`$.SalesDevelopmentRepresentative`, `$.Lead.created`): the stored form is the name alone,
+ * so `$.Lead.created` and `Lead.created` are one event type and one role is stored one way.
+ */
+export function withoutSemanticPrefix(name: string): string {
+  return name.startsWith('$.') ? name.slice(2) : name;
+}
+
+/** A job role, e.g. `SalesDevelopmentRepresentative`; `$.SalesDevelopmentRepresentative` is stored without `$.`. */
+export const RoleModel = z
+  .string()
+  .trim()
+  .transform(withoutSemanticPrefix)
+  .pipe(z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters'));
+
+/** An event type `Subject.predicate`, e.g. `Lead.created`; `$.Lead.created` is stored without `$.`. */
+export const EventTypeModel = z
+  .string()
+  .trim()
+  .transform(withoutSemanticPrefix)
+  .pipe(z.string().regex(/^[A-Z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)+$/, 'must look like Subject.predicate, e.g. Lead.created or $.Lead.created'));
+
 /** An IANA time zone known to this runtime's Intl data, e.g. `America/Los_Angeles`. */
 export const TimeZone = z.string().refine(isTimeZone, 'must be an IANA time zone such as America/Los_Angeles');
 

@@ -14,7 +14,7 @@ import { InvalidTransitionError, ValidationError } from '../errors.js';
 import { transactionWithEvents, type Outbox } from '../events/outbox.js';
 import { stopRuns, type TaskDeps } from '../tasks/transitions.js';
 import { returnToQueue, transferOpenTasks } from '../tasks/work-state.js';
-import { parseInput, withDefault } from '../validation.js';
+import { parseInput, RoleModel, withDefault } from '../validation.js';
 import {
   assertLifecycleTransition,
   assertTakesWork,
@@ -41,7 +41,7 @@ export const OnboardWorkerModel = WorkerIdModel.extend({
 
 /** What `promoteWorker` accepts (seed `updateRole`: newRole, effectiveDate). */
 export const PromoteWorkerModel = WorkerIdModel.extend({
-  newRole: z.string().trim().min(1, 'must not be empty').max(200),
+  newRole: RoleModel,
   effectiveDate: z.date().nullish(),
 });
 

@@ -7,6 +7,7 @@ import { builder } from '../graphql/builder.js';
 import { Fleet } from '../fleets/core/schema.js';
 import { TaskStatusEnum } from '../tasks/schema.js';
 import type { WorkerKpi, WorkerOffboarding, WorkerOnboarding } from '../db/documents.js';
+import { withoutSemanticPrefix } from '../validation.js';
 import { hireWorker, type HireWorkerInput as HireWorkerInputData } from './service.js';
 
 export const WorkerLifecycleEnum = builder.enumType('WorkerLifecycle', {
@@ -79,7 +80,7 @@ export const Worker = builder.drizzleNode('workers', {
   select: { columns: { id: true, organizationId: true } },
   fields: (t) => ({
     name: t.exposeString('name', { description: 'Display name, e.g. `Sarah Chen`.' }),
-    role: t.exposeString('role', { description: 'Job role, e.g. `SalesDevelopmentRepresentative`.' }),
+    role: t.exposeString('role', { description: 'Job role, e.g. `SalesDevelopmentRepresentative` (given as `$.SalesDevelopmentRepresentative`, stored without `$.`).' }),
     persona: t.expose('persona', { type: 'JSON', nullable: true, description: 'Name, job title, style, background, expertise, communication style, working hours {start end timezone}, languages.' }),
     capabilities: t.exposeStringList('capabilities', { description: 'What the worker can do.' }),
     skills: t.field({ type: [SkillRef], select: { columns: { skills: true } }, description: 'Skills with levels.', resolve: (w) => w.skills }),
@@ -191,7 +192,7 @@ const HireWorkerInput = builder.inputType('HireWorkerInput', {
   description: 'Identity of the worker to hire.',
   fields: (t) => ({
     name: t.string({ required: true, description: 'Display name.' }),
-    role: t.string({ required: true, description: 'Job role.' }),
+    role: t.string({ required: true, description: 'Job role, e.g. `SalesDevelopmentRepresentative` or `$.SalesDevelopmentRepresentative` (stored without `$.`).' }),
     persona: t.field({
       type: 'JSON',
       description:
@@ -226,7 +227,7 @@ builder.queryFields((t) => ({
     description: 'Workers, oldest first.',
     args: {
       lifecycle: t.arg({ type: WorkerLifecycleEnum, description: 'Only workers in this lifecycle state.' }),
-      role: t.arg.string({ description: 'Only workers with this role.' }),
+      role: t.arg.string({ description: 'Only workers with this role (`DataAnalyst` or `$.DataAnalyst`).' }),
     },
     totalCount: (_root, args, ctx) =>
       ctx.db.$count(
@@ -234,7 +235,7 @@ builder.queryFields((t) => ({
         and(
           eq(workers.organizationId, ctx.actor.organizationId),
           args.lifecycle ? eq(workers.lifecycle, args.lifecycle) : undefined,
-          args.role ? eq(workers.role, args.role) : undefined,
+          args.role ? eq(workers.role, withoutSemanticPrefix(args.role)) : undefined,
         ),
       ),
     resolve: (query, _root, args, ctx) =>
@@ -243,7 +244,7 @@ builder.queryFields((t) => ({
           where: {
             organizationId: ctx.actor.organizationId,
             ...(args.lifecycle ? { lifecycle: args.lifecycle } : {}),
-            ...(args.role ? { role: args.role } : {}),
+            ...(args.role ? { role: withoutSemanticPrefix(args.role) } : {}),
           },
           orderBy: { id: 'asc' },
         }),

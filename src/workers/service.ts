@@ -11,7 +11,7 @@ import { fleets, protocols, workers } from '../db/schema.js';
 import { NotFoundError } from '../errors.js';
 import { transactionWithEvents } from '../events/outbox.js';
 import type { Bus } from '../realtime/bus.js';
-import { ModelId, parseInput, SkillModel, withDefault } from '../validation.js';
+import { ModelId, parseInput, RoleModel, SkillModel, withDefault } from '../validation.js';
 import type { WorkerRow } from './lifecycle.js';
 import { WorkingHoursModel } from './working-hours.js';
 
@@ -39,7 +39,7 @@ const PersonaModel = z
 /** What `hireWorker` accepts; ids are local UUIDs (the schema decodes global IDs). */
 export const HireWorkerModel = z.object({
   name: z.string().trim().min(1, 'must not be empty').max(200),
-  role: z.string().trim().min(1, 'must not be empty').max(200),
+  role: RoleModel,
   persona: PersonaModel.nullish(),
   capabilities: withDefault(z.array(z.string().trim().min(1)), []),
   skills: withDefault(z.array(SkillModel), []),

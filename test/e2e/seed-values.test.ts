@@ -138,4 +138,35 @@ describe('the product documents’ values', () => {
     expect(text.errors?.[0]?.message).toContain('"input.dueDate"');
     expect(text.errors?.[0]?.message).toContain('DueDate must be a date-time such as 2025-10-15T17:00:00Z or a date such as 2025-10-15');
   });
+
+  it('stores `$.`-prefixed roles and event types without the prefix, so both spellings are one', async () => {
+    const sarah = await hire({ name: 'Sarah Chen', role: '$.SalesDevelopmentRepresentative' });
+    expect(sarah.role).toBe('SalesDevelopmentRepresentative');
+    const { workers } = await app.data(`query { workers(role: "$.SalesDevelopmentRepresentative") { nodes: edges { node { name role } } } }`);
+    expect(workers.nodes).toContainEqual({ node: { name: 'Sarah Chen', role: 'SalesDevelopmentRepresentative' } });
+
+    const fleetId = await createFleet(app, { name: 'SDR Fleet', workerTemplate: { role: '$.SalesDevelopmentRepresentative' }, scaling: { min: 1, max: 2 } });
+    const { fleet } = await app.data(`query ($id: ID!) { fleet(id: $id) { workerTemplate { role } workers { edges { node { role } } } } }`, { id: fleetId });
+    expect(fleet.workerTemplate.role).toBe('SalesDevelopmentRepresentative');
+    expect(fleet.workers.edges).toEqual([{ node: { role: 'SalesDevelopmentRepresentative' } }]);
+
+    const trigger = await mutate(app, 'createTrigger', 'CreateTriggerInput', { eventType: '$.Lead.created', fleetId, action: 'qualify_lead' }, '... on Trigger { eventType }');
+    expect(trigger).toMatchObject({ __typename: 'Trigger', eventType: 'Lead.created' });
+    const published = await mutate(app, 'publishEvent', 'PublishEventInput', { type: '$.Lead.created', payload: { name: 'John Doe' } }, '... on DomainEvent { seq type }');
+    expect(published.type).toBe('Lead.created');
+    const reserved = await mutate(app, 'publishEvent', 'PublishEventInput', { type: '$.Worker.hired' }, '');
+    expect(reserved.__typename).toBe('ValidationError');
+    const malformed = await mutate(app, 'createTrigger', 'CreateTriggerInput', { eventType: '$.lead', fleetId, action: 'x' }, '');
+    expect(malformed.issues).toEqual([{ path: ['eventType'], message: 'must look like Subject.predicate, e.g. Lead.created or $.Lead.created' }]);
+    // Created last: no event of this test follows it, so nothing is delivered.
+    const webhook = await mutate(
+      app,
+      'createWebhook',
+      'CreateWebhookInput',
+      { url: 'https://hooks.example.com/x', secret: 'a-secret-of-16-chars', eventTypes: ['$.Lead.created', '$.Worker.*'] },
+      '... on Webhook { eventTypes }',
+      false,
+    );
+    expect(webhook.eventTypes).toEqual(['Lead.created', 'Worker.*']);
+  });
 });

@@ -7,7 +7,7 @@ import { z } from 'zod';
 
 import type { FleetBalancing, FleetScaling, PriorityRule } from '../../db/documents.js';
 import { TaskPriorityModel } from '../../tasks/service.js';
-import { ModelId, SkillModel, TimeZone, withDefault } from '../../validation.js';
+import { ModelId, RoleModel, SkillModel, TimeZone, withDefault } from '../../validation.js';
 
 const Name = z.string().trim().min(1, 'must not be empty').max(200);
 
@@ -18,7 +18,7 @@ export const HoursModel = z
   .regex(/^([01]?\d|2[0-4]):[0-5]\d-([01]?\d|2[0-4]):[0-5]\d$/, 'must be H:MM-H:MM, e.g. 8:00-16:00 or 20:00-8:00');
 
 export const WorkerTemplateModel = z.object({
-  role: Name,
+  role: RoleModel,
   capabilities: withDefault(z.array(Name), []),
   skills: withDefault(z.array(SkillModel), []),
   model: ModelId.nullish(),
