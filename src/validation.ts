@@ -5,6 +5,7 @@
 import { z } from 'zod';
 
 import { ValidationError } from './errors.js';
+import { vendorModelId } from './models/model-ids.js';
 
 /**
  * Parses `input` with `model`.
@@ -18,10 +19,23 @@ export function parseInput<Model extends z.ZodType>(model: Model, input: unknown
   );
 }
 
-/** `vendor/model`, as protocols name models (docs/architecture.md "Models"). */
+/**
+ * A worker's or template's model: `vendor/model`, as protocols name models
+ * (docs/architecture.md "Models"), or a short id of a known family (`gpt-4o`,
+ * `claude-sonnet-4.5`), stored as `vendor/model` (src/models/model-ids.ts).
+ */
 export const ModelId = z
   .string()
-  .regex(/^[a-z0-9][\w.-]*\/[\w.:-]+$/i, 'must look like vendor/model, e.g. openai/gpt-4o');
+  .trim()
+  .transform((id) => vendorModelId(id) ?? id)
+  .pipe(
+    z
+      .string()
+      .regex(
+        /^[a-z0-9][\w.-]*\/[\w.:-]+$/i,
+        'must look like vendor/model (openai/gpt-4o) or be a short id of a known family (gpt-4o, claude-sonnet-4.5, gemini-2.5-pro)',
+      ),
+  );
 
 /**
  * Drops the `$.` the product documents put before roles and event types
@@ -49,11 +63,20 @@ export const EventTypeModel = z
 /** An IANA time zone known to this runtime's Intl data, e.g. `America/Los_Angeles`. */
 export const TimeZone = z.string().refine(isTimeZone, 'must be an IANA time zone such as America/Los_Angeles');
 
-/** A skill with its level (docs/product/worker.md "skills"). */
-export const SkillModel = z.object({
-  name: z.string().trim().min(1, 'must not be empty'),
-  level: z.enum(['BEGINNER', 'INTERMEDIATE', 'ADVANCED', 'EXPERT']),
-});
+/** The level of a skill given without one (docs/product/fleets.md "skills: ['technical_support']"). */
+export const DEFAULT_SKILL_LEVEL = 'INTERMEDIATE';
+
+/**
+ * A skill with its level (docs/product/worker.md "skills"); a skill given by name alone, as a
+ * plain string or without `level`, has {@link DEFAULT_SKILL_LEVEL}.
+ */
+export const SkillModel = z.preprocess(
+  (skill) => (typeof skill === 'string' ? { name: skill } : skill),
+  z.object({
+    name: z.string().trim().min(1, 'must not be empty'),
+    level: withDefault(z.enum(['BEGINNER', 'INTERMEDIATE', 'ADVANCED', 'EXPERT']), DEFAULT_SKILL_LEVEL),
+  }),
+);
 
 /** Whether `zone` is a time zone this runtime's Intl data knows (IANA names, `UTC`). */
 export function isTimeZone(zone: string): boolean {

@@ -165,7 +165,7 @@ export const SkillInput = builder.inputType('SkillInput', {
   description: 'A skill and its level.',
   fields: (t) => ({
     name: t.string({ required: true, description: 'Skill name.' }),
-    level: t.field({ type: SkillLevelEnum, required: true, description: 'Proficiency.' }),
+    level: t.field({ type: SkillLevelEnum, description: 'Proficiency (default INTERMEDIATE).' }),
   }),
 });
 
@@ -203,7 +203,7 @@ const HireWorkerInput = builder.inputType('HireWorkerInput', {
     responsibilities: t.stringList({ description: 'What the worker is accountable for.' }),
     goals: t.field({ type: GoalsInput, description: 'Goals per period.' }),
     kpis: t.field({ type: [KpiInput], description: 'KPI targets.' }),
-    model: t.string({ description: 'Default model, `vendor/model`.' }),
+    model: t.string({ description: 'Default model: `vendor/model`, or a short id such as `gpt-4o` or `claude-sonnet-4.5` (stored as `anthropic/claude-sonnet-4-5`).' }),
     protocol: t.string({ description: 'Slug of the protocol the worker executes.' }),
     fleetId: t.globalID({ description: 'Fleet to join.', for: Fleet }),
     managerId: t.globalID({ description: 'Worker to report to.', for: Worker }),

@@ -169,4 +169,34 @@ describe('the product documents’ values', () => {
     );
     expect(webhook.eventTypes).toEqual(['Lead.created', 'Worker.*']);
   });
+
+  it('takes template skills by name alone and short model ids, stored with their defaults and vendor', async () => {
+    const fleetId = await createFleet(app, {
+      name: 'Customer Support Fleet',
+      workerTemplate: {
+        role: '$.CustomerSupportRepresentative',
+        capabilities: ['ticket_triage', 'issue_resolution'],
+        skills: [{ name: 'technical_support' }, { name: 'customer_communication', level: 'EXPERT' }],
+        model: 'claude-sonnet-4.5',
+      },
+      scaling: { min: 1, max: 3 },
+    });
+    const { fleet } = await app.data(
+      `query ($id: ID!) { fleet(id: $id) { workerTemplate { skills { name level } model } workers { edges { node { skills { name level } model } } } } }`,
+      { id: fleetId },
+    );
+    const skills = [
+      { name: 'technical_support', level: 'INTERMEDIATE' },
+      { name: 'customer_communication', level: 'EXPERT' },
+    ];
+    expect(fleet.workerTemplate).toEqual({ skills, model: 'anthropic/claude-sonnet-4-5' });
+    expect(fleet.workers.edges).toEqual([{ node: { skills, model: 'anthropic/claude-sonnet-4-5' } }]);
+
+    const worker = await hire({ name: 'Sarah Chen', role: '$.SalesDevelopmentRepresentative', model: 'gpt-4o', skills: [{ name: 'outreach' }] });
+    expect(worker).toMatchObject({ model: 'openai/gpt-4o', skills: [{ name: 'outreach', level: 'INTERMEDIATE' }] });
+    const unknown = await hire({ name: 'Eve', role: 'Analyst', model: 'sonnet' });
+    expect(unknown.issues).toEqual([
+      { path: ['model'], message: 'must look like vendor/model (openai/gpt-4o) or be a short id of a known family (gpt-4o, claude-sonnet-4.5, gemini-2.5-pro)' },
+    ]);
+  });
 });
