@@ -95,3 +95,22 @@ export function isTimeZone(zone: string): boolean {
 export function withDefault<Model extends z.ZodType>(model: Model, fallback: z.output<Model>) {
   return model.nullish().transform((value): z.output<Model> => value ?? fallback);
 }
+
+/**
+ * The value of a field that may also be given under the product documents' name
+ * (`sla.responseTime` for `responseTimeSeconds`): whichever is set, or undefined. Both set
+ * is an issue on `alias` naming the other.
+ */
+export function aliased<Value extends object, Canonical extends keyof Value & string, Alias extends keyof Value & string>(
+  value: Value,
+  canonical: Canonical,
+  alias: Alias,
+  ctx: z.RefinementCtx,
+): NonNullable<Value[Canonical]> | NonNullable<Value[Alias]> | undefined {
+  const given = value[canonical] ?? undefined;
+  const other = value[alias] ?? undefined;
+  if (given !== undefined && other !== undefined) {
+    ctx.addIssue({ code: 'custom', path: [alias], message: `give ${alias} or ${canonical}, not both` });
+  }
+  return given ?? other;
+}

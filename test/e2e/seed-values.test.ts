@@ -199,4 +199,26 @@ describe('the product documents’ values', () => {
       { path: ['model'], message: 'must look like vendor/model (openai/gpt-4o) or be a short id of a known family (gpt-4o, claude-sonnet-4.5, gemini-2.5-pro)' },
     ]);
   });
+
+  it('takes the fleet document’s names sla.responseTime/resolutionTime and handoff.duration, refusing both spellings at once', async () => {
+    const fleetId = await createFleet(app, {
+      name: 'Support',
+      workerTemplate: { role: '$.CustomerSupportRepresentative', capabilities: ['ticket_triage', 'issue_resolution', 'escalation'] },
+      scaling: { min: 0, max: 50 },
+      sla: { responseTime: 300, resolutionTime: 3600 },
+    });
+    const { fleet } = await app.data(`query ($id: ID!) { fleet(id: $id) { sla { responseTimeSeconds resolutionTimeSeconds } } }`, { id: fleetId });
+    expect(fleet.sla).toEqual({ responseTimeSeconds: 300, resolutionTimeSeconds: 3600 });
+    const both = await mutate(app, 'createFleet', 'CreateFleetInput', { name: 'Both', workerTemplate: { role: 'Agent' }, sla: { responseTime: 300, responseTimeSeconds: 60 } }, '');
+    expect(both.issues).toEqual([{ path: ['sla', 'responseTime'], message: 'give responseTime or responseTimeSeconds, not both' }]);
+
+    const shifts = [
+      { name: 'Day', hours: '8:00-20:00', workers: 0 },
+      { name: 'Night', hours: '20:00-8:00', workers: 0 },
+    ];
+    const configured = await mutate(app, 'configureShifts', 'ConfigureShiftsInput', { fleetId, timezone: 'UTC', shifts, handoff: { duration: 15, briefing: true } }, '__typename');
+    expect(configured.__typename).toBe('Fleet');
+    const { fleet: onDuty } = await app.data(`query ($id: ID!) { fleet(id: $id) { currentShift(at: "2025-10-15T08:05:00Z") { name handoffUntil outgoing { shift { name } } } } }`, { id: fleetId });
+    expect(onDuty.currentShift).toEqual({ name: 'Day', handoffUntil: '2025-10-15T08:15:00.000Z', outgoing: { shift: { name: 'Night' } } });
+  });
 });

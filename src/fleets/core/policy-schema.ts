@@ -54,8 +54,10 @@ const ScalingInput = builder.inputType('FleetScalingInput', {
 const SlaInput = builder.inputType('FleetSlaInput', {
   description: 'SLA targets.',
   fields: (t) => ({
-    responseTimeSeconds: t.int({ description: 'Queueing to start.' }),
-    resolutionTimeSeconds: t.int({ description: 'Queueing to completion.' }),
+    responseTimeSeconds: t.int({ description: 'Queueing to start, seconds.' }),
+    resolutionTimeSeconds: t.int({ description: 'Queueing to completion, seconds.' }),
+    responseTime: t.int({ description: 'The fleet document’s name for `responseTimeSeconds` (seconds); give one of the two.' }),
+    resolutionTime: t.int({ description: 'The fleet document’s name for `resolutionTimeSeconds` (seconds); give one of the two.' }),
   }),
 });
 

@@ -7,7 +7,7 @@ import { z } from 'zod';
 
 import type { FleetBalancing, FleetScaling, PriorityRule } from '../../db/documents.js';
 import { TaskPriorityModel } from '../../tasks/service.js';
-import { ModelId, RoleModel, SkillModel, TimeZone, withDefault } from '../../validation.js';
+import { aliased, ModelId, RoleModel, SkillModel, TimeZone, withDefault } from '../../validation.js';
 
 const Name = z.string().trim().min(1, 'must not be empty').max(200);
 
@@ -63,10 +63,18 @@ export const ScalingModel = z
     path: ['schedule'],
   });
 
-export const SlaModel = z.object({
-  responseTimeSeconds: z.number().int().positive().nullish(),
-  resolutionTimeSeconds: z.number().int().positive().nullish(),
-});
+/** SLA targets in seconds, under their own names or the fleet document's (`responseTime`, `resolutionTime`). */
+export const SlaModel = z
+  .object({
+    responseTimeSeconds: z.number().int().positive().nullish(),
+    resolutionTimeSeconds: z.number().int().positive().nullish(),
+    responseTime: z.number().int().positive().nullish(),
+    resolutionTime: z.number().int().positive().nullish(),
+  })
+  .transform((sla, ctx) => ({
+    responseTimeSeconds: aliased(sla, 'responseTimeSeconds', 'responseTime', ctx),
+    resolutionTimeSeconds: aliased(sla, 'resolutionTimeSeconds', 'resolutionTime', ctx),
+  }));
 
 export const QuotaModel = z.object({
   name: Name,
