@@ -221,4 +221,20 @@ describe('the product documents’ values', () => {
     const { fleet: onDuty } = await app.data(`query ($id: ID!) { fleet(id: $id) { currentShift(at: "2025-10-15T08:05:00Z") { name handoffUntil outgoing { shift { name } } } } }`, { id: fleetId });
     expect(onDuty.currentShift).toEqual({ name: 'Day', handoffUntil: '2025-10-15T08:15:00.000Z', outgoing: { shift: { name: 'Night' } } });
   });
+
+  it('takes the worker document’s onboard({ mentor })', async () => {
+    const mentor = await hire({ name: 'Senior Analyst', role: '$.SeniorDataAnalyst' });
+    const morgan = await hire({ name: 'Morgan Lee', role: '$.DataAnalyst' });
+    const onboarded = await mutate(
+      app,
+      'onboardWorker',
+      'OnboardWorkerInput',
+      { workerId: morgan.id, training: ['product_knowledge', 'tools_training', 'process_training'], access: ['database', 'bi_tools', 'slack'], mentor: mentor.id },
+      '... on Worker { onboarding { mentor { name } } }',
+    );
+    expect(onboarded.onboarding).toEqual({ mentor: { name: 'Senior Analyst' } });
+    const other = await hire({ name: 'Riley', role: 'DataAnalyst' });
+    const both = await mutate(app, 'onboardWorker', 'OnboardWorkerInput', { workerId: other.id, mentor: mentor.id, mentorId: mentor.id }, '');
+    expect(both.issues).toEqual([{ path: ['mentor'], message: 'give mentor or mentorId, not both' }]);
+  });
 });
