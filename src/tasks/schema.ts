@@ -1,5 +1,7 @@
 /** GraphQL types and operations of tasks; resolvers stay thin. */
 import { and, eq } from 'drizzle-orm';
+import { GraphQLError, Kind } from 'graphql';
+import { DateTimeResolver } from 'graphql-scalars';
 
 import { findFirstPrepared } from '../db/prepared-reads.js';
 import { taskPriority, tasks, taskSchedules, taskStatus } from '../db/schema.js';
@@ -20,6 +22,7 @@ import {
   updateSchedule,
   type ScheduleStatus,
 } from './recurring.js';
+import { CALENDAR_DATE, DUE_DATE_EXPECTED } from './due-date.js';
 import { assignTask } from './service.js';
 import { cancelTask, completeTask, failTask, reassignTask, waitTask } from './transitions.js';
 
@@ -35,6 +38,29 @@ export const TaskStatusEnum = builder.enumType('TaskStatus', {
     CANCELLED: { description: 'Called off.' },
   } satisfies Record<(typeof taskStatus.enumValues)[number], { description: string }>,
 });
+
+/**
+ * Due dates of new tasks: an RFC 3339 date-time, or a calendar date `YYYY-MM-DD` meaning the
+ * end of that day in the assignee's time zone (due-date.ts). A date is passed on as text and
+ * checked by the service, which names the field of an impossible one (`2025-02-30`).
+ */
+export const DueDateScalar = builder.scalarType('DueDate', {
+  description:
+    'A due date: an RFC 3339 date-time (`2025-10-15T17:00:00Z`), or a date alone (`2025-10-15`) meaning the end of that day in the time zone of the worker (its working hours’ zone, else UTC) or, for fleet work, of the fleet.',
+  serialize: (value) => DateTimeResolver.serialize(value),
+  parseValue: (value) => (typeof value === 'string' && CALENDAR_DATE.test(value) ? value : dueDateTime(() => DateTimeResolver.parseValue(value))),
+  parseLiteral: (ast) =>
+    ast.kind === Kind.STRING && CALENDAR_DATE.test(ast.value) ? ast.value : dueDateTime(() => DateTimeResolver.parseLiteral(ast, {})),
+});
+
+/** A date-time due date, or a GraphQL error (BAD_USER_INPUT) saying what a due date must be. */
+function dueDateTime(parse: () => Date): Date {
+  try {
+    return parse();
+  } catch {
+    throw new GraphQLError(`DueDate ${DUE_DATE_EXPECTED}`, { extensions: { code: 'BAD_USER_INPUT' } });
+  }
+}
 
 export const TaskPriorityEnum = builder.enumType('TaskPriority', {
   description: 'How urgent a task is; higher priorities are started first.',
@@ -153,7 +179,7 @@ const AssignTaskInput = builder.inputType('AssignTaskInput', {
     action: t.string({ required: true, description: 'What to do.' }),
     input: t.field({ type: 'JSON', description: 'Task data.' }),
     priority: t.field({ type: TaskPriorityEnum, description: 'Urgency, default NORMAL.' }),
-    dueDate: t.field({ type: 'DateTime', description: 'Due date.' }),
+    dueDate: t.field({ type: DueDateScalar, description: 'Due date: a date-time, or a date alone for the end of that day in the worker’s time zone.' }),
     requiredSkills: t.stringList({ description: 'Skills needed.' }),
     project: t.string({ description: 'Project name.' }),
   }),
@@ -199,7 +225,7 @@ const ProjectTaskInput = builder.inputType('ProjectTaskInput', {
     action: t.string({ required: true, description: 'What to do.' }),
     input: t.field({ type: 'JSON', description: 'Task data.' }),
     priority: t.field({ type: TaskPriorityEnum, description: 'Urgency, default NORMAL.' }),
-    dueDate: t.field({ type: 'DateTime', description: 'Due date.' }),
+    dueDate: t.field({ type: DueDateScalar, description: 'Due date: a date-time, or a date alone for the end of that day in the worker’s time zone.' }),
     requiredSkills: t.stringList({ description: 'Skills needed.' }),
   }),
 });

@@ -9,6 +9,7 @@ import { Fleet } from '../fleets/core/schema.js';
 import { scheduleStatusSql } from '../tasks/recurring.js';
 import { TaskStatusEnum } from '../tasks/schema.js';
 import type { WorkerKpi, WorkerOffboarding, WorkerOnboarding } from '../db/documents.js';
+import { withoutSemanticPrefix } from '../validation.js';
 import { hireWorker, updateWorker, type HireWorkerInput as HireWorkerInputData } from './service.js';
 
 export const WorkerLifecycleEnum = builder.enumType('WorkerLifecycle', {
@@ -81,8 +82,8 @@ export const Worker = builder.drizzleNode('workers', {
   select: { columns: { id: true, organizationId: true } },
   fields: (t) => ({
     name: t.exposeString('name', { description: 'Display name, e.g. `Sarah Chen`.' }),
-    role: t.exposeString('role', { description: 'Job role, e.g. `SalesDevelopmentRepresentative`.' }),
-    persona: t.expose('persona', { type: 'JSON', nullable: true, description: 'Background, expertise, communication style, working hours, languages.' }),
+    role: t.exposeString('role', { description: 'Job role, e.g. `SalesDevelopmentRepresentative` (given as `$.SalesDevelopmentRepresentative`, stored without `$.`).' }),
+    persona: t.expose('persona', { type: 'JSON', nullable: true, description: 'Name, job title, style, background, expertise, communication style, working hours {start end timezone}, languages.' }),
     capabilities: t.exposeStringList('capabilities', { description: 'What the worker can do.' }),
     skills: t.field({ type: [SkillRef], select: { columns: { skills: true } }, description: 'Skills with levels.', resolve: (w) => w.skills }),
     responsibilities: t.exposeStringList('responsibilities', { description: 'What the worker is accountable for.' }),
@@ -168,7 +169,7 @@ export const SkillInput = builder.inputType('SkillInput', {
   description: 'A skill and its level.',
   fields: (t) => ({
     name: t.string({ required: true, description: 'Skill name.' }),
-    level: t.field({ type: SkillLevelEnum, required: true, description: 'Proficiency.' }),
+    level: t.field({ type: SkillLevelEnum, description: 'Proficiency (default INTERMEDIATE).' }),
   }),
 });
 
@@ -195,17 +196,18 @@ const HireWorkerInput = builder.inputType('HireWorkerInput', {
   description: 'Identity of the worker to hire.',
   fields: (t) => ({
     name: t.string({ required: true, description: 'Display name.' }),
-    role: t.string({ required: true, description: 'Job role.' }),
+    role: t.string({ required: true, description: 'Job role, e.g. `SalesDevelopmentRepresentative` or `$.SalesDevelopmentRepresentative` (stored without `$.`).' }),
     persona: t.field({
       type: 'JSON',
-      description: 'Object with background, expertise[], communicationStyle, personalityTraits[], workingHours {start end timezone}, languages[].',
+      description:
+        "Object with $type, name, jobTitle, style, background, expertise[], communicationStyle, personalityTraits[], workingHours (text such as '9am-5pm PST' or {start end timezone}; stored as the object), languages[].",
     }),
     capabilities: t.stringList({ description: 'What the worker can do.' }),
     skills: t.field({ type: [SkillInput], description: 'Skills with levels.' }),
     responsibilities: t.stringList({ description: 'What the worker is accountable for.' }),
     goals: t.field({ type: GoalsInput, description: 'Goals per period.' }),
     kpis: t.field({ type: [KpiInput], description: 'KPI targets.' }),
-    model: t.string({ description: 'Default model, `vendor/model`.' }),
+    model: t.string({ description: 'Default model: `vendor/model`, or a short id such as `gpt-4o` or `claude-sonnet-4.5` (stored as `anthropic/claude-sonnet-4-5`).' }),
     protocol: t.string({ description: 'Slug of the protocol the worker executes.' }),
     fleetId: t.globalID({ description: 'Fleet to join.', for: Fleet }),
     managerId: t.globalID({ description: 'Worker to report to.', for: Worker }),
@@ -251,7 +253,7 @@ builder.queryFields((t) => ({
     description: 'Workers, oldest first.',
     args: {
       lifecycle: t.arg({ type: WorkerLifecycleEnum, description: 'Only workers in this lifecycle state.' }),
-      role: t.arg.string({ description: 'Only workers with this role.' }),
+      role: t.arg.string({ description: 'Only workers with this role (`DataAnalyst` or `$.DataAnalyst`).' }),
     },
     totalCount: (_root, args, ctx) =>
       ctx.db.$count(
@@ -259,7 +261,7 @@ builder.queryFields((t) => ({
         and(
           eq(workers.organizationId, ctx.actor.organizationId),
           args.lifecycle ? eq(workers.lifecycle, args.lifecycle) : undefined,
-          args.role ? eq(workers.role, args.role) : undefined,
+          args.role ? eq(workers.role, withoutSemanticPrefix(args.role)) : undefined,
         ),
       ),
     resolve: (query, _root, args, ctx) =>
@@ -268,7 +270,7 @@ builder.queryFields((t) => ({
           where: {
             organizationId: ctx.actor.organizationId,
             ...(args.lifecycle ? { lifecycle: args.lifecycle } : {}),
-            ...(args.role ? { role: args.role } : {}),
+            ...(args.role ? { role: withoutSemanticPrefix(args.role) } : {}),
           },
           orderBy: { id: 'asc' },
         }),

@@ -11,22 +11,27 @@ import { fleets, protocols, workers } from '../db/schema.js';
 import { InvalidTransitionError, NotFoundError, ValidationError } from '../errors.js';
 import { transactionWithEvents } from '../events/outbox.js';
 import type { Bus } from '../realtime/bus.js';
-import { ModelId, parseInput, SkillModel, TimeZone, withDefault } from '../validation.js';
+import { ModelId, parseInput, RoleModel, SkillModel, TimeZone, withDefault } from '../validation.js';
 import { lockWorker, type WorkerRow } from './lifecycle.js';
+import { WorkingHoursModel } from './working-hours.js';
 
+/**
+ * A persona as docs/product/worker.md writes it: schema.org Person fields (`$type`, `name`,
+ * `jobTitle`) beside the worker's background, expertise, style, traits, working hours
+ * (free text or an object, see working-hours.ts) and languages. Unknown keys are refused so
+ * that a misspelt one is noticed.
+ */
 const PersonaModel = z
   .object({
+    $type: z.string().trim().min(1).optional(),
+    name: z.string().trim().min(1).optional(),
+    jobTitle: z.string().trim().min(1).optional(),
+    style: z.string().optional(),
     background: z.string().optional(),
     expertise: z.array(z.string()).optional(),
     communicationStyle: z.string().optional(),
     personalityTraits: z.array(z.string()).optional(),
-    workingHours: z
-      .object({
-        start: z.string().regex(/^([01]?\d|2[0-3]):[0-5]\d$/, 'must be H:MM or HH:MM'),
-        end: z.string().regex(/^([01]?\d|2[0-4]):[0-5]\d$/, 'must be H:MM or HH:MM'),
-        timezone: TimeZone,
-      })
-      .optional(),
+    workingHours: WorkingHoursModel.optional(),
     languages: z.array(z.string()).optional(),
   })
   .strict();
@@ -34,7 +39,7 @@ const PersonaModel = z
 /** What `hireWorker` accepts; ids are local UUIDs (the schema decodes global IDs). */
 export const HireWorkerModel = z.object({
   name: z.string().trim().min(1, 'must not be empty').max(200),
-  role: z.string().trim().min(1, 'must not be empty').max(200),
+  role: RoleModel,
   persona: PersonaModel.nullish(),
   capabilities: withDefault(z.array(z.string().trim().min(1)), []),
   skills: withDefault(z.array(SkillModel), []),

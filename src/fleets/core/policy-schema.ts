@@ -14,8 +14,8 @@ const WorkerTemplateInput = builder.inputType('WorkerTemplateInput', {
   fields: (t) => ({
     role: t.string({ required: true, description: 'Role.' }),
     capabilities: t.stringList({ description: 'Capabilities.' }),
-    skills: t.field({ type: [SkillInput], description: 'Skills.' }),
-    model: t.string({ description: 'Model, `vendor/model`.' }),
+    skills: t.field({ type: [SkillInput], description: 'Skills; a skill given by name alone has level INTERMEDIATE.' }),
+    model: t.string({ description: 'Model: `vendor/model`, or a short id such as `gpt-4o` or `claude-sonnet-4.5`.' }),
     protocol: t.string({ description: 'Protocol slug.' }),
     concurrency: t.int({ description: 'Tasks each worker works on at once (default 1).' }),
   }),
@@ -55,8 +55,10 @@ const ScalingInput = builder.inputType('FleetScalingInput', {
 const SlaInput = builder.inputType('FleetSlaInput', {
   description: 'SLA targets.',
   fields: (t) => ({
-    responseTimeSeconds: t.int({ description: 'Queueing to start.' }),
-    resolutionTimeSeconds: t.int({ description: 'Queueing to completion.' }),
+    responseTimeSeconds: t.int({ description: 'Queueing to start, seconds.' }),
+    resolutionTimeSeconds: t.int({ description: 'Queueing to completion, seconds.' }),
+    responseTime: t.int({ description: 'The fleet document’s name for `responseTimeSeconds` (seconds); give one of the two.' }),
+    resolutionTime: t.int({ description: 'The fleet document’s name for `resolutionTimeSeconds` (seconds); give one of the two.' }),
   }),
 });
 
