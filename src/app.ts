@@ -137,7 +137,7 @@ export async function createApp(
     ],
   });
   // Reactions wake the jobs an event concerns: the dispatcher for types some trigger or
-  // webhook wants, the recurring job for a new schedule, the deliverer for an alert's
+  // webhook wants, the recurring job for a new, resumed or changed schedule, the deliverer for an alert's
   // webhook. Time and the polls cover the rest.
   const reactions = new Reactions(logger.child({ component: 'reactions' }));
   reactions.onEvery((event) => {
@@ -146,7 +146,10 @@ export async function createApp(
       (error: unknown) => schedulerLogger.error({ err: error }, 'could not read which events triggers and webhooks want'),
     );
   });
-  reactions.on('Worker.recurring.assigned', () => scheduler.wake('recurring-tasks'));
+  reactions.on(
+    ['Worker.recurring.assigned', 'Worker.recurring.resumed', 'Worker.recurring.updated', 'Fleet.recurring.assigned', 'Fleet.recurring.resumed', 'Fleet.recurring.updated'],
+    () => scheduler.wake('recurring-tasks'),
+  );
   reactions.on('Fleet.alert.triggered', () => scheduler.wake('webhook-delivery'));
   const unlistenReactions = reactions.listen(bus);
 

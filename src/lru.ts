@@ -23,4 +23,9 @@ export class LruMap<K, V> {
     if (this.#entries.size > this.capacity) this.#entries.delete(this.#entries.keys().next().value!);
     return value;
   }
+
+  /** Forgets `key`; true when it was there. */
+  delete(key: K): boolean {
+    return this.#entries.delete(key);
+  }
 }

@@ -5,10 +5,18 @@
 
 /** A worker's persona, as docs/product/worker.md describes it (`persona: { background, … }`). */
 export interface WorkerPersona {
+  /** schema.org type, e.g. `Person`. */
+  $type?: string;
+  /** The person's name, e.g. `Alex Rodriguez`. */
+  name?: string;
+  jobTitle?: string;
+  /** How the worker works, e.g. `consultative, data-driven`. */
+  style?: string;
   background?: string;
   expertise?: string[];
   communicationStyle?: string;
   personalityTraits?: string[];
+  /** Local `HH:MM` times in an IANA zone (free text such as `9am-5pm PST` is parsed into this). */
   workingHours?: { start: string; end: string; timezone: string };
   languages?: string[];
 }

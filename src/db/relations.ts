@@ -13,6 +13,7 @@ export const relations = defineRelations(schema, (r) => ({
     teams: r.many.teams(),
     shifts: r.many.shifts(),
     tasks: r.many.tasks(),
+    schedules: r.many.taskSchedules(),
   },
   teams: {
     fleet: r.one.fleets({ from: r.teams.fleetId, to: r.fleets.id, optional: false }),
@@ -58,7 +59,8 @@ export const relations = defineRelations(schema, (r) => ({
     worker: r.one.workers({ from: r.workerMeetings.workerId, to: r.workers.id, optional: false }),
   },
   taskSchedules: {
-    worker: r.one.workers({ from: r.taskSchedules.workerId, to: r.workers.id, optional: false }),
+    worker: r.one.workers({ from: r.taskSchedules.workerId, to: r.workers.id }),
+    fleet: r.one.fleets({ from: r.taskSchedules.fleetId, to: r.fleets.id }),
     tasks: r.many.tasks(),
   },
   triggers: {

@@ -15,6 +15,7 @@ import {
   type AnyPgColumn,
   bigint,
   boolean,
+  check,
   customType,
   doublePrecision,
   index,
@@ -327,9 +328,10 @@ export const taskSchedules = pgTable(
   {
     id: id(),
     organizationId: organizationId(),
-    workerId: uuid('worker_id')
-      .notNull()
-      .references(() => workers.id, { onDelete: 'cascade' }),
+    /** The worker each task goes to; null when the schedule targets a fleet. */
+    workerId: uuid('worker_id').references(() => workers.id, { onDelete: 'cascade' }),
+    /** The fleet whose queue each task joins; null when the schedule targets a worker. */
+    fleetId: uuid('fleet_id').references(() => fleets.id, { onDelete: 'cascade' }),
     action: text('action').notNull(),
     input: jsonb('input').$type<unknown>(),
     priority: taskPriority('priority').notNull().default('NORMAL'),
@@ -343,12 +345,18 @@ export const taskSchedules = pgTable(
     /** The next instant to fire; null once the schedule is stopped. */
     nextRunAt: timestamp('next_run_at', { withTimezone: true }),
     lastRunAt: timestamp('last_run_at', { withTimezone: true }),
+    /** Since when the schedule is paused (`next_run_at` is then null); null: not paused. */
+    pausedAt: timestamp('paused_at', { withTimezone: true }),
+    /** When the schedule was deleted; the row stays for the tasks it made. */
+    deletedAt: timestamp('deleted_at', { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
     index('task_schedules_due_idx').on(t.nextRunAt).where(sql`${t.nextRunAt} is not null`),
     index('task_schedules_worker_idx').on(t.workerId),
+    index('task_schedules_fleet_idx').on(t.fleetId),
+    check('task_schedules_one_target', sql`(${t.workerId} is null) <> (${t.fleetId} is null)`),
   ],
 );
 

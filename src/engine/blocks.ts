@@ -87,7 +87,7 @@ export const BLOCK_SPECS: { readonly [K in BlockKind]: BlockSpec } = {
     callsOut: false,
     fields: {
       thread: thread('Thread name; defaults to the block name.'),
-      model: { required: true, description: '`provider/model-id` or a variable holding one.', schema: dynamic(modelIdSchema) },
+      model: { description: "`provider/model-id` or a variable holding one; omitted: the worker's model (WORKER.model).", schema: dynamic(modelIdSchema) },
       backupModel: { description: 'Model tried once on a transient provider error before anything streamed.', schema: dynamic(modelIdSchema) },
       system: { required: true, description: 'Prompt name of the system prompt.', schema: { type: 'string' } },
       input: { description: 'Mapping for the system prompt.', schema: inputMappingSchema },

@@ -81,7 +81,6 @@ const BUILDERS: { [K in BlockKind]: Builder<K> } = {
       ...base,
       kind: 'start-thread',
       thread: fields.string('thread', false) ?? base.name,
-      model: modelField(reader, 'model') ?? { kind: 'literal', value: '' },
       system: fields.string('system', false) ?? '',
       input: inputMapping(reader, 'input'),
       tools: fields.stringList('tools'),
@@ -91,6 +90,7 @@ const BUILDERS: { [K in BlockKind]: Builder<K> } = {
       onDemandMcpServers: fields.stringList('onDemandMcpServers'),
       workers: fields.stringList('workers'),
     };
+    assign(block, 'model', modelField(reader, 'model'));
     assign(block, 'backupModel', modelField(reader, 'backupModel'));
     assign(block, 'imageModel', modelField(reader, 'imageModel'));
     assign(block, 'webSearch', fields.boolean('webSearch'));

@@ -12,15 +12,16 @@
 
 /** A condition (section 2): exactly one of `VAR`, `!VAR`, `VAR == "lit"`, `VAR != "lit"`. */
 export type Condition =
-  | { kind: 'truthy'; name: string }
-  | { kind: 'falsy'; name: string }
-  | { kind: 'equals'; name: string; literal: string }
-  | { kind: 'not-equals'; name: string; literal: string };
+  | { kind: 'truthy'; name: string; path: string[] }
+  | { kind: 'falsy'; name: string; path: string[] }
+  | { kind: 'equals'; name: string; path: string[]; literal: string }
+  | { kind: 'not-equals'; name: string; path: string[]; literal: string };
 
 /** A node of a parsed template; `offset` is where its `{{` starts in the file. */
 export type TemplateNode =
   | { kind: 'text'; text: string }
-  | { kind: 'placeholder'; name: string; raw: string; offset: number }
+  /** `{{NAME}}`, or `{{NAME.key.key}}` with the keys in `path` (read inside NAME's value). */
+  | { kind: 'placeholder'; name: string; path: string[]; raw: string; offset: number }
   | { kind: 'include'; prompt: string; offset: number }
   | {
       kind: 'if';
@@ -41,7 +42,8 @@ export interface ParsedTemplate {
   errors: TemplateSyntaxError[];
 }
 
-const NAME = '[A-Za-z_][A-Za-z0-9_]*';
+/** A name, optionally followed by dotted keys into its value (`WORKER.persona.background`). */
+const NAME = '[A-Za-z_][A-Za-z0-9_]*(?:\\.[A-Za-z0-9_]+)*';
 const TAG = /\{\{([^{}]*)\}\}/g;
 const PLACEHOLDER = new RegExp(`^${NAME}$`);
 const INCLUDE = /^@(\S+)\.md$/;
@@ -56,11 +58,17 @@ export function includedPromptName(tag: string): string | null {
 /** Parses a condition (the text after `#if` or `else if`), or null when malformed. */
 export function parseCondition(text: string): Condition | null {
   const truthy = TRUTHY.exec(text);
-  if (truthy) return { kind: truthy[1] === '!' ? 'falsy' : 'truthy', name: truthy[2] ?? '' };
+  if (truthy) return { kind: truthy[1] === '!' ? 'falsy' : 'truthy', ...splitName(truthy[2] ?? '') };
   const comparison = COMPARISON.exec(text);
   if (!comparison) return null;
   const [, name = '', operator, literal = ''] = comparison;
-  return { kind: operator === '==' ? 'equals' : 'not-equals', name, literal };
+  return { kind: operator === '==' ? 'equals' : 'not-equals', ...splitName(name), literal };
+}
+
+/** `WORKER.persona.background` → name `WORKER`, path `['persona', 'background']`. */
+function splitName(dotted: string): { name: string; path: string[] } {
+  const [name = '', ...path] = dotted.split('.');
+  return { name, path };
 }
 
 /** Where a conditional's open branch collects its nodes while parsing. */
@@ -72,8 +80,8 @@ interface OpenConditional {
 
 /**
  * Parses one template. Never throws: malformed tags become `errors` (and are kept as
- * text). Tags other than the four directives and `NAME` placeholders (`{{X.y}}`,
- * `{{ spaced }}`) are plain text, left unchanged by rendering (section 2).
+ * text). Tags other than the four directives and `NAME` / `NAME.key` placeholders
+ * (`{{ spaced }}`) are plain text, left unchanged by rendering (section 2).
  */
 export function parseTemplate(text: string): ParsedTemplate {
   const root: TemplateNode[] = [];
@@ -139,7 +147,7 @@ export function parseTemplate(text: string): ParsedTemplate {
       if (directive !== '/if') fail(`Unsupported closing tag \`${raw}\`; only \`{{/if}}\` exists.`);
       else if (!open.pop()) fail('`{{/if}}` without a matching `{{#if}}`.');
     } else if (PLACEHOLDER.test(inner)) {
-      target().push({ kind: 'placeholder', name: inner, raw, offset });
+      target().push({ kind: 'placeholder', ...splitName(inner), raw, offset });
     } else {
       pushText(raw);
     }

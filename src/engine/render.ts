@@ -9,6 +9,8 @@
  *   its placeholder unchanged, as an unmapped name does.
  * - `VAR == "x"` and `VAR != "x"` are both false when VAR is absent ("a condition on an
  *   absent value drops the span"); `!VAR` is true (absent is falsy).
+ * - `{{NAME.key.key}}` reads keys (or array indexes) inside the value of NAME; a key
+ *   that is not there leaves the placeholder unchanged, like a value that is not set.
  * - The string form of a value is the one placeholders use: strings as they are,
  *   numbers and booleans by `String()`, objects and arrays as 2-space JSON; so `0` and
  *   `false` are falsy like `"0"` and `"false"`, while `[]` and `{}` are truthy.
@@ -39,6 +41,11 @@ export interface RenderOptions {
   input: readonly InputMappingEntry[];
   /** The value of an input, variable or resource named as a mapping source. */
   lookup: (source: string) => ScopeEntry;
+  /**
+   * Context inputs of the run (section 4, "Context inputs"): substituted under their own
+   * name without a mapping entry (a mapping label of the same name wins).
+   */
+  context?: readonly string[];
 }
 
 /** A prompt that cannot be rendered (unknown prompt, include cycle, bad syntax, too long). */
@@ -54,9 +61,11 @@ export class PromptRenderError extends Error {
 export function renderPrompt(name: string, options: RenderOptions): string {
   const sources = new Map(options.prompts.map((prompt) => [prompt.name, prompt.content]));
   const labels = new Map(options.input.map((entry) => [entry.label, entry.source]));
-  const resolve = (label: string): ScopeEntry => {
-    const source = labels.get(label);
-    return source === undefined ? { state: 'unset' } : options.lookup(source);
+  const context = new Set(options.context);
+  const known = (label: string): boolean => labels.has(label) || context.has(label);
+  const resolve = (label: string, path: readonly string[]): ScopeEntry => {
+    const source = labels.get(label) ?? (context.has(label) ? label : undefined);
+    return source === undefined ? { state: 'unset' } : pathInto(options.lookup(source), path);
   };
   const out: string[] = [];
   let length = 0;
@@ -89,13 +98,15 @@ export function renderPrompt(name: string, options: RenderOptions): string {
           write(node.text);
           break;
         case 'placeholder':
-          write(placeholderText(node.raw, labels.has(node.name), resolve(node.name)));
+          write(placeholderText(node.raw, known(node.name), resolve(node.name, node.path)));
           break;
         case 'include':
           renderFile(node.prompt, stack);
           break;
         case 'if': {
-          const chosen = node.branches.find((branch) => evaluateCondition(branch.condition, resolve(branch.condition.name)));
+          const chosen = node.branches.find((branch) =>
+            evaluateCondition(branch.condition, resolve(branch.condition.name, branch.condition.path)),
+          );
           renderNodes(chosen?.body ?? node.otherwise ?? [], stack);
           break;
         }
@@ -105,6 +116,20 @@ export function renderPrompt(name: string, options: RenderOptions): string {
 
   renderFile(name, []);
   return out.join('');
+}
+
+/**
+ * The value at `path` (object keys, or array indexes) inside a set value; a path that
+ * leads nowhere is `unset`, so its placeholder stays unchanged and a condition sees it absent.
+ */
+function pathInto(entry: ScopeEntry, path: readonly string[]): ScopeEntry {
+  if (path.length === 0 || entry.state !== 'set') return path.length === 0 ? entry : { state: 'unset' };
+  let value: unknown = entry.value;
+  for (const key of path) {
+    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, key)) return { state: 'unset' };
+    value = (value as Record<string, unknown>)[key];
+  }
+  return { state: 'set', value };
 }
 
 function placeholderText(raw: string, mapped: boolean, entry: ScopeEntry): string {

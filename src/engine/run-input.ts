@@ -7,12 +7,38 @@ import { ExecutionFailure } from './execution-errors.js';
 import type { InputDeclaration, Protocol, TypeDefinition } from './types.js';
 import { elementTypeName } from './validate-types.js';
 
+/**
+ * Context inputs (docs/protocol.md section 4, "Context inputs"): names every run may
+ * receive without the protocol declaring them. A worker's task passes its worker as
+ * `WORKER` and the task as `TASK`; prompts read them without an `input` mapping, with dot
+ * paths (`{{WORKER.persona.background}}`). A protocol that declares one of these names
+ * gets it as an ordinary input instead.
+ */
+export const CONTEXT_INPUTS: readonly string[] = ['WORKER', 'TASK'];
+
 /** A run's input after checking. */
 export interface PreparedInput {
   /** Supplied values (coerced where loose typing allows) and applied defaults. */
   values: Record<string, unknown>;
   /** Optional inputs the caller omitted and that have no default. */
   omitted: ReadonlySet<string>;
+  /** Supplied context inputs the protocol does not declare ({@link CONTEXT_INPUTS}), unchecked. */
+  context: Record<string, unknown>;
+}
+
+/**
+ * The declared input name an input key stands for (docs/protocol.md section 4, "Input
+ * keys"): the key itself when declared, else the declared name equal to the key in
+ * UPPER_SNAKE_CASE (`lead` → `LEAD`, `leadId`, `lead_id` and `lead-id` → `LEAD_ID`), else
+ * undefined.
+ */
+export function declaredNameOf(key: string, declared: ReadonlySet<string>): string | undefined {
+  if (declared.has(key)) return key;
+  const snake = key
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/[-\s]+/g, '_')
+    .toUpperCase();
+  return declared.has(snake) ? snake : undefined;
 }
 
 /**
@@ -22,7 +48,8 @@ export interface PreparedInput {
  * and `"false"` (both converted), `string` accepts numbers and booleans (converted);
  * `X[]` needs an array whose elements pass for `X`; a custom object or union type needs
  * an object, a custom array type an array; `file` needs `{id, mediaType, url}`;
- * `unknown` takes anything. `null` counts as omitted. Undeclared names are rejected.
+ * `unknown` takes anything. `null` counts as omitted. A key meets a declared input by
+ * {@link declaredNameOf}; context inputs pass unchecked; other keys are rejected.
  * @throws ExecutionFailure (`validation_error`) listing every problem.
  */
 export function prepareInput(protocol: Protocol, input: Record<string, unknown>): PreparedInput {
@@ -33,11 +60,20 @@ export function prepareInput(protocol: Protocol, input: Record<string, unknown>)
     throw new ExecutionFailure('validation_error', 'The input must be an object of input names to values.');
   }
   const declared = new Map(protocol.input.map((declaration) => [declaration.name, declaration]));
-  for (const name of Object.keys(input)) {
-    if (!declared.has(name)) problems.push(`Unknown input "${name}"${declared.size > 0 ? `; declared: ${[...declared.keys()].join(', ')}` : ''}.`);
+  const names = new Set(declared.keys());
+  const context: Record<string, unknown> = {};
+  /** Declared name → the key that supplies it. */
+  const keys = new Map<string, string>();
+  for (const key of Object.keys(input)) {
+    const name = declaredNameOf(key, names);
+    if (name === undefined && CONTEXT_INPUTS.includes(key)) context[key] = input[key];
+    else if (name === undefined) problems.push(unknownInput(key, names));
+    else if (keys.has(name)) problems.push(`Inputs "${keys.get(name)}" and "${key}" both stand for "${name}"; give one.`);
+    else keys.set(name, key);
   }
   for (const declaration of protocol.input) {
-    const supplied = Object.hasOwn(input, declaration.name) ? input[declaration.name] : undefined;
+    const key = keys.get(declaration.name);
+    const supplied = key === undefined ? undefined : input[key];
     if (supplied === undefined || supplied === null) {
       if (declaration.default !== undefined) values[declaration.name] = declaration.default;
       else if (declaration.optional) omitted.add(declaration.name);
@@ -56,7 +92,12 @@ export function prepareInput(protocol: Protocol, input: Record<string, unknown>)
     values[declaration.name] = checked.value;
   }
   if (problems.length > 0) throw new ExecutionFailure('validation_error', problems.join(' '));
-  return { values, omitted };
+  return { values, omitted, context };
+}
+
+function unknownInput(key: string, declared: ReadonlySet<string>): string {
+  if (declared.size === 0) return `Unknown input "${key}": the protocol declares no inputs.`;
+  return `Unknown input "${key}"; declared: ${[...declared].join(', ')} (a key is a declared name or that name in camelCase or snake_case, e.g. "lead" for LEAD).`;
 }
 
 function inEnum(declaration: InputDeclaration, value: unknown): boolean {

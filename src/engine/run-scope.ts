@@ -27,7 +27,8 @@ export class RunScope {
 
   /**
    * The value behind `name` (section 2 and 16): a supplied or defaulted input is `set`,
-   * an omitted optional input `omitted`, a variable or resource without a value `unset`.
+   * an omitted optional input `omitted`, a variable or resource without a value `unset`;
+   * a context input the protocol does not declare comes last.
    */
   lookup = (name: string): ScopeEntry => {
     if (this.#inputs.has(name)) {
@@ -37,8 +38,14 @@ export class RunScope {
     if (Object.hasOwn(this.state.variables, name)) return { state: 'set', value: this.state.variables[name] };
     const written = this.state.resources;
     const resource = written && Object.hasOwn(written, name) ? written[name] : this.#resourceDefaults.get(name);
-    return resource === undefined ? { state: 'unset' } : { state: 'set', value: resource };
+    if (resource !== undefined) return { state: 'set', value: resource };
+    return Object.hasOwn(this.input.context, name) ? { state: 'set', value: this.input.context[name] } : { state: 'unset' };
   };
+
+  /** The context inputs this run received (section 4, "Context inputs"), read by prompts without a mapping. */
+  get contextNames(): readonly string[] {
+    return Object.keys(this.input.context);
+  }
 
   /** The value of `source`, or undefined when a reference has no value ("not provided"). */
   #value(source: ValueSource<unknown>): unknown {

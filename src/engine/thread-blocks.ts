@@ -22,7 +22,7 @@ import type { FilePart, TextPart } from 'ai';
 import { BUILT_IN_TOOLS } from './built-in-tools.js';
 import { ExecutionFailure } from './execution-errors.js';
 import type { ThreadState } from './execution-types.js';
-import { resolveImageModel, resolveModel } from './model-resolution.js';
+import { resolveImageModel, resolveModel, threadModel } from './model-resolution.js';
 import { renderPrompt } from './render.js';
 import type { BlockOutcome, BlockRun } from './run-context.js';
 import { serializeThread } from './serialize-thread.js';
@@ -42,11 +42,7 @@ export async function startThread(run: BlockRun, block: BlockOf<'start-thread'>)
   const { exec } = run;
   const { scope, host } = exec;
   checkSupported(run, block);
-  const model = scope.model(block.model, 'model');
-  if (model === undefined) {
-    const name = block.model.kind === 'reference' ? block.model.name : 'model';
-    throw new ExecutionFailure('validation_error', `Step "${block.name}" needs a model, but \`${name}\` has no value.`);
-  }
+  const model = threadModel(scope, block);
   resolveModel(host, model);
   const backupModel = scope.model(block.backupModel, 'backupModel');
   const imageModel = scope.model(block.imageModel, 'imageModel');
@@ -56,7 +52,7 @@ export async function startThread(run: BlockRun, block: BlockOf<'start-thread'>)
   const thread: ThreadState = {
     model,
     settings: { maxSteps: scope.maxSteps(block.maxSteps) ?? 1, tools: [...block.tools] },
-    system: renderPrompt(block.system, { prompts: exec.protocol.prompts, input: block.input, lookup: scope.lookup }),
+    system: renderPrompt(block.system, { prompts: exec.protocol.prompts, input: block.input, lookup: scope.lookup, context: scope.contextNames }),
     messages: [],
   };
   const { settings } = thread;
@@ -99,7 +95,7 @@ function checkSupported(run: BlockRun, block: BlockOf<'start-thread'>): void {
 export function addMessage(run: BlockRun, block: BlockOf<'add-message'>): BlockOutcome {
   const { exec } = run;
   const thread = exec.thread(block.thread);
-  const text = renderPrompt(block.prompt, { prompts: exec.protocol.prompts, input: block.input, lookup: exec.scope.lookup });
+  const text = renderPrompt(block.prompt, { prompts: exec.protocol.prompts, input: block.input, lookup: exec.scope.lookup, context: exec.scope.contextNames });
   const files = block.files.flatMap((name) => filesOf(run, name));
   if (block.role === 'system') {
     if (files.length > 0) throw new ExecutionFailure('execution_error', `Step "${block.name}": a system message cannot carry files.`);

@@ -218,8 +218,8 @@ export interface StartThreadBlock extends BlockBase {
   kind: 'start-thread';
   /** Defaults to the block name. */
   thread: string;
-  /** `provider/model-id` or a reference. */
-  model: ValueSource<string>;
+  /** `provider/model-id` or a reference; absent: the worker's model fills it (see `threadModel`). */
+  model?: ValueSource<string>;
   backupModel?: ValueSource<string>;
   /** Prompt name of the system prompt. */
   system: string;

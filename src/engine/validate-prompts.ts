@@ -3,6 +3,7 @@
  * unknown includes, include cycles, and, for each block that renders a prompt, the
  * names its conditions and placeholders use against the block's `input` mapping.
  */
+import { CONTEXT_INPUTS } from './run-input.js';
 import { PROMPT_NAME, UPPER_SNAKE_CASE } from './naming.js';
 import { parseTemplate, walkTemplate, type ParsedTemplate, type TemplateNode } from './prompt-template.js';
 import type { InputMappingEntry } from './types.js';
@@ -85,7 +86,8 @@ function nodesWithIncludes(parsed: ReadonlyMap<string, ParsedTemplate>, prompt: 
  * For one block: the prompt exists; each condition tests a mapped label (a declared
  * but unmapped name is a warning: always absent here; an undeclared one an error);
  * `==`/`!=` literals belong to the mapped input's `enum`; an UPPER_SNAKE placeholder
- * that the mapping does not cover is a warning (it stays in the text unchanged).
+ * that the mapping does not cover is a warning (it stays in the text unchanged); the
+ * context inputs (`WORKER`, `TASK`), when the protocol does not declare them, need no mapping.
  */
 function validateUsage(ctx: ValidationContext, parsed: ReadonlyMap<string, ParsedTemplate>, usage: PromptUsage): void {
   if (usage.prompt === '') return; // a missing required field, reported by the parser
@@ -101,8 +103,10 @@ function validateUsage(ctx: ValidationContext, parsed: ReadonlyMap<string, Parse
       report();
     }
   };
+  // Context inputs the protocol does not declare are read without a mapping (section 4).
+  const context = (name: string): boolean => CONTEXT_INPUTS.includes(name) && ctx.declaration(name) === undefined;
   for (const node of nodesWithIncludes(parsed, usage.prompt)) {
-    if (node.kind === 'placeholder' && !labels.has(node.name) && UPPER_SNAKE_CASE.test(node.name)) {
+    if (node.kind === 'placeholder' && !labels.has(node.name) && !context(node.name) && UPPER_SNAKE_CASE.test(node.name)) {
       once(`placeholder:${node.name}`, () =>
         ctx.warning(usage.path, `Prompt "${usage.prompt}" uses {{${node.name}}}, which this block's \`input\` does not map; it stays in the text as written.`),
       );
@@ -110,6 +114,7 @@ function validateUsage(ctx: ValidationContext, parsed: ReadonlyMap<string, Parse
     if (node.kind !== 'if') continue;
     for (const { condition } of node.branches) {
       const source = labels.get(condition.name);
+      if (source === undefined && context(condition.name)) continue;
       if (source === undefined) {
         const declared = ctx.declaration(condition.name) !== undefined;
         once(`condition:${condition.name}`, () =>

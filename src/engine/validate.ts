@@ -192,7 +192,7 @@ function validateStartThread(ctx: ValidationContext, block: BlockOf<'start-threa
   checkNames('mcpServers', block.mcpServers, new Set(protocol.mcpServers.map((s) => s.name)), 'MCP server', 'declare it under `mcpServers:`');
   checkNames('references', block.references, new Set(protocol.references.map((r) => r.name)), 'reference', 'add references/<name>.md');
   checkNames('workers', block.workers, new Set(protocol.workers.map((w) => w.slug)), 'worker', 'declare it under `workers:`');
-  const model = block.model.kind === 'literal' ? block.model.value : null;
+  const model = block.model?.kind === 'literal' ? block.model.value : null;
   if (block.anthropic && model !== null && MODEL_ID.test(model) && !model.startsWith('anthropic/')) {
     ctx.error(at('anthropic'), `\`anthropic\` options need an Anthropic model; \`${model}\` is not one.`);
   }

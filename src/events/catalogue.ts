@@ -81,6 +81,23 @@ export type TaskQueuedPayload = {
   returnedFrom?: string;
 };
 
+/**
+ * What every event of a recurring schedule carries (`Worker.recurring.*` for a schedule
+ * of a worker, `Fleet.recurring.*` for one of a fleet): the schedule as it is after the
+ * change.
+ */
+export type ScheduleEventPayload = {
+  scheduleId: string;
+  action: string;
+  schedule: string;
+  cron: string;
+  timezone: string;
+  status: 'ACTIVE' | 'PAUSED' | 'STOPPED' | 'DELETED';
+  nextRunAt: string | null;
+  /** `*.recurring.updated`: the input fields given. */
+  fields?: string[];
+};
+
 /** Event type → payload of every event the server raises. */
 export type DomainEventCatalogue = {
   'ApiKey.created': { name: string; role: (typeof apiKeys.$inferSelect)['role']; prefix: string };
@@ -88,6 +105,8 @@ export type DomainEventCatalogue = {
 
   'Fleet.created': { name: string; min: number };
   'Fleet.updated': { fields: string[] };
+  /** `deleteFleet`: its queue cancelled, its workers released (`workerIds`), its teams, shifts, schedules and triggers gone. */
+  'Fleet.deleted': { name: string; tasksCancelled: number; workerIds: string[]; teamsDeleted: number; schedulesDeleted: number; triggersDeleted: number };
   'Fleet.scaled': {
     from: number;
     to: number;
@@ -111,6 +130,11 @@ export type DomainEventCatalogue = {
   'Fleet.task.cancelled': TaskEndedPayload;
   'Fleet.task.completed': TaskEndedPayload;
   'Fleet.task.failed': TaskEndedPayload;
+  'Fleet.recurring.assigned': ScheduleEventPayload;
+  'Fleet.recurring.paused': ScheduleEventPayload;
+  'Fleet.recurring.resumed': ScheduleEventPayload;
+  'Fleet.recurring.updated': ScheduleEventPayload;
+  'Fleet.recurring.deleted': ScheduleEventPayload;
   'Fleet.rebalanced': { trigger: string; moved: Array<{ taskId: string; from: string; to: string }>; handedOutFromQueue: number };
   'Fleet.sla.breached': { taskId: string; kind: (typeof taskSlaBreaches.$inferSelect)['kind']; targetSeconds: number; elapsedSeconds: number };
   'Fleet.alerts.configured': {
@@ -147,6 +171,8 @@ export type DomainEventCatalogue = {
   'Run.cancelled': RunEndedPayload;
 
   'Team.created': { name: string; fleetId: string; slots: Array<{ name: string; size: number }>; stages: number };
+  /** `deleteTeam` (or `deleteFleet`): what stopped with it. */
+  'Team.deleted': { name: string; fleetId: string; workflowRunsStopped: number; tasksCancelled: number; workersReleased: number };
   'Team.workflow.started': { workflowRunId: string; stages: number };
   'Team.workflow.stage.completed': { workflowRunId: string; stage: number; output: string | null };
   'Team.workflow.completed': { workflowRunId: string; output: unknown };
@@ -161,6 +187,8 @@ export type DomainEventCatalogue = {
   'Worker.onboarded': { training: string[]; access: string[]; mentorId: string | null; startedAt: string; learning: LearningItem[] };
   'Worker.activated': { learning: LearningItem[] };
   'Worker.promoted': { from: string; to: string; effectiveDate: string };
+  /** `updateWorker` changed these fields (named as `UpdateWorkerInput` names them: `protocol`, `managerId`, `concurrency` …). */
+  'Worker.updated': { fields: string[] };
   'Worker.offboarded': WorkerOffboarding & {
     tasksTransferred: number;
     tasksReturnedToQueue: number;
@@ -173,14 +201,11 @@ export type DomainEventCatalogue = {
   'Worker.availability.changed': { from: Availability; to: Availability };
   'Worker.training.recorded': { learning: LearningItem[] };
   'Worker.assigned': { taskId: string; action: string; priority: TaskPriority } & AssignmentOrigin;
-  'Worker.recurring.assigned': {
-    scheduleId: string;
-    action: string;
-    schedule: string;
-    cron: string;
-    timezone: string;
-    nextRunAt: string | null;
-  };
+  'Worker.recurring.assigned': ScheduleEventPayload;
+  'Worker.recurring.paused': ScheduleEventPayload;
+  'Worker.recurring.resumed': ScheduleEventPayload;
+  'Worker.recurring.updated': ScheduleEventPayload;
+  'Worker.recurring.deleted': ScheduleEventPayload;
   'Worker.task.started': { taskId: string; action: string; resumed: boolean };
   'Worker.task.waiting': { taskId: string; action: string; reason: string | null };
   'Worker.task.completed': TaskEndedPayload;
@@ -215,12 +240,18 @@ const CATALOGUED: { [T in DomainEventType]: true } = {
   'ApiKey.revoked': true,
   'Fleet.created': true,
   'Fleet.updated': true,
+  'Fleet.deleted': true,
   'Fleet.scaled': true,
   'Fleet.work.assigned': true,
   'Fleet.task.queued': true,
   'Fleet.task.cancelled': true,
   'Fleet.task.completed': true,
   'Fleet.task.failed': true,
+  'Fleet.recurring.assigned': true,
+  'Fleet.recurring.paused': true,
+  'Fleet.recurring.resumed': true,
+  'Fleet.recurring.updated': true,
+  'Fleet.recurring.deleted': true,
   'Fleet.rebalanced': true,
   'Fleet.sla.breached': true,
   'Fleet.alerts.configured': true,
@@ -240,6 +271,7 @@ const CATALOGUED: { [T in DomainEventType]: true } = {
   'Run.failed': true,
   'Run.cancelled': true,
   'Team.created': true,
+  'Team.deleted': true,
   'Team.workflow.started': true,
   'Team.workflow.stage.completed': true,
   'Team.workflow.completed': true,
@@ -252,6 +284,7 @@ const CATALOGUED: { [T in DomainEventType]: true } = {
   'Worker.onboarded': true,
   'Worker.activated': true,
   'Worker.promoted': true,
+  'Worker.updated': true,
   'Worker.offboarded': true,
   'Worker.retiring': true,
   'Worker.retirement.cancelled': true,
@@ -259,6 +292,10 @@ const CATALOGUED: { [T in DomainEventType]: true } = {
   'Worker.training.recorded': true,
   'Worker.assigned': true,
   'Worker.recurring.assigned': true,
+  'Worker.recurring.paused': true,
+  'Worker.recurring.resumed': true,
+  'Worker.recurring.updated': true,
+  'Worker.recurring.deleted': true,
   'Worker.task.started': true,
   'Worker.task.waiting': true,
   'Worker.task.completed': true,

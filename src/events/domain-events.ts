@@ -14,19 +14,16 @@ import { ValidationError } from '../errors.js';
 import type { Bus } from '../realtime/bus.js';
 import { SharedReads } from '../realtime/shared-reads.js';
 import { wakeUpsWhere } from '../realtime/wake-up.js';
-import { parseInput } from '../validation.js';
+import { EventTypeModel, parseInput } from '../validation.js';
 import { RESERVED_SUBJECTS } from './catalogue.js';
 import { transactionWithEvents } from './outbox.js';
 import { isSettled, positionOf, readSettledEvents, startPosition, type DomainEventRow, type EventPage, type EventPosition } from './positions.js';
 
 export type { DomainEventRow };
 
-/** What `publishEvent` accepts: `Subject.predicate`, as in the seeds without `$.`. */
+/** What `publishEvent` accepts: `Subject.predicate`, with or without the product documents' `$.`. */
 export const PublishEventModel = z.object({
-  type: z
-    .string()
-    .trim()
-    .regex(/^[A-Z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)+$/, 'must look like Subject.predicate, e.g. Lead.created'),
+  type: EventTypeModel,
   payload: z
     .record(z.string(), z.unknown(), { message: 'must be a JSON object' })
     .nullish()

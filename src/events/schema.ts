@@ -11,6 +11,7 @@ import { builder } from '../graphql/builder.js';
 import { Worker } from '../workers/schema.js';
 import { publishEvent, streamDomainEvents } from './domain-events.js';
 import { isSettled } from './positions.js';
+import { withoutSemanticPrefix } from '../validation.js';
 
 /** Event subjects that are GraphQL nodes: `subjectId` is their global ID. */
 const NODE_SUBJECTS = new Set(['Worker', 'Fleet', 'Task', 'Run', 'Team', 'Shift', 'Protocol', 'Trigger', 'Webhook']);
@@ -41,14 +42,14 @@ builder.drizzleObjectFields(Worker, (t) => ({
     type: 'events',
     description:
       'The worker’s domain events in log order (the order of the `events` subscription), up to the newest that no transaction in flight can precede; subscribe to `events` with `after` set to the last `seq` to continue live.',
-    args: { types: t.arg.stringList({ description: 'Only events of these types.' }) },
+    args: { types: t.arg.stringList({ description: 'Only events of these types (`Lead.created` or `$.Lead.created`).' }) },
     totalCount: (worker, args, ctx) =>
       ctx.db.$count(
         events,
         and(
           eq(events.subjectId, worker.id),
           eq(events.organizationId, worker.organizationId),
-          args.types?.length ? inArray(events.type, args.types) : undefined,
+          args.types?.length ? inArray(events.type, args.types.map(withoutSemanticPrefix)) : undefined,
           isSettled(events.txId),
         ),
       ),
@@ -58,7 +59,7 @@ builder.drizzleObjectFields(Worker, (t) => ({
           where: {
             subjectId: worker.id,
             organizationId: worker.organizationId,
-            ...(args.types?.length ? { type: { in: args.types } } : {}),
+            ...(args.types?.length ? { type: { in: args.types.map(withoutSemanticPrefix) } } : {}),
             RAW: (table) => isSettled(table.txId),
           },
           orderBy: { txId: 'asc', seq: 'asc' },
@@ -70,7 +71,7 @@ builder.drizzleObjectFields(Worker, (t) => ({
 const PublishEventInput = builder.inputType('PublishEventInput', {
   description: 'An event from an outside system (seed `send($.Lead.created, …)`).',
   fields: (t) => ({
-    type: t.string({ required: true, description: '`Subject.predicate`, e.g. `Lead.created`; Worker, Task, Run, Fleet … events are the server’s own.' }),
+    type: t.string({ required: true, description: '`Subject.predicate`, e.g. `Lead.created` or `$.Lead.created` (stored without `$.`); Worker, Task, Run, Fleet … events are the server’s own.' }),
     payload: t.field({ type: 'JSON', description: 'A JSON object; triggers filter and map it.' }),
     subjectId: t.string({ description: 'A UUID of what the event is about, if any.' }),
   }),
@@ -93,14 +94,14 @@ builder.subscriptionField('events', (t) =>
     description:
       'Domain events: first every stored one after the event `after`, then live ones, gap-free, each once, in log order. Without `after`, live events only. Never completes.',
     args: {
-      types: t.arg.stringList({ description: 'Only events of these types (default: all).' }),
+      types: t.arg.stringList({ description: 'Only events of these types (`Lead.created` or `$.Lead.created`; default: all).' }),
       after: t.arg.int({
         description:
           'Replay the stored events that follow the event with this seq in log order first (0: from the beginning). For a seq that is not stored, every event with a greater seq is replayed, possibly with a few older ones.',
       }),
     },
     subscribe: (_root, args, ctx) =>
-      streamDomainEvents(ctx, { organizationId: ctx.actor.organizationId, types: args.types }, args.after),
+      streamDomainEvents(ctx, { organizationId: ctx.actor.organizationId, types: args.types?.map(withoutSemanticPrefix) }, args.after),
     resolve: (event) => event,
   }),
 );

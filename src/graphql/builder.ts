@@ -24,6 +24,7 @@ export const builder = new SchemaBuilder<{
   AuthScopes: { viewer: boolean; operator: boolean; admin: boolean; worker: boolean };
   Scalars: {
     DateTime: { Input: Date; Output: Date };
+    DueDate: { Input: Date | string; Output: Date };
     JSON: { Input: unknown; Output: unknown };
     ID: { Input: string; Output: string | number | bigint };
   };

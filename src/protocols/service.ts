@@ -6,11 +6,11 @@
 import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
 
-import type { Database, Executor } from '../db/client.js';
+import type { Database, Executor, Transaction } from '../db/client.js';
 import type { ProtocolPrompt } from '../db/documents.js';
 import { protocols, protocolVersions, runs } from '../db/schema.js';
 import { InvalidTransitionError, NotFoundError, ProtocolError, ValidationError } from '../errors.js';
-import { transactionWithEvents } from '../events/outbox.js';
+import { transactionWithEvents, type Outbox } from '../events/outbox.js';
 import type { Diagnostic } from '../engine/diagnostics.js';
 import { loadProtocolPackage } from '../engine/parse.js';
 import type { Protocol } from '../engine/types.js';
@@ -18,6 +18,7 @@ import { LruMap } from '../lru.js';
 import type { Bus } from '../realtime/bus.js';
 import { HttpToolBindingsModel, type HttpToolBinding } from '../tools/http-tool.js';
 import { parseInput, withDefault } from '../validation.js';
+import { DEFAULT_WORKER_PACKAGE, DEFAULT_WORKER_PROTOCOL } from './default-worker.js';
 
 export type ProtocolRow = typeof protocols.$inferSelect;
 export type ProtocolVersionRow = typeof protocolVersions.$inferSelect;
@@ -95,24 +96,63 @@ export async function createProtocol(
   input: CreateProtocolInput,
 ): Promise<ProtocolRow> {
   const data = parseInput(CreateProtocolModel, input);
-  const { settings, definition } = checkedPackage(data.slug, data);
   return transactionWithEvents(deps, async (tx, outbox) => {
-    const [protocol] = await tx
-      .insert(protocols)
-      .values({ organizationId, slug: data.slug, name: settings.name, description: settings.description ?? null, latestVersion: 1 })
-      .onConflictDoNothing()
-      .returning();
+    const protocol = await insertProtocol(tx, outbox, organizationId, data);
     if (!protocol) {
       throw new ValidationError([{ path: ['slug'], message: `a protocol with slug "${data.slug}" already exists` }]);
     }
-    const [stored] = await tx
-      .insert(protocolVersions)
-      .values({ organizationId, protocolId: protocol.id, version: 1, source: data.source, prompts: data.prompts, settings: { ...settings } })
-      .returning({ id: protocolVersions.id });
-    parsedVersions.set(stored!.id, { protocol: definition, httpTools: settings.httpTools });
-    await outbox.append({ organizationId, type: 'Protocol.created', subjectId: protocol.id, payload: { slug: protocol.slug, version: 1 } });
     return protocol;
   });
+}
+
+/**
+ * Stores the validated package `data` as version 1 of a new protocol in the caller's
+ * transaction and appends `Protocol.created`.
+ * @returns undefined when the slug is taken (nothing is stored)
+ * @throws ProtocolError; ValidationError (see `checkedPackage`)
+ */
+async function insertProtocol(
+  tx: Transaction,
+  outbox: Outbox,
+  organizationId: string,
+  data: z.output<typeof CreateProtocolModel>,
+): Promise<ProtocolRow | undefined> {
+  const { settings, definition } = checkedPackage(data.slug, data);
+  const [protocol] = await tx
+    .insert(protocols)
+    .values({ organizationId, slug: data.slug, name: settings.name, description: settings.description ?? null, latestVersion: 1 })
+    .onConflictDoNothing()
+    .returning();
+  if (!protocol) return undefined;
+  const [stored] = await tx
+    .insert(protocolVersions)
+    .values({ organizationId, protocolId: protocol.id, version: 1, source: data.source, prompts: data.prompts, settings: { ...settings } })
+    .returning({ id: protocolVersions.id });
+  parsedVersions.set(stored!.id, { protocol: definition, httpTools: settings.httpTools });
+  await outbox.append({ organizationId, type: 'Protocol.created', subjectId: protocol.id, payload: { slug: protocol.slug, version: 1 } });
+  return protocol;
+}
+
+/**
+ * The slug of the protocol a worker without one runs: the organisation's
+ * `default-worker` protocol, stored from the built-in package (src/protocols/default-worker.ts)
+ * in the caller's transaction when the organisation has none yet (also after it was
+ * deleted); an organisation that changed it keeps its own version.
+ */
+export async function defaultWorkerProtocol(tx: Transaction, outbox: Outbox, organizationId: string): Promise<string> {
+  if (!(await findProtocolId(tx, organizationId, DEFAULT_WORKER_PROTOCOL))) {
+    await insertProtocol(tx, outbox, organizationId, DEFAULT_WORKER_PACKAGE);
+  }
+  return DEFAULT_WORKER_PROTOCOL;
+}
+
+/** The id of protocol `slug` of `organizationId`, or undefined when there is none. */
+export async function findProtocolId(db: Executor, organizationId: string, slug: string): Promise<string | undefined> {
+  const [row] = await db
+    .select({ id: protocols.id })
+    .from(protocols)
+    .where(and(eq(protocols.organizationId, organizationId), eq(protocols.slug, slug)));
+  return row?.id;
 }
 
 /**

@@ -1,7 +1,9 @@
 /**
- * Work execution: a task of a worker that has a protocol runs it. The task's input
- * becomes the protocol's input, the run's output becomes the task's result and a failed
- * run fails the task. The run is queued in the transaction that starts the task
+ * Work execution: a task of a worker that has a protocol runs it; a worker with a model
+ * and no protocol runs the default worker protocol (src/protocols/default-worker.ts).
+ * The run receives the worker and the task as `WORKER` and `TASK` (src/tasks/work-context.ts)
+ * and, for the worker's own protocol, the task's input; the run's output becomes the
+ * task's result and a failed run fails the task. The run is queued in the transaction that starts the task
  * (`beginTask` of work-state.ts) and its end is recorded on the task in the transaction
  * that ends the run ({@link createRunEndedHandler}), so neither can be lost to a crash;
  * the work sweep ({@link WorkRunner.sweep}) also repairs what an older process left
@@ -12,7 +14,7 @@
  * every worker event of this process, and on a periodic sweep that also picks up work
  * left by other processes.
  */
-import { and, asc, desc, eq, inArray, isNotNull, isNull, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, or, sql } from 'drizzle-orm';
 
 import { runs, tasks, workers } from '../db/schema.js';
 import { InvalidTransitionError } from '../errors.js';
@@ -24,7 +26,7 @@ import type { RunEndedHandler } from '../runs/executor.js';
 import { FINAL_RUN_STATUSES, type RunRow } from '../runs/service.js';
 import { coalesce, type Kicker } from '../scheduler/coalesce.js';
 import { countActiveTasks, lockWorker, takesWorkNow, takingWork } from '../workers/lifecycle.js';
-import { hasSlotToStart, isReady, occupiesSlot } from './predicates.js';
+import { hasSlotToStart, isReady, occupiesSlot, runsItsWork, runsWorkOf } from './predicates.js';
 import type { TaskRow } from './service.js';
 import type { TaskDeps } from './transitions.js';
 import { beginTask, lockTask, reattachRun, settleTaskOfRun, type Begun } from './work-state.js';
@@ -67,18 +69,20 @@ function endingOfRow(run: RunRow): Parameters<RunEndedHandler>[3] {
   return { status: 'CANCELLED' };
 }
 
-/** Workers remembered as having no protocol, per process (a few dozen bytes each). */
-const WITHOUT_PROTOCOL_CAPACITY = 10_000;
+/** Workers remembered as not running their work, per process (a few dozen bytes each). */
+const WITHOUT_WORK_CAPACITY = 10_000;
 
-/** Starts the work of workers that have a protocol, one slot at a time. */
+/** Starts the work of workers that run their work (`runsItsWork`), one slot at a time. */
 export class WorkRunner {
   private readonly kickers = new Map<string, Kicker>();
   /**
-   * Workers read without a protocol. A worker's protocol is chosen when it is hired and
-   * never set afterwards (deleting the protocol only clears it), so "no protocol" stays
-   * true for good and an entry needs no invalidation; bounded because worker IDs grow.
+   * Workers read as not running their work (no protocol and no model: `runsWorkOf`), so
+   * that their next events cost no statement (every assignTask to such a worker kicks
+   * this). An entry is dropped when this process sees the worker's `Worker.updated` and
+   * when the sweep finds, in SQL, that the worker runs its work after all (an update made
+   * by another process); bounded because worker IDs grow.
    */
-  private readonly withoutProtocol = new LruMap<string, true>(WITHOUT_PROTOCOL_CAPACITY);
+  private readonly withoutWork = new LruMap<string, true>(WITHOUT_WORK_CAPACITY);
   private unsubscribe: (() => Promise<void>) | undefined;
 
   constructor(private readonly deps: TaskDeps) {}
@@ -86,8 +90,10 @@ export class WorkRunner {
   /** Reacts to this process's worker events (every `Worker.*` type) and starts work as slots free up. */
   start(reactions: Reactions): void {
     if (this.unsubscribe) return;
-    const unregister = reactions.on(eventTypesOf('Worker'), ({ subjectId }) => {
-      if (subjectId) this.kick(subjectId);
+    const unregister = reactions.on(eventTypesOf('Worker'), ({ type, subjectId }) => {
+      if (!subjectId) return;
+      if (type === 'Worker.updated') this.withoutWork.delete(subjectId);
+      this.kick(subjectId);
     });
     this.unsubscribe = async () => unregister();
   }
@@ -101,7 +107,7 @@ export class WorkRunner {
 
   /**
    * Scheduler job: repairs work a crash interrupted ({@link recoverInterruptedWork}),
-   * then kicks every worker that takes work, has a protocol, ASSIGNED tasks and a slot to
+   * then kicks every worker that takes work, runs it, has ASSIGNED tasks and a slot to
    * start one (work assigned by another process, or left when a process stopped).
    */
   async sweep(): Promise<void> {
@@ -110,8 +116,11 @@ export class WorkRunner {
       .selectDistinct({ id: workers.id })
       .from(workers)
       .innerJoin(tasks, and(eq(tasks.assigneeId, workers.id), isReady))
-      .where(and(takingWork, isNotNull(workers.protocolId), hasSlotToStart));
-    for (const { id } of rows) this.kick(id);
+      .where(and(takingWork, runsItsWork, hasSlotToStart));
+    for (const { id } of rows) {
+      this.withoutWork.delete(id);
+      this.kick(id);
+    }
     await Promise.all(rows.map(({ id }) => this.kickers.get(id)?.idle()));
   }
 
@@ -129,17 +138,16 @@ export class WorkRunner {
 
   /** Starts ASSIGNED tasks of `workerId` until its slots are full or nothing is left. */
   private async fill(workerId: string): Promise<void> {
-    // A worker without a protocol starts nothing: known ones cost no statement (every
-    // assignTask to such a worker kicks this), the others are read unlocked, since
-    // locking would make a fleet's hand-out (which skips locked workers) pass it over.
-    if (this.withoutProtocol.get(workerId)) return;
+    // Unlocked first: a worker that does not run its work starts nothing, and locking it
+    // would make a fleet's hand-out (which skips locked workers) pass it over meanwhile.
+    if (this.withoutWork.get(workerId)) return;
     const [peek] = await this.deps.db
-      .select({ organizationId: workers.organizationId, protocolId: workers.protocolId })
+      .select({ organizationId: workers.organizationId, protocolId: workers.protocolId, model: workers.model })
       .from(workers)
       .where(eq(workers.id, workerId));
     if (!peek) return;
-    if (!peek.protocolId) {
-      this.withoutProtocol.set(workerId, true);
+    if (!runsWorkOf(peek)) {
+      this.withoutWork.set(workerId, true);
       return;
     }
     for (;;) {
@@ -168,7 +176,7 @@ const RECOVERY_BATCH = 100;
 /**
  * Repairs what a crash (or a process of an older version) left between a task and its
  * run: a task occupying a slot whose run has ended gets the run's ending (as the
- * run-ended hook would have recorded it); a RUNNING task of a worker with a protocol
+ * run-ended hook would have recorded it); a RUNNING task of a worker that runs its work
  * without a run gets the run that executes it linked, or a new QUEUED run, started here.
  * Each task is repaired in a transaction of its own, under its locks.
  * @returns the number of tasks repaired
@@ -184,7 +192,7 @@ export async function recoverInterruptedWork(deps: TaskDeps): Promise<number> {
         occupiesSlot,
         or(
           inArray(runs.status, FINAL_RUN_STATUSES),
-          and(eq(tasks.status, 'RUNNING'), isNotNull(workers.protocolId), isNull(runs.id)),
+          and(eq(tasks.status, 'RUNNING'), runsItsWork, isNull(runs.id)),
         ),
       ),
     )
@@ -203,7 +211,7 @@ export async function recoverInterruptedWork(deps: TaskDeps): Promise<number> {
       if (run && FINAL_RUN_STATUSES.includes(run.status)) {
         return (await settleTaskOfRun(tx, outbox, run, endingOfRow(run))) ? { task, runId: null } : undefined;
       }
-      if (!worker.protocolId) return undefined;
+      if (!runsWorkOf(worker)) return undefined;
       const begun = await reattachRun(tx, outbox, worker, task, run);
       return begun.task === task ? undefined : begun;
     });

@@ -7,9 +7,10 @@
  * are correlated to the `workers` row of the enclosing query; whether a worker takes
  * work at all (lifecycle, availability) is `takingWork` in workers/lifecycle.ts.
  */
-import { inArray, sql, type SQL } from 'drizzle-orm';
+import { inArray, isNotNull, or, sql, type SQL } from 'drizzle-orm';
 
 import { tasks, workers } from '../db/schema.js';
+import type { WorkerRow } from '../workers/lifecycle.js';
 import {
   ENDED_TASK_STATUSES,
   HELD_TASK_STATUSES,
@@ -34,6 +35,18 @@ export const isReady = inArray(tasks.status, READY_TASK_STATUSES);
 
 /** The task row has not started (queued or ready). */
 export const isNotStarted = inArray(tasks.status, NOT_STARTED_TASK_STATUSES);
+
+/**
+ * The worker's tasks run a protocol (README "Workers"): its own, or, when it has a model
+ * and no protocol, the default worker protocol. A worker with neither is driven from
+ * outside (`startTask`, `completeTask`); its tasks never start by themselves.
+ */
+export const runsItsWork = or(isNotNull(workers.protocolId), isNotNull(workers.model))!;
+
+/** {@link runsItsWork} of a worker row in memory. */
+export function runsWorkOf(worker: Pick<WorkerRow, 'protocolId' | 'model'>): boolean {
+  return worker.protocolId !== null || worker.model !== null;
+}
 
 /** The task row occupies one of its worker's slots (RUNNING, WAITING). */
 export const occupiesSlot = inArray(tasks.status, SLOT_TASK_STATUSES);

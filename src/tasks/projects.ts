@@ -9,6 +9,8 @@ import { transactionWithEvents } from '../events/outbox.js';
 import type { Bus } from '../realtime/bus.js';
 import { parseInput, withDefault } from '../validation.js';
 import { lockWorker, type WorkerRow } from '../workers/lifecycle.js';
+import { workerTimeZone } from '../workers/performance.js';
+import { DueDateModel, dueInstant } from './due-date.js';
 import { ActionModel, TaskPriorityModel, type TaskRow } from './service.js';
 import { createTask } from './work-state.js';
 
@@ -22,7 +24,7 @@ export const AssignProjectModel = z.object({
         action: ActionModel,
         input: z.unknown().optional(),
         priority: withDefault(TaskPriorityModel, 'NORMAL'),
-        dueDate: z.date().nullish(),
+        dueDate: DueDateModel.nullish(),
         requiredSkills: withDefault(z.array(z.string().trim().min(1)), []),
       }),
     )
@@ -53,7 +55,8 @@ export async function assignProject(
     const worker = await lockWorker(tx, organizationId, data.workerId);
     const tasks: TaskRow[] = [];
     for (const task of data.tasks) {
-      tasks.push((await createTask(tx, outbox, organizationId, { worker }, { ...task, project: data.name }))!);
+      const dueDate = dueInstant(task.dueDate, workerTimeZone(worker));
+      tasks.push((await createTask(tx, outbox, organizationId, { worker }, { ...task, dueDate, project: data.name }))!);
     }
     return { name: data.name, worker, tasks };
   });

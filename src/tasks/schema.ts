@@ -1,15 +1,28 @@
 /** GraphQL types and operations of tasks; resolvers stay thin. */
 import { and, eq } from 'drizzle-orm';
+import { GraphQLError, Kind } from 'graphql';
+import { DateTimeResolver } from 'graphql-scalars';
 
 import { findFirstPrepared } from '../db/prepared-reads.js';
-import { taskPriority, tasks, taskStatus } from '../db/schema.js';
+import { taskPriority, tasks, taskSchedules, taskStatus } from '../db/schema.js';
 import { InvalidTransitionError, NotFoundError, ValidationError } from '../errors.js';
 import { requireVisibleTask, visibleTasks } from '../auth/visibility.js';
 import { builder } from '../graphql/builder.js';
+import { Fleet } from '../fleets/core/schema.js';
 import { Worker } from '../workers/schema.js';
 import { startTask } from './execution.js';
 import { assignProject, type Project as ProjectData } from './projects.js';
-import { assignRecurringTask } from './recurring.js';
+import {
+  assignRecurringTask,
+  deleteSchedule,
+  pauseSchedule,
+  resumeSchedule,
+  scheduleStatus,
+  scheduleStatusSql,
+  updateSchedule,
+  type ScheduleStatus,
+} from './recurring.js';
+import { CALENDAR_DATE, DUE_DATE_EXPECTED } from './due-date.js';
 import { assignTask } from './service.js';
 import { cancelTask, completeTask, failTask, reassignTask, waitTask } from './transitions.js';
 
@@ -25,6 +38,29 @@ export const TaskStatusEnum = builder.enumType('TaskStatus', {
     CANCELLED: { description: 'Called off.' },
   } satisfies Record<(typeof taskStatus.enumValues)[number], { description: string }>,
 });
+
+/**
+ * Due dates of new tasks: an RFC 3339 date-time, or a calendar date `YYYY-MM-DD` meaning the
+ * end of that day in the assignee's time zone (due-date.ts). A date is passed on as text and
+ * checked by the service, which names the field of an impossible one (`2025-02-30`).
+ */
+export const DueDateScalar = builder.scalarType('DueDate', {
+  description:
+    'A due date: an RFC 3339 date-time (`2025-10-15T17:00:00Z`), or a date alone (`2025-10-15`) meaning the end of that day in the time zone of the worker (its working hours’ zone, else UTC) or, for fleet work, of the fleet.',
+  serialize: (value) => DateTimeResolver.serialize(value),
+  parseValue: (value) => (typeof value === 'string' && CALENDAR_DATE.test(value) ? value : dueDateTime(() => DateTimeResolver.parseValue(value))),
+  parseLiteral: (ast) =>
+    ast.kind === Kind.STRING && CALENDAR_DATE.test(ast.value) ? ast.value : dueDateTime(() => DateTimeResolver.parseLiteral(ast, {})),
+});
+
+/** A date-time due date, or a GraphQL error (BAD_USER_INPUT) saying what a due date must be. */
+function dueDateTime(parse: () => Date): Date {
+  try {
+    return parse();
+  } catch {
+    throw new GraphQLError(`DueDate ${DUE_DATE_EXPECTED}`, { extensions: { code: 'BAD_USER_INPUT' } });
+  }
+}
 
 export const TaskPriorityEnum = builder.enumType('TaskPriority', {
   description: 'How urgent a task is; higher priorities are started first.',
@@ -73,12 +109,24 @@ export const Task = builder.drizzleNode('tasks', {
   }),
 });
 
+export const TaskScheduleStatusEnum = builder.enumType('TaskScheduleStatus', {
+  description: 'Whether a recurring schedule makes tasks.',
+  values: {
+    ACTIVE: { description: 'Makes a task at each instant.' },
+    PAUSED: { description: 'Makes nothing until `resumeSchedule`; instants that fall meanwhile are not made up.' },
+    STOPPED: { description: 'Makes nothing any more: its worker was offboarded without a successor.' },
+    DELETED: { description: 'Deleted by `deleteSchedule`; kept for the tasks it made.' },
+  } satisfies Record<ScheduleStatus, { description: string }>,
+});
+
 export const TaskSchedule = builder.drizzleNode('taskSchedules', {
   name: 'TaskSchedule',
-  description: 'Recurring work of a worker: a task is made at every instant of the schedule.',
+  description: 'Recurring work of a worker or a fleet: a task is made at every instant of the schedule.',
   id: { column: (schedule) => schedule.id },
   fields: (t) => ({
-    worker: t.relation('worker', { description: 'The worker the tasks go to.' }),
+    worker: t.relation('worker', { nullable: true, description: 'The worker each task is assigned to; null when the schedule targets a fleet.' }),
+    fleet: t.relation('fleet', { nullable: true, description: 'The fleet whose queue each task joins; null when the schedule targets a worker.' }),
+    status: t.field({ type: TaskScheduleStatusEnum, description: 'Whether it makes tasks.', resolve: (s) => scheduleStatus(s) }),
     action: t.exposeString('action', { description: 'Action of each task.' }),
     input: t.expose('input', { type: 'JSON', nullable: true, description: 'Input of each task.' }),
     priority: t.field({ type: TaskPriorityEnum, description: 'Priority of each task.', resolve: (s) => s.priority }),
@@ -86,8 +134,10 @@ export const TaskSchedule = builder.drizzleNode('taskSchedules', {
     time: t.exposeString('time', { nullable: true, description: 'Local time of a preset, `HH:MM`.' }),
     timezone: t.exposeString('timezone', { description: 'IANA time zone the schedule is evaluated in.' }),
     cron: t.exposeString('cron', { description: 'The cron expression evaluated (presets resolved).' }),
-    nextRunAt: t.expose('nextRunAt', { type: 'DateTime', nullable: true, description: 'Next instant; null once stopped.' }),
+    nextRunAt: t.expose('nextRunAt', { type: 'DateTime', nullable: true, description: 'Next instant; null while paused, once stopped or deleted.' }),
     lastRunAt: t.expose('lastRunAt', { type: 'DateTime', nullable: true, description: 'Last instant that fired.' }),
+    pausedAt: t.expose('pausedAt', { type: 'DateTime', nullable: true, description: 'Since when it is paused; null when not paused.' }),
+    deletedAt: t.expose('deletedAt', { type: 'DateTime', nullable: true, description: 'When it was deleted.' }),
     tasks: t.drizzleConnection({
       type: 'tasks',
       description: 'Tasks made by the schedule, oldest first.',
@@ -96,8 +146,21 @@ export const TaskSchedule = builder.drizzleNode('taskSchedules', {
         ctx.db.query.tasks.findMany(query({ where: { scheduleId: schedule.id }, orderBy: { id: 'asc' } })),
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was created.' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'Last change.' }),
   }),
 });
+
+builder.objectField(Fleet, 'schedules', (t) =>
+  t.drizzleConnection({
+    type: 'taskSchedules',
+    description: 'Recurring work queued into the fleet, oldest first, without deleted schedules (the `schedules` query lists those).',
+    totalCount: (fleet, _args, ctx) => ctx.db.$count(taskSchedules, and(eq(taskSchedules.fleetId, fleet.id), ...scheduleStatusSql(undefined))),
+    resolve: (query, fleet, _args, ctx) =>
+      ctx.db.query.taskSchedules.findMany(
+        query({ where: { fleetId: fleet.id, RAW: (table) => and(...scheduleStatusSql(undefined, table))! }, orderBy: { id: 'asc' } }),
+      ),
+  }),
+);
 
 const ProjectRef = builder.objectRef<ProjectData>('Project').implement({
   description: 'A named set of tasks with due dates, assigned to one worker.',
@@ -116,24 +179,44 @@ const AssignTaskInput = builder.inputType('AssignTaskInput', {
     action: t.string({ required: true, description: 'What to do.' }),
     input: t.field({ type: 'JSON', description: 'Task data.' }),
     priority: t.field({ type: TaskPriorityEnum, description: 'Urgency, default NORMAL.' }),
-    dueDate: t.field({ type: 'DateTime', description: 'Due date.' }),
+    dueDate: t.field({ type: DueDateScalar, description: 'Due date: a date-time, or a date alone for the end of that day in the worker’s time zone.' }),
     requiredSkills: t.stringList({ description: 'Skills needed.' }),
     project: t.string({ description: 'Project name.' }),
   }),
 });
 
 const AssignRecurringTaskInput = builder.inputType('AssignRecurringTaskInput', {
-  description: 'Recurring work for one ACTIVE worker (seed `worker.assignRecurring`).',
+  description: 'Recurring work for one ACTIVE worker or one fleet (seed `worker.assignRecurring`): give `workerId` or `fleetId`.',
   fields: (t) => ({
-    workerId: t.globalID({ required: true, for: Worker, description: 'The assignee.' }),
+    workerId: t.globalID({ for: Worker, description: 'The assignee of each task.' }),
+    fleetId: t.globalID({ for: Fleet, description: 'The fleet whose queue each task joins; it is handed out like any queued work.' }),
     action: t.string({ required: true, description: 'What to do each time.' }),
     input: t.field({ type: 'JSON', description: 'Task data of each task.' }),
     priority: t.field({ type: TaskPriorityEnum, description: 'Urgency, default NORMAL.' }),
     schedule: t.string({ required: true, description: '`$.Hourly`, `$.Daily`, `$.Weekly`, `$.Monthly`, or a cron expression (5 fields, or 6 with seconds).' }),
     time: t.string({ description: 'Local time `HH:MM` of a preset (default 09:00; minutes only for `$.Hourly`). Not with a cron expression.' }),
     dayOfWeek: t.field({ type: WeekdayEnum, description: 'Day of `$.Weekly` (default MONDAY).' }),
-    timezone: t.string({ description: 'IANA time zone; default the worker’s working-hours zone, else UTC.' }),
+    timezone: t.string({ description: 'IANA time zone; default the worker’s working-hours zone or the fleet’s, else UTC.' }),
   }),
+});
+
+const UpdateScheduleInput = builder.inputType('UpdateScheduleInput', {
+  description: 'What to change of a recurring schedule; omitted fields stay. Tasks already made keep what they were made with.',
+  fields: (t) => ({
+    scheduleId: t.globalID({ required: true, for: TaskSchedule, description: 'The schedule.' }),
+    action: t.string({ description: 'Action of each task from now on.' }),
+    input: t.field({ type: 'JSON', description: 'Task data of each task from now on; null: none.' }),
+    priority: t.field({ type: TaskPriorityEnum, description: 'Urgency of each task from now on.' }),
+    schedule: t.string({ description: '`$.Hourly`, `$.Daily`, `$.Weekly`, `$.Monthly`, or a cron expression; the next instant is the first after now.' }),
+    time: t.string({ description: 'Local time `HH:MM` of a preset; given alone it moves the current preset’s time.' }),
+    dayOfWeek: t.field({ type: WeekdayEnum, description: 'Day of `$.Weekly`.' }),
+    timezone: t.string({ description: 'IANA time zone the schedule is evaluated in.' }),
+  }),
+});
+
+const ScheduleRefInput = builder.inputType('ScheduleRefInput', {
+  description: 'A recurring schedule.',
+  fields: (t) => ({ scheduleId: t.globalID({ required: true, for: TaskSchedule, description: 'The schedule.' }) }),
 });
 
 const ProjectTaskInput = builder.inputType('ProjectTaskInput', {
@@ -142,7 +225,7 @@ const ProjectTaskInput = builder.inputType('ProjectTaskInput', {
     action: t.string({ required: true, description: 'What to do.' }),
     input: t.field({ type: 'JSON', description: 'Task data.' }),
     priority: t.field({ type: TaskPriorityEnum, description: 'Urgency, default NORMAL.' }),
-    dueDate: t.field({ type: 'DateTime', description: 'Due date.' }),
+    dueDate: t.field({ type: DueDateScalar, description: 'Due date: a date-time, or a date alone for the end of that day in the worker’s time zone.' }),
     requiredSkills: t.stringList({ description: 'Skills needed.' }),
   }),
 });
@@ -203,6 +286,37 @@ const ReassignTaskInput = builder.inputType('ReassignTaskInput', {
 });
 
 builder.queryFields((t) => ({
+  schedules: t.drizzleConnection({
+    type: 'taskSchedules',
+    description: 'Recurring schedules, oldest first; deleted ones only when asked for by `status: DELETED`.',
+    args: {
+      workerId: t.arg.globalID({ for: Worker, description: 'Only schedules of this worker.' }),
+      fleetId: t.arg.globalID({ for: Fleet, description: 'Only schedules of this fleet.' }),
+      status: t.arg({ type: TaskScheduleStatusEnum, description: 'Only schedules in this status.' }),
+    },
+    totalCount: (_root, args, ctx) =>
+      ctx.db.$count(
+        taskSchedules,
+        and(
+          eq(taskSchedules.organizationId, ctx.actor.organizationId),
+          args.workerId ? eq(taskSchedules.workerId, args.workerId.id) : undefined,
+          args.fleetId ? eq(taskSchedules.fleetId, args.fleetId.id) : undefined,
+          ...scheduleStatusSql(args.status ?? undefined),
+        ),
+      ),
+    resolve: (query, _root, args, ctx) =>
+      ctx.db.query.taskSchedules.findMany(
+        query({
+          where: {
+            organizationId: ctx.actor.organizationId,
+            ...(args.workerId ? { workerId: args.workerId.id } : {}),
+            ...(args.fleetId ? { fleetId: args.fleetId.id } : {}),
+            RAW: (table) => and(...scheduleStatusSql(args.status ?? undefined, table))!,
+          },
+          orderBy: { id: 'asc' },
+        }),
+      ),
+  }),
   task: t.drizzleField({
     authScopes: { viewer: true, worker: true },
     skipTypeScopes: true,
@@ -263,7 +377,49 @@ builder.mutationFields((t) => ({
     description: 'Gives an ACTIVE worker recurring work; the scheduler makes a task at each instant. Appends `Worker.recurring.assigned`.',
     errors: taskErrors,
     args: { input: t.arg({ type: AssignRecurringTaskInput, required: true }) },
-    resolve: (_root, { input }, ctx) => assignRecurringTask(ctx, ctx.actor.organizationId, { ...input, workerId: input.workerId.id }),
+    resolve: (_root, { input }, ctx) =>
+      assignRecurringTask(ctx, ctx.actor.organizationId, { ...input, workerId: input.workerId?.id, fleetId: input.fleetId?.id }),
+  }),
+  pauseSchedule: t.field({
+    type: TaskSchedule,
+    description: 'Pauses a recurring schedule: it makes no task until resumed. Appends `Worker.recurring.paused` (`Fleet.recurring.paused` for a fleet’s).',
+    errors: taskErrors,
+    args: { input: t.arg({ type: ScheduleRefInput, required: true }) },
+    resolve: (_root, { input }, ctx) => pauseSchedule(ctx, ctx.actor.organizationId, input.scheduleId.id),
+  }),
+  resumeSchedule: t.field({
+    type: TaskSchedule,
+    description:
+      'Resumes a paused schedule from its first instant after now; instants that fell while it was paused are not made up. Appends `Worker.recurring.resumed` (`Fleet.recurring.resumed`).',
+    errors: taskErrors,
+    args: { input: t.arg({ type: ScheduleRefInput, required: true }) },
+    resolve: (_root, { input }, ctx) => resumeSchedule(ctx, ctx.actor.organizationId, input.scheduleId.id),
+  }),
+  updateSchedule: t.field({
+    type: TaskSchedule,
+    description: 'Changes a schedule’s timing or its tasks; the next instant is the first after now. Appends `Worker.recurring.updated` (`Fleet.recurring.updated`) naming the fields given.',
+    errors: taskErrors,
+    args: { input: t.arg({ type: UpdateScheduleInput, required: true }) },
+    resolve: (_root, { input }, ctx) => {
+      const { scheduleId, action, priority, schedule, timezone, ...rest } = input;
+      return updateSchedule(ctx, ctx.actor.organizationId, {
+        ...rest,
+        scheduleId: scheduleId.id,
+        // Null for these means nothing to change.
+        ...(action != null ? { action } : {}),
+        ...(priority != null ? { priority } : {}),
+        ...(schedule != null ? { schedule } : {}),
+        ...(timezone != null ? { timezone } : {}),
+      });
+    },
+  }),
+  deleteSchedule: t.field({
+    type: TaskSchedule,
+    description:
+      'Deletes a schedule: it makes no more tasks. Tasks it made stay as they are (open ones go on; cancel them with `cancelTask`). Appends `Worker.recurring.deleted` (`Fleet.recurring.deleted`).',
+    errors: taskErrors,
+    args: { input: t.arg({ type: ScheduleRefInput, required: true }) },
+    resolve: (_root, { input }, ctx) => deleteSchedule(ctx, ctx.actor.organizationId, input.scheduleId.id),
   }),
   assignProject: t.field({
     type: ProjectRef,

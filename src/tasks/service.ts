@@ -12,6 +12,8 @@ import { transactionWithEvents } from '../events/outbox.js';
 import type { Bus } from '../realtime/bus.js';
 import { parseInput, withDefault } from '../validation.js';
 import { lockWorker } from '../workers/lifecycle.js';
+import { workerTimeZone } from '../workers/performance.js';
+import { DueDateModel, dueInstant } from './due-date.js';
 import { createTask } from './work-state.js';
 
 export type TaskRow = typeof tasks.$inferSelect;
@@ -29,7 +31,7 @@ export const AssignTaskModel = z.object({
   action: ActionModel,
   input: z.unknown().optional(),
   priority: withDefault(TaskPriorityModel, 'NORMAL'),
-  dueDate: z.date().nullish(),
+  dueDate: DueDateModel.nullish(),
   requiredSkills: withDefault(z.array(z.string().trim().min(1)), []),
   project: z.string().trim().min(1).nullish(),
 });
@@ -64,6 +66,6 @@ export async function assignTask(
   const data = parseInput(AssignTaskModel, input);
   return transactionWithEvents(deps, async (tx, outbox) => {
     const worker = await lockWorker(tx, organizationId, data.workerId);
-    return (await createTask(tx, outbox, organizationId, { worker }, data))!;
+    return (await createTask(tx, outbox, organizationId, { worker }, { ...data, dueDate: dueInstant(data.dueDate, workerTimeZone(worker)) }))!;
   });
 }

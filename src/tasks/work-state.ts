@@ -9,8 +9,9 @@
  *
  * The moves: a new task (queued or assigned), hand-out from the fleet queue, return to
  * the queue, a rebalance move, transfer on offboarding, reassignment, begin (with its
- * run, in the same transaction), wait, finish (complete, fail, cancel), and the end of
- * the run a task was driven by.
+ * run, in the same transaction), wait, finish (complete, fail, cancel; the open tasks of
+ * a deleted fleet or team are cancelled together), and the end of the run a task was
+ * driven by.
  *
  * Locking: a change to a task locks its worker's row first, then the task's row, so
  * that slot counts, availability and goal checks of one worker are serialised and two
@@ -26,10 +27,12 @@ import { DomainError, InvalidTransitionError, NotFoundError, ValidationError } f
 import type { AssignmentOrigin } from '../events/catalogue.js';
 import type { Outbox } from '../events/outbox.js';
 import type { RunEnding } from '../runs/executor.js';
+import { defaultWorkerProtocol } from '../protocols/service.js';
 import { queueRun, type RunRow } from '../runs/service.js';
 import { assertTakesWork, countActiveTasks, refreshAvailability, type WorkerRow } from '../workers/lifecycle.js';
 import { recordGoalsAchieved } from '../workers/performance.js';
-import { isOpen } from './predicates.js';
+import { isOpen, runsWorkOf } from './predicates.js';
+import { workContextOf } from './work-context.js';
 import type { NewTask, TaskRow } from './service.js';
 import { assertTaskTransition, canTransition, READY_TASK_STATUSES, sourcesOf, SLOT_TASK_STATUSES, type TaskStatus } from './state-machine.js';
 
@@ -384,14 +387,15 @@ export async function reassign(tx: Transaction, outbox: Outbox, task: TaskRow, p
 }
 
 /**
- * The protocol input made from a task's input: a JSON object is passed as it is, no
- * input is `{}`.
- * @returns undefined for any other input (the task then fails)
+ * The input a worker's own protocol receives from its task, besides `WORKER` and `TASK`:
+ * the task's JSON object as it is (its keys meet the declared inputs by the engine's rule,
+ * docs/protocol.md section 4), no input being `{}`.
+ * @throws ValidationError (path `input`) for any other input: the task then fails
  */
-export function protocolInputOf(task: Pick<TaskRow, 'input'>): Record<string, unknown> | undefined {
+function ownProtocolInputOf(task: Pick<TaskRow, 'input'>): Record<string, unknown> {
   if (task.input === null || task.input === undefined) return {};
   if (typeof task.input === 'object' && !Array.isArray(task.input)) return task.input as Record<string, unknown>;
-  return undefined;
+  throw new ValidationError([{ path: ['input'], message: "must be a JSON object to become the protocol's input" }]);
 }
 
 /** What beginning a task did: the task now, and the run to start after commit (if any). */
@@ -404,7 +408,7 @@ export interface Begun {
 /**
  * Moves a locked task of locked `worker` to RUNNING (from ASSIGNED, or back from
  * WAITING) and appends `Worker.task.started`; the worker becomes WORKING. A task that
- * starts (not one resumed from WAITING) of a worker with a protocol gets its QUEUED run
+ * starts (not one resumed from WAITING) of a worker that runs its work (`runsWorkOf`) gets its QUEUED run
  * in the same transaction, linked as `runId`, so no RUNNING task is left without a run;
  * when the run cannot be made (the input is not a JSON object, the protocol is gone)
  * the task fails at once with the reason.
@@ -438,7 +442,7 @@ export async function beginTask(tx: Transaction, outbox: Outbox, worker: WorkerR
     payload: { taskId: task.id, action: task.action, resumed },
   });
   await refreshAvailability(tx, outbox, worker);
-  if (resumed || started!.runId !== null || !worker.protocolId) return { task: started!, runId: null };
+  if (resumed || started!.runId !== null || !runsWorkOf(worker)) return { task: started!, runId: null };
   return attachRun(tx, outbox, worker, started!);
 }
 
@@ -448,13 +452,20 @@ export async function beginTask(tx: Transaction, outbox: Outbox, worker: WorkerR
  */
 async function attachRun(tx: Transaction, outbox: Outbox, worker: WorkerRow, task: TaskRow): Promise<Begun> {
   try {
-    const input = protocolInputOf(task);
-    if (!input) throw new ValidationError([{ path: ['input'], message: 'must be a JSON object to become the protocol input' }]);
-    const [protocol] = worker.protocolId
-      ? await tx.select({ slug: protocols.slug }).from(protocols).where(eq(protocols.id, worker.protocolId))
-      : [];
-    if (!protocol) throw new NotFoundError('Protocol', worker.protocolId ?? 'none');
-    const run = await queueRun(tx, outbox, task.organizationId, { protocol: protocol.slug, input, workerId: worker.id, taskId: task.id });
+    const context = await workContextOf(tx, worker, task);
+    let slug: string;
+    let input: Record<string, unknown>;
+    if (worker.protocolId) {
+      const [protocol] = await tx.select({ slug: protocols.slug }).from(protocols).where(eq(protocols.id, worker.protocolId));
+      if (!protocol) throw new NotFoundError('Protocol', worker.protocolId);
+      slug = protocol.slug;
+      input = { ...ownProtocolInputOf(task), ...context };
+    } else {
+      // The default worker protocol declares no inputs: it takes the task whole, as TASK.input.
+      slug = await defaultWorkerProtocol(tx, outbox, task.organizationId);
+      input = { ...context };
+    }
+    const run = await queueRun(tx, outbox, task.organizationId, { protocol: slug, input, workerId: worker.id, taskId: task.id });
     const [linked] = await tx.update(tasks).set({ runId: run.id }).where(eq(tasks.id, task.id)).returning();
     return { task: linked!, runId: run.id };
   } catch (error) {
@@ -530,6 +541,30 @@ export async function finishTask(
     if (outcome.status === 'COMPLETED') await recordGoalsAchieved(tx, outbox, worker, ended!, completedAt);
   }
   return ended!;
+}
+
+/**
+ * Cancels the open tasks `taskIds` (each locked with its worker, in turn) with `reason`,
+ * as `cancelTask` does one: `Worker.task.cancelled`, or `Fleet.task.cancelled` for a
+ * queued task. Tasks that ended meanwhile are left as they are.
+ * @returns the cancelled tasks and the runs to stop after commit (see `stopRuns`)
+ */
+export async function cancelOpenTasks(
+  tx: Transaction,
+  outbox: Outbox,
+  organizationId: string,
+  taskIds: readonly string[],
+  reason: string,
+): Promise<{ cancelled: TaskRow[]; runIds: string[] }> {
+  const cancelled: TaskRow[] = [];
+  const runIds: string[] = [];
+  for (const taskId of [...taskIds].sort()) {
+    const { task, worker } = await lockTask(tx, organizationId, taskId);
+    if (!canTransition(task.status, 'CANCELLED')) continue;
+    cancelled.push(await finishTask(tx, outbox, worker, task, { status: 'CANCELLED', reason }));
+    if (task.runId) runIds.push(task.runId);
+  }
+  return { cancelled, runIds };
 }
 
 /**

@@ -36,7 +36,7 @@ export const Trigger = builder.drizzleNode('triggers', {
 const CreateTriggerInput = builder.inputType('CreateTriggerInput', {
   description: 'A trigger: event type, optional payload filter, a worker or a fleet, an action and an input mapping.',
   fields: (t) => ({
-    eventType: t.string({ required: true, description: 'Event type, e.g. `Lead.created`.' }),
+    eventType: t.string({ required: true, description: 'Event type, e.g. `Lead.created` or `$.Lead.created` (stored without `$.`).' }),
     filter: t.field({ type: 'JSON', description: 'Object of dot-separated payload paths to the values they must equal, e.g. {"source": "web"}.' }),
     workerId: t.globalID({ for: Worker, description: 'The worker that gets the tasks (or give `fleetId`).' }),
     fleetId: t.globalID({ for: Fleet, description: 'The fleet whose queue gets the tasks (or give `workerId`).' }),
@@ -81,7 +81,7 @@ builder.mutationFields((t) => ({
   }),
   deleteTrigger: t.field({
     type: Trigger,
-    description: 'Deletes a trigger; it fires no more. Returns it with `deletedAt`. Appends `Trigger.deleted`.',
+    description: 'Deletes a trigger; it fires no more. Tasks it made stay as they are (open ones go on; cancel them with `cancelTask`). Returns it with `deletedAt`. Appends `Trigger.deleted`.',
     errors: { types: [NotFoundError, InvalidTransitionError] },
     args: { input: t.arg({ type: DeleteTriggerInput, required: true }) },
     resolve: (_root, { input }, ctx) => deleteTrigger(ctx, ctx.actor.organizationId, input.triggerId.id),

@@ -17,7 +17,7 @@ import { transactionWithEvents } from '../events/outbox.js';
 import type { Bus } from '../realtime/bus.js';
 import { ActionModel, TaskPriorityModel } from '../tasks/service.js';
 import { createTask } from '../tasks/work-state.js';
-import { parseInput, withDefault } from '../validation.js';
+import { EventTypeModel, parseInput, withDefault } from '../validation.js';
 import { mapInput, matchesFilter } from './match.js';
 
 export type TriggerRow = typeof triggers.$inferSelect;
@@ -27,7 +27,7 @@ const Path = z.string().regex(/^[^.\s]+(\.[^.\s]+)*$/, 'must be a dot-separated 
 /** What `createTrigger` accepts; exactly one of `workerId` and `fleetId`. */
 export const CreateTriggerModel = z
   .object({
-    eventType: z.string().trim().regex(/^[A-Z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)+$/, 'must look like Subject.predicate, e.g. Lead.created'),
+    eventType: EventTypeModel,
     filter: withDefault(z.record(Path, z.unknown(), { message: 'must be an object of payload paths to values' }), {}),
     workerId: z.uuid().nullish(),
     fleetId: z.uuid().nullish(),

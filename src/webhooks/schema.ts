@@ -74,7 +74,7 @@ const CreateWebhookInput = builder.inputType('CreateWebhookInput', {
   fields: (t) => ({
     url: t.string({ required: true, description: 'http(s) URL that receives POSTs.' }),
     secret: t.string({ required: true, description: 'Signing secret, at least 16 characters; never shown again.' }),
-    eventTypes: t.stringList({ required: true, description: 'Event types: exact (`Worker.task.completed`), `Subject.*` or `*`.' }),
+    eventTypes: t.stringList({ required: true, description: 'Event types: exact (`Worker.task.completed`, or `$.Worker.task.completed`, stored without `$.`), `Subject.*` or `*`.' }),
   }),
 });
 

@@ -13,15 +13,16 @@ import type { EventHandler } from '../events/dispatcher.js';
 import { interestChanged, matchesEventType } from '../events/interest.js';
 import { transactionWithEvents } from '../events/outbox.js';
 import type { Bus } from '../realtime/bus.js';
-import { parseInput } from '../validation.js';
+import { parseInput, withoutSemanticPrefix } from '../validation.js';
 
 export type WebhookRow = typeof webhooks.$inferSelect;
 
-/** An event type, `*` (every event) or `Subject.*` (every event of a subject). */
+/** An event type, `*` (every event) or `Subject.*` (every event of a subject), with or without `$.`. */
 const EventTypePattern = z
   .string()
   .trim()
-  .regex(/^(\*|[A-Z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*(\.\*)?)$/, 'must be an event type (Lead.created), Subject.* or *');
+  .transform(withoutSemanticPrefix)
+  .pipe(z.string().regex(/^(\*|[A-Z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*(\.\*)?)$/, 'must be an event type (Lead.created), Subject.* or *'));
 
 /** What `createWebhook` accepts. */
 export const CreateWebhookModel = z.object({

@@ -27,6 +27,7 @@ const OnboardWorkerInput = builder.inputType('OnboardWorkerInput', {
     training: t.stringList({ description: 'Training courses; they count as skills in progress until activation.' }),
     access: t.stringList({ description: 'Systems to grant access to.' }),
     mentorId: t.globalID({ for: Worker, description: 'A worker who mentors this one.' }),
+    mentor: t.globalID({ for: Worker, description: 'The worker document’s name for `mentorId`; give one of the two.' }),
   }),
 });
 
@@ -83,7 +84,7 @@ builder.mutationFields((t) => ({
     errors: lifecycleErrors,
     args: { input: t.arg({ type: OnboardWorkerInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      onboardWorker(ctx, ctx.actor.organizationId, { ...input, workerId: input.workerId.id, mentorId: input.mentorId?.id }),
+      onboardWorker(ctx, ctx.actor.organizationId, { ...input, workerId: input.workerId.id, mentorId: input.mentorId?.id, mentor: input.mentor?.id }),
   }),
   activateWorker: t.field({
     type: Worker,

@@ -14,7 +14,7 @@ import { InvalidTransitionError, ValidationError } from '../errors.js';
 import { transactionWithEvents, type Outbox } from '../events/outbox.js';
 import { stopRuns, type TaskDeps } from '../tasks/transitions.js';
 import { returnToQueue, transferOpenTasks } from '../tasks/work-state.js';
-import { parseInput, withDefault } from '../validation.js';
+import { aliased, parseInput, RoleModel, withDefault } from '../validation.js';
 import {
   assertLifecycleTransition,
   assertTakesWork,
@@ -37,11 +37,18 @@ export const OnboardWorkerModel = WorkerIdModel.extend({
   training: withDefault(Names, []),
   access: withDefault(Names, []),
   mentorId: z.uuid().nullish(),
-});
+  /** The worker document's name for `mentorId` (`onboard({ mentor })`). */
+  mentor: z.uuid().nullish(),
+}).transform((data, ctx) => ({
+  workerId: data.workerId,
+  training: data.training,
+  access: data.access,
+  mentorId: aliased(data, 'mentorId', 'mentor', ctx),
+}));
 
 /** What `promoteWorker` accepts (seed `updateRole`: newRole, effectiveDate). */
 export const PromoteWorkerModel = WorkerIdModel.extend({
-  newRole: z.string().trim().min(1, 'must not be empty').max(200),
+  newRole: RoleModel,
   effectiveDate: z.date().nullish(),
 });
 

@@ -3,12 +3,14 @@ import { and, eq } from 'drizzle-orm';
 
 import { findFirstPrepared } from '../db/prepared-reads.js';
 import { tasks, taskSchedules, workerAvailability, workerLifecycle, workers } from '../db/schema.js';
-import { NotFoundError, ValidationError } from '../errors.js';
+import { InvalidTransitionError, NotFoundError, ValidationError } from '../errors.js';
 import { builder } from '../graphql/builder.js';
 import { Fleet } from '../fleets/core/schema.js';
+import { scheduleStatusSql } from '../tasks/recurring.js';
 import { TaskStatusEnum } from '../tasks/schema.js';
 import type { WorkerKpi, WorkerOffboarding, WorkerOnboarding } from '../db/documents.js';
-import { hireWorker, type HireWorkerInput as HireWorkerInputData } from './service.js';
+import { withoutSemanticPrefix } from '../validation.js';
+import { hireWorker, updateWorker, type HireWorkerInput as HireWorkerInputData } from './service.js';
 
 export const WorkerLifecycleEnum = builder.enumType('WorkerLifecycle', {
   description: 'Where a worker is in its employment lifecycle (HIRED → ONBOARDING → ACTIVE → OFFBOARDED).',
@@ -80,8 +82,8 @@ export const Worker = builder.drizzleNode('workers', {
   select: { columns: { id: true, organizationId: true } },
   fields: (t) => ({
     name: t.exposeString('name', { description: 'Display name, e.g. `Sarah Chen`.' }),
-    role: t.exposeString('role', { description: 'Job role, e.g. `SalesDevelopmentRepresentative`.' }),
-    persona: t.expose('persona', { type: 'JSON', nullable: true, description: 'Background, expertise, communication style, working hours, languages.' }),
+    role: t.exposeString('role', { description: 'Job role, e.g. `SalesDevelopmentRepresentative` (given as `$.SalesDevelopmentRepresentative`, stored without `$.`).' }),
+    persona: t.expose('persona', { type: 'JSON', nullable: true, description: 'Name, job title, style, background, expertise, communication style, working hours {start end timezone}, languages.' }),
     capabilities: t.exposeStringList('capabilities', { description: 'What the worker can do.' }),
     skills: t.field({ type: [SkillRef], select: { columns: { skills: true } }, description: 'Skills with levels.', resolve: (w) => w.skills }),
     responsibilities: t.exposeStringList('responsibilities', { description: 'What the worker is accountable for.' }),
@@ -120,10 +122,12 @@ export const Worker = builder.drizzleNode('workers', {
     }),
     schedules: t.drizzleConnection({
       type: 'taskSchedules',
-      description: 'Recurring work of the worker, oldest first.',
-      totalCount: (worker, _args, ctx) => ctx.db.$count(taskSchedules, eq(taskSchedules.workerId, worker.id)),
+      description: 'Recurring work of the worker, oldest first, without deleted schedules (the `schedules` query lists those).',
+      totalCount: (worker, _args, ctx) => ctx.db.$count(taskSchedules, and(eq(taskSchedules.workerId, worker.id), ...scheduleStatusSql(undefined))),
       resolve: (query, worker, _args, ctx) =>
-        ctx.db.query.taskSchedules.findMany(query({ where: { workerId: worker.id }, orderBy: { id: 'asc' } })),
+        ctx.db.query.taskSchedules.findMany(
+          query({ where: { workerId: worker.id, RAW: (table) => and(...scheduleStatusSql(undefined, table))! }, orderBy: { id: 'asc' } }),
+        ),
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the worker was hired.' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'Last change.' }),
@@ -165,7 +169,7 @@ export const SkillInput = builder.inputType('SkillInput', {
   description: 'A skill and its level.',
   fields: (t) => ({
     name: t.string({ required: true, description: 'Skill name.' }),
-    level: t.field({ type: SkillLevelEnum, required: true, description: 'Proficiency.' }),
+    level: t.field({ type: SkillLevelEnum, description: 'Proficiency (default INTERMEDIATE).' }),
   }),
 });
 
@@ -192,23 +196,47 @@ const HireWorkerInput = builder.inputType('HireWorkerInput', {
   description: 'Identity of the worker to hire.',
   fields: (t) => ({
     name: t.string({ required: true, description: 'Display name.' }),
-    role: t.string({ required: true, description: 'Job role.' }),
+    role: t.string({ required: true, description: 'Job role, e.g. `SalesDevelopmentRepresentative` or `$.SalesDevelopmentRepresentative` (stored without `$.`).' }),
     persona: t.field({
       type: 'JSON',
-      description: 'Object with background, expertise[], communicationStyle, personalityTraits[], workingHours {start end timezone}, languages[].',
+      description:
+        "Object with $type, name, jobTitle, style, background, expertise[], communicationStyle, personalityTraits[], workingHours (text such as '9am-5pm PST' or {start end timezone}; stored as the object), languages[].",
     }),
     capabilities: t.stringList({ description: 'What the worker can do.' }),
     skills: t.field({ type: [SkillInput], description: 'Skills with levels.' }),
     responsibilities: t.stringList({ description: 'What the worker is accountable for.' }),
     goals: t.field({ type: GoalsInput, description: 'Goals per period.' }),
     kpis: t.field({ type: [KpiInput], description: 'KPI targets.' }),
-    model: t.string({ description: 'Default model, `vendor/model`.' }),
+    model: t.string({ description: 'Default model: `vendor/model`, or a short id such as `gpt-4o` or `claude-sonnet-4.5` (stored as `anthropic/claude-sonnet-4-5`).' }),
     protocol: t.string({ description: 'Slug of the protocol the worker executes.' }),
     fleetId: t.globalID({ description: 'Fleet to join.', for: Fleet }),
     managerId: t.globalID({ description: 'Worker to report to.', for: Worker }),
     concurrency: t.int({ description: 'Tasks worked on at once (default 1).' }),
     location: t.string({ description: 'Where the worker works, e.g. `remote`.' }),
     startDate: t.field({ type: 'DateTime', description: 'First day of work (default now).' }),
+  }),
+});
+
+const UpdateWorkerInput = builder.inputType('UpdateWorkerInput', {
+  description:
+    'The identity fields of a worker to change, validated as in `hireWorker`. An omitted field stays as it is; an explicit null clears it (lists become empty, `concurrency` returns to 1). The role changes through `promoteWorker`, the fleet through the fleet.',
+  fields: (t) => ({
+    workerId: t.globalID({ required: true, for: Worker, description: 'The worker to change.' }),
+    name: t.string({ description: 'Display name (cannot be cleared).' }),
+    persona: t.field({
+      type: 'JSON',
+      description: 'Replaces the persona: object with background, expertise[], communicationStyle, personalityTraits[], workingHours {start end timezone}, languages[].',
+    }),
+    capabilities: t.stringList({ description: 'Replaces what the worker can do.' }),
+    skills: t.field({ type: [SkillInput], description: 'Replaces the skills with levels.' }),
+    responsibilities: t.stringList({ description: 'Replaces what the worker is accountable for.' }),
+    goals: t.field({ type: GoalsInput, description: 'Replaces the goals per period.' }),
+    kpis: t.field({ type: [KpiInput], description: 'Replaces the KPI targets.' }),
+    model: t.string({ description: 'Default model, `vendor/model`.' }),
+    protocol: t.string({ description: 'Slug of the protocol the worker executes from its next task on; null: none.' }),
+    managerId: t.globalID({ description: 'Worker to report to; null: nobody.', for: Worker }),
+    concurrency: t.int({ description: 'Tasks worked on at once; a higher value lets waiting ASSIGNED tasks start.' }),
+    location: t.string({ description: 'Where the worker works, e.g. `remote`.' }),
   }),
 });
 
@@ -225,7 +253,7 @@ builder.queryFields((t) => ({
     description: 'Workers, oldest first.',
     args: {
       lifecycle: t.arg({ type: WorkerLifecycleEnum, description: 'Only workers in this lifecycle state.' }),
-      role: t.arg.string({ description: 'Only workers with this role.' }),
+      role: t.arg.string({ description: 'Only workers with this role (`DataAnalyst` or `$.DataAnalyst`).' }),
     },
     totalCount: (_root, args, ctx) =>
       ctx.db.$count(
@@ -233,7 +261,7 @@ builder.queryFields((t) => ({
         and(
           eq(workers.organizationId, ctx.actor.organizationId),
           args.lifecycle ? eq(workers.lifecycle, args.lifecycle) : undefined,
-          args.role ? eq(workers.role, args.role) : undefined,
+          args.role ? eq(workers.role, withoutSemanticPrefix(args.role)) : undefined,
         ),
       ),
     resolve: (query, _root, args, ctx) =>
@@ -242,7 +270,7 @@ builder.queryFields((t) => ({
           where: {
             organizationId: ctx.actor.organizationId,
             ...(args.lifecycle ? { lifecycle: args.lifecycle } : {}),
-            ...(args.role ? { role: args.role } : {}),
+            ...(args.role ? { role: withoutSemanticPrefix(args.role) } : {}),
           },
           orderBy: { id: 'asc' },
         }),
@@ -264,5 +292,27 @@ builder.mutationField('hireWorker', (t) =>
         fleetId: input.fleetId?.id,
         managerId: input.managerId?.id,
       }),
+  }),
+);
+
+builder.mutationField('updateWorker', (t) =>
+  t.field({
+    type: Worker,
+    description:
+      'Changes the fields given of a worker that is not OFFBOARDED. Appends `Worker.updated` naming the fields whose value changed. Applies to work not started yet: a higher concurrency or a new protocol lets ASSIGNED tasks start; running tasks keep the protocol they started with.',
+    errors: { types: [ValidationError, NotFoundError, InvalidTransitionError] },
+    args: { input: t.arg({ type: UpdateWorkerInput, required: true }) },
+    resolve: (_root, { input }, ctx) => {
+      const { workerId, protocol, managerId, ...fields } = input;
+      return updateWorker(ctx, ctx.actor.organizationId, {
+        ...fields,
+        // An explicit null name reaches the model, which refuses it with the field's path.
+        name: fields.name as string | undefined,
+        persona: input.persona as HireWorkerInputData['persona'],
+        workerId: workerId.id,
+        ...(protocol !== undefined ? { protocolSlug: protocol } : {}),
+        ...(managerId !== undefined ? { managerId: managerId?.id ?? null } : {}),
+      });
+    },
   }),
 );

@@ -286,7 +286,8 @@ describe('worker keys', () => {
 });
 
 describe('start-up on the network', () => {
-  it('refuses to listen beyond loopback without any API key', async () => {
+  // Starts a database of its own (PGlite, migrations): a hook's time, not a test's.
+  it('refuses to listen beyond loopback without any API key', { timeout: 90_000 }, async () => {
     const app = await createApp(loadConfig({ HOST: '0.0.0.0', PORT: '0', DATA_DIR: 'memory://' }), { logger: createLogger('silent') });
     await expect(app.start()).rejects.toThrow(/Refusing to listen on 0.0.0.0 without any API key/);
     await app.stop();

@@ -74,7 +74,7 @@ const CASES: Case[] = [
   { name: 'top-level output naming no variable', source: VALID.replace(/output: ANSWER\n$/, 'output: RESULT\n'), line: 27, column: 9, message: /RESULT/ },
   { name: 'duplicate step names', source: VALID.replace('  Answer:', '  Ask:'), line: 23, column: 3, message: /Ask|duplicate|unique/i },
   { name: 'interactive-only section in a worker', source: `${VALID}triggers:\n  user-message: {}\n`, line: 28, column: 1, message: /triggers/ },
-  { name: 'start-thread without a model', source: VALID.replace('    model: openai/gpt-4o\n', ''), line: 11, column: 3, message: /model/ },
+  { name: 'start-thread without a system prompt', source: VALID.replace('    system: system\n', ''), line: 11, column: 3, message: /system/ },
 ];
 
 const CREATE = /* GraphQL */ `

@@ -357,10 +357,50 @@ steps:
     expect(outsideEnum.outcome).toMatchObject({ status: 'failed', error: { errorType: 'validation_error', message: 'Input "TONE" must be one of "formal", "casual"; got "rude".' } });
 
     const wrongType = await run({ TONE: 'formal', COUNT: 'many', EXTRA: 1 });
-    expect(wrongType.outcome).toMatchObject({ error: { message: 'Unknown input "EXTRA"; declared: TONE, COUNT. Input "COUNT" must be an integer.' } });
+    expect(wrongType.outcome).toMatchObject({ error: { message: 'Unknown input "EXTRA"; declared: TONE, COUNT (a key is a declared name or that name in camelCase or snake_case, e.g. "lead" for LEAD). Input "COUNT" must be an integer.' } });
 
     const coerced = await run({ TONE: 'formal', COUNT: '3' });
     expect(coerced.outcome.status).toBe('completed');
+  });
+
+  it('section 4: keys meet declared inputs by name or its camelCase/snake_case form; WORKER and TASK are context', async () => {
+    const protocol = load(
+      `input:
+  LEAD: { type: unknown }
+  LEAD_ID: { type: string, optional: true }
+steps:
+  Start: { block: start-thread, thread: main, system: sys, input: [LEAD, LEAD_ID] }
+  Ask: { block: add-message, thread: main, role: user, prompt: ask }
+  Answer: { block: next-message, thread: main }
+`,
+      { sys: 'You are {{WORKER.name}}, {{WORKER.persona.background}}. Lead {{LEAD_ID}}: {{LEAD}}', ask: 'Do {{TASK.action}}.' },
+    );
+    const run = async (input: Record<string, unknown>) => {
+      const model = scriptedModel([textReply(['done'])]);
+      const host = new RecordingHost({ 'openai/gpt-4o-mini': model });
+      const outcome = await executeWorker(protocol, { input, host, executionId: 'e', workerId: 'w' });
+      return { outcome, model };
+    };
+    const WORKER = { name: 'Sarah', persona: { background: 'former recruiter' }, model: 'openai/gpt-4o-mini' };
+    const mapped = await run({ lead: 'Acme', leadId: 7, WORKER, TASK: { action: 'qualify' } });
+    expect(mapped.outcome.status).toBe('completed');
+    const [call] = mapped.model.doStreamCalls;
+    expect(call!.prompt[0]).toMatchObject({ role: 'system', content: 'You are Sarah, former recruiter. Lead 7: Acme' });
+    expect(call!.prompt[1]).toMatchObject({ role: 'user', content: [{ type: 'text', text: 'Do qualify.' }] });
+
+    const bad = await run({ lead: 'Acme', lead_id: '1', leadId: '2', company: 'x', WORKER });
+    expect(bad.outcome).toMatchObject({
+      status: 'failed',
+      error: {
+        errorType: 'validation_error',
+        message:
+          'Inputs "lead_id" and "leadId" both stand for "LEAD_ID"; give one. Unknown input "company"; declared: LEAD, LEAD_ID (a key is a declared name or that name in camelCase or snake_case, e.g. "lead" for LEAD).',
+      },
+    });
+
+    const noModel = await run({ lead: 'Acme' });
+    expect(noModel.outcome).toMatchObject({ status: 'failed', error: { errorType: 'validation_error' } });
+    expect(noModel.outcome.status === 'failed' && noModel.outcome.error.message).toContain('names no model and the run\'s worker has none');
   });
 
   it('fails with not_found_error when the host cannot resolve a model, after worker-start', async () => {

@@ -25,7 +25,7 @@ describe('schema/protocol.schema.json', () => {
   it.each([
     ['a misspelled field', 'steps:\n  A:\n    block: next-message\n    ouptut: X\n'],
     ['an unknown block kind', 'steps:\n  A:\n    block: think\n'],
-    ['a missing required field', 'steps:\n  A:\n    block: start-thread\n    system: s\n'],
+    ['a missing required field', 'steps:\n  A:\n    block: start-thread\n    model: openai/gpt-4o\n'],
     ['a lowercase input name', 'input:\n  topic: { type: string }\nsteps:\n  A: { block: next-message }\n'],
     ['an interactive-only section', 'agent: {}\nsteps:\n  A: { block: next-message }\n'],
     ['a one-variant union', 'types:\n  Pet: { anyOf: [Cat], discriminator: kind }\nsteps:\n  A: { block: next-message }\n'],

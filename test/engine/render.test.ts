@@ -113,8 +113,19 @@ describe('placeholders', () => {
     expect(render('{{TRANSCRIPT}}', { CHAT_LOG: set('log text') }, { input: [{ label: 'TRANSCRIPT', source: 'CHAT_LOG' }] })).toBe('log text');
   });
 
-  it('does not support dot paths or spaced tags', () => {
-    expect(render('{{USER.name}} {{ USER }}', { USER: set({ name: 'Ada' }) })).toBe('{{USER.name}} {{ USER }}');
+  it('reads keys and indexes with dot paths; a path leading nowhere and spaced tags stay as written', () => {
+    const values = { USER: set({ name: 'Ada', tags: ['x', 'y'] }) };
+    expect(render('{{USER.name}} {{USER.tags.1}} {{USER.age}} {{USER.name.first}} {{ USER }}', values)).toBe(
+      'Ada y {{USER.age}} {{USER.name.first}} {{ USER }}',
+    );
+    expect(render('{{#if USER.name == "Ada"}}hi{{/if}}{{#if USER.age}}old{{/if}}', values)).toBe('hi');
+  });
+
+  it('section 4: context inputs render under their own name without a mapping entry', () => {
+    const prompts = [{ name: 'main', content: '{{WORKER.persona.background}} / {{TASK}} / {{OTHER}}' }];
+    const values: Record<string, ScopeEntry> = { WORKER: set({ persona: { background: 'Recruiter' } }), TASK: set('t'), OTHER: set('o') };
+    const lookup = (source: string) => values[source] ?? ({ state: 'unset' } as const);
+    expect(renderPrompt('main', { prompts, input: [], lookup, context: ['WORKER', 'TASK'] })).toBe('Recruiter / t / {{OTHER}}');
   });
 
   it('inserts strings as they are, numbers and booleans by their string form, objects and arrays as 2-space JSON', () => {

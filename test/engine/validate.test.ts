@@ -60,9 +60,9 @@ describe('diagnostics with line and column', () => {
     });
   });
 
-  it('start-thread without model', () => {
-    expect(only('steps:\n  Start:\n    block: start-thread\n    system: sys\n')).toMatchObject({
-      message: 'Step `Start` (start-thread) is missing required field `model`.',
+  it('start-thread without system', () => {
+    expect(only('steps:\n  Start:\n    block: start-thread\n    model: openai/gpt-4o\n')).toMatchObject({
+      message: 'Step `Start` (start-thread) is missing required field `system`.',
       line: 2,
       column: 3,
     });

@@ -316,7 +316,8 @@ describe('work state', () => {
         return now.status === 'COMPLETED' ? now : undefined;
       });
       const made = await db.select().from(runs).where(eq(runs.taskId, row.id));
-      expect(made.map((run) => [run.id, run.status, run.input])).toEqual([[repaired.runId, 'COMPLETED', { TOPIC: topic }]]);
+      expect(made.map((run) => [run.id, run.status, run.input.TOPIC])).toEqual([[repaired.runId, 'COMPLETED', topic]]);
+      expect(made[0]!.input).toMatchObject({ WORKER: { name: 'Crashed' }, TASK: { input: { TOPIC: topic } } });
     }
     // Nothing is left for another sweep to repair.
     app.app.scheduler.wake('work-sweep');

@@ -1,21 +1,21 @@
-/** GraphQL fleet policy operations: fleet, fleets, createFleet, updateFleet. */
+/** GraphQL fleet policy operations: fleet, fleets, createFleet, updateFleet, deleteFleet. */
 import { eq } from 'drizzle-orm';
 
 import { findFirstPrepared } from '../../db/prepared-reads.js';
 import { fleets } from '../../db/schema.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import { builder } from '../../graphql/builder.js';
-import { SkillInput } from '../../workers/schema.js';
+import { SkillInput, Worker } from '../../workers/schema.js';
 import { AssignmentStrategyEnum, Fleet, PriorityTargetEnum, QuotaPeriodEnum, ScalingActionEnum, ScalingMetricEnum, ScalingModeEnum } from './schema.js';
-import { createFleet, updateFleet } from './service.js';
+import { createFleet, deleteFleet, updateFleet, type FleetDeletion } from './service.js';
 
 const WorkerTemplateInput = builder.inputType('WorkerTemplateInput', {
   description: 'What the fleet hires from.',
   fields: (t) => ({
     role: t.string({ required: true, description: 'Role.' }),
     capabilities: t.stringList({ description: 'Capabilities.' }),
-    skills: t.field({ type: [SkillInput], description: 'Skills.' }),
-    model: t.string({ description: 'Model, `vendor/model`.' }),
+    skills: t.field({ type: [SkillInput], description: 'Skills; a skill given by name alone has level INTERMEDIATE.' }),
+    model: t.string({ description: 'Model: `vendor/model`, or a short id such as `gpt-4o` or `claude-sonnet-4.5`.' }),
     protocol: t.string({ description: 'Protocol slug.' }),
     concurrency: t.int({ description: 'Tasks each worker works on at once (default 1).' }),
   }),
@@ -55,8 +55,10 @@ const ScalingInput = builder.inputType('FleetScalingInput', {
 const SlaInput = builder.inputType('FleetSlaInput', {
   description: 'SLA targets.',
   fields: (t) => ({
-    responseTimeSeconds: t.int({ description: 'Queueing to start.' }),
-    resolutionTimeSeconds: t.int({ description: 'Queueing to completion.' }),
+    responseTimeSeconds: t.int({ description: 'Queueing to start, seconds.' }),
+    resolutionTimeSeconds: t.int({ description: 'Queueing to completion, seconds.' }),
+    responseTime: t.int({ description: 'The fleet document’s name for `responseTimeSeconds` (seconds); give one of the two.' }),
+    resolutionTime: t.int({ description: 'The fleet document’s name for `resolutionTimeSeconds` (seconds); give one of the two.' }),
   }),
 });
 
@@ -159,7 +161,38 @@ builder.queryFields((t) => ({
   }),
 }));
 
+const FleetDeletionRef = builder.objectRef<FleetDeletion>('FleetDeletion').implement({
+  description: 'What deleting a fleet did to its open work and its workers.',
+  fields: (t) => ({
+    deletedFleetId: t.globalID({ description: 'Global ID of the deleted fleet.', resolve: (d) => ({ type: 'Fleet', id: d.fleet.id }) }),
+    name: t.string({ description: 'Its name.', resolve: (d) => d.fleet.name }),
+    tasksCancelled: t.exposeInt('tasksCancelled', { description: 'Tasks that waited in its queue, cancelled.' }),
+    releasedWorkers: t.field({
+      type: [Worker],
+      description: 'Its workers: they keep their lifecycle and the tasks they hold, without a fleet, team or shift.',
+      resolve: (d, _args, ctx) => (d.workersReleased.length ? ctx.db.query.workers.findMany({ where: { id: { in: d.workersReleased } }, orderBy: { id: 'asc' } }) : []),
+    }),
+    teamsDeleted: t.exposeInt('teamsDeleted', { description: 'Its teams, deleted (their running pipelines stopped, open stage tasks cancelled).' }),
+    schedulesDeleted: t.exposeInt('schedulesDeleted', { description: 'Recurring schedules that queued into it, deleted.' }),
+    triggersDeleted: t.exposeInt('triggersDeleted', { description: 'Triggers that queued into it, deleted.' }),
+  }),
+});
+
+const DeleteFleetInput = builder.inputType('DeleteFleetInput', {
+  description: 'The fleet to delete.',
+  fields: (t) => ({ fleetId: t.globalID({ required: true, for: Fleet, description: 'The fleet.' }) }),
+});
+
 builder.mutationFields((t) => ({
+  deleteFleet: t.field({
+    authScopes: { admin: true },
+    type: FleetDeletionRef,
+    description:
+      'Deletes a fleet. Tasks waiting in its queue are cancelled; its teams are deleted (running pipelines stop, their open stage tasks are cancelled); its workers are released, not offboarded: they keep their lifecycle and the tasks they hold (that work goes on) and belong to no fleet, team or shift; a retiring worker stays ACTIVE. Its shifts, alerts, recurring schedules and triggers go with it. Appends `Fleet.task.cancelled` per cancelled queued task, `Team.deleted` per team and `Fleet.deleted`.',
+    errors: { types: [NotFoundError] },
+    args: { input: t.arg({ type: DeleteFleetInput, required: true }) },
+    resolve: (_root, { input }, ctx) => deleteFleet(ctx, ctx.actor.organizationId, input.fleetId.id),
+  }),
   createFleet: t.field({
     authScopes: { admin: true },
     type: Fleet,

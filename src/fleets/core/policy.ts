@@ -7,7 +7,7 @@ import { z } from 'zod';
 
 import type { FleetBalancing, FleetScaling, PriorityRule } from '../../db/documents.js';
 import { TaskPriorityModel } from '../../tasks/service.js';
-import { ModelId, SkillModel, TimeZone, withDefault } from '../../validation.js';
+import { aliased, ModelId, RoleModel, SkillModel, TimeZone, withDefault } from '../../validation.js';
 
 const Name = z.string().trim().min(1, 'must not be empty').max(200);
 
@@ -18,7 +18,7 @@ export const HoursModel = z
   .regex(/^([01]?\d|2[0-4]):[0-5]\d-([01]?\d|2[0-4]):[0-5]\d$/, 'must be H:MM-H:MM, e.g. 8:00-16:00 or 20:00-8:00');
 
 export const WorkerTemplateModel = z.object({
-  role: Name,
+  role: RoleModel,
   capabilities: withDefault(z.array(Name), []),
   skills: withDefault(z.array(SkillModel), []),
   model: ModelId.nullish(),
@@ -63,10 +63,18 @@ export const ScalingModel = z
     path: ['schedule'],
   });
 
-export const SlaModel = z.object({
-  responseTimeSeconds: z.number().int().positive().nullish(),
-  resolutionTimeSeconds: z.number().int().positive().nullish(),
-});
+/** SLA targets in seconds, under their own names or the fleet document's (`responseTime`, `resolutionTime`). */
+export const SlaModel = z
+  .object({
+    responseTimeSeconds: z.number().int().positive().nullish(),
+    resolutionTimeSeconds: z.number().int().positive().nullish(),
+    responseTime: z.number().int().positive().nullish(),
+    resolutionTime: z.number().int().positive().nullish(),
+  })
+  .transform((sla, ctx) => ({
+    responseTimeSeconds: aliased(sla, 'responseTimeSeconds', 'responseTime', ctx),
+    resolutionTimeSeconds: aliased(sla, 'resolutionTimeSeconds', 'resolutionTime', ctx),
+  }));
 
 export const QuotaModel = z.object({
   name: Name,

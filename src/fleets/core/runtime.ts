@@ -39,6 +39,7 @@ const SETTLE_ON: ReadonlySet<DomainEventType> = new Set<DomainEventType>([
   'Worker.availability.changed',
   'Worker.activated',
   'Worker.retirement.cancelled',
+  'Worker.updated',
   'Fleet.task.queued',
   'Fleet.scaled',
   'Fleet.updated',
@@ -51,9 +52,9 @@ const TASK_ENDED: ReadonlySet<DomainEventType> = new Set<DomainEventType>(['Work
 const ALERT_RAISED: ReadonlySet<DomainEventType> = new Set<DomainEventType>(['Fleet.alert.triggered', 'Fleet.alert.resolved']);
 
 /** Events after which the census is read again (a fleet appeared, or its policies changed). */
-const CENSUS_CHANGED: readonly DomainEventType[] = ['Fleet.created', 'Fleet.updated', 'Fleet.shifts.configured', 'Fleet.alerts.configured'];
+const CENSUS_CHANGED: readonly DomainEventType[] = ['Fleet.created', 'Fleet.updated', 'Fleet.deleted', 'Fleet.shifts.configured', 'Fleet.alerts.configured'];
 
-/** Workers whose fleet is remembered; a worker's fleet is set when it is hired and never changes. */
+/** Workers whose fleet is remembered; a worker's fleet is set when it is hired and changes only when the fleet is deleted. */
 const WORKER_FLEET_CACHE = 10_000;
 
 /**
@@ -228,6 +229,7 @@ export class FleetRuntime {
   private react({ organizationId, type }: AppendedEvent<EventTypesOf<'Fleet' | 'Worker'>>, fleetId: string | null): void {
     if (!fleetId) return;
     this.deps.bus.publish('fleet:changed', fleetId, { type });
+    if (type === 'Fleet.deleted') return this.forget(fleetId);
     if (SETTLE_ON.has(type)) this.settle(organizationId, fleetId);
     if (TASK_ENDED.has(type)) this.workflows.kick();
     if (type === 'Fleet.alerts.configured') this.alerting.add(fleetId);
@@ -259,6 +261,14 @@ export class FleetRuntime {
       this.alerters.set(fleetId, alerter);
     }
     alerter.kick();
+  }
+
+  /** Drops what this process remembers of deleted fleet `fleetId`; its released workers are read again. */
+  private forget(fleetId: string): void {
+    this.alerting.delete(fleetId);
+    this.settlers.delete(fleetId);
+    this.alerters.delete(fleetId);
+    for (const [workerId, known] of this.workerFleets) if (known === fleetId) this.workerFleets.delete(workerId);
   }
 
   /** The fleet of worker `workerId` (null: none), remembered. */

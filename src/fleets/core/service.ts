@@ -3,12 +3,17 @@
  * Scaling"). Creating a fleet hires its `min` workers at once; changing its policies
  * keeps its size inside the new [min, max].
  */
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 
-import { fleets } from '../../db/schema.js';
+import { fleets, tasks, taskSchedules, teams, triggers, workers } from '../../db/schema.js';
 import { ValidationError } from '../../errors.js';
+import { interestChanged } from '../../events/interest.js';
 import { transactionWithEvents } from '../../events/outbox.js';
+import { isQueued } from '../../tasks/predicates.js';
+import { stopRuns } from '../../tasks/transitions.js';
+import { cancelOpenTasks } from '../../tasks/work-state.js';
 import { parseInput } from '../../validation.js';
+import { dissolveTeam } from '../teams/service.js';
 import { lockMembers } from './members.js';
 import { CreateFleetModel, requiresDistributor, UpdateFleetModel, type CreateFleetInput, type UpdateFleetInput } from './policy.js';
 import { resize } from '../scaling/resize.js';
@@ -90,6 +95,77 @@ export async function updateFleet(deps: FleetDeps, organizationId: string, input
     if (bounded === size) return updated!;
     return (await resize(tx, outbox, updated!, bounded, `bounds changed to [${min}, ${max}]`, deps.clock.now())).fleet;
   });
+}
+
+/** What deleting a fleet did. */
+export interface FleetDeletion {
+  fleet: FleetRow;
+  /** Tasks that waited in its queue (PENDING), cancelled. */
+  tasksCancelled: number;
+  /** Its workers, released: they stay in their lifecycle with the tasks they hold, without a fleet. */
+  workersReleased: string[];
+  teamsDeleted: number;
+  schedulesDeleted: number;
+  triggersDeleted: number;
+}
+
+/**
+ * Deletes fleet `fleetId`. Its open work is settled first: tasks waiting in its queue
+ * (PENDING) are cancelled (`Fleet.task.cancelled`); its teams are deleted as
+ * `deleteTeam` deletes them (their running pipelines stop, each one's open stage task is
+ * cancelled; `Team.deleted`). Its workers are released, not offboarded: each keeps its
+ * lifecycle and the tasks it holds (ASSIGNED, RUNNING and WAITING work goes on) and
+ * becomes a worker without a fleet, team or shift; a retiring worker's retirement is
+ * called off (offboard it with `offboardWorker`). Its shifts, alerts, recurring schedules
+ * and triggers go with it; tasks it made keep existing without a fleet. Appends
+ * `Fleet.deleted`. Runs of cancelled tasks are stopped after commit.
+ * @throws NotFoundError
+ */
+export async function deleteFleet(deps: FleetDeps, organizationId: string, fleetId: string): Promise<FleetDeletion> {
+  const reason = 'its fleet was deleted';
+  const { deletion, runIds } = await transactionWithEvents(deps, async (tx, outbox) => {
+    const fleet = await lockFleet(tx, organizationId, fleetId);
+    const runIds: string[] = [];
+    const fleetTeams = await tx.select().from(teams).where(eq(teams.fleetId, fleet.id)).for('update');
+    for (const team of fleetTeams) runIds.push(...(await dissolveTeam(tx, outbox, team, reason)).runIds);
+    const queued = await tx.select({ id: tasks.id }).from(tasks).where(and(eq(tasks.fleetId, fleet.id), isQueued));
+    const cancelled = await cancelOpenTasks(tx, outbox, organizationId, queued.map((task) => task.id), reason);
+    runIds.push(...cancelled.runIds);
+    const released = await tx
+      .update(workers)
+      .set({ fleetId: null, teamId: null, shiftId: null })
+      .where(eq(workers.fleetId, fleet.id))
+      .returning({ id: workers.id });
+    const schedulesDeleted = await tx.$count(taskSchedules, eq(taskSchedules.fleetId, fleet.id));
+    const triggersDeleted = await tx.$count(triggers, eq(triggers.fleetId, fleet.id));
+    await tx.delete(fleets).where(eq(fleets.id, fleet.id));
+    const deletion: FleetDeletion = {
+      fleet,
+      tasksCancelled: cancelled.cancelled.length,
+      workersReleased: released.map((worker) => worker.id),
+      teamsDeleted: fleetTeams.length,
+      schedulesDeleted,
+      triggersDeleted,
+    };
+    await outbox.append({
+      organizationId,
+      type: 'Fleet.deleted',
+      subjectId: fleet.id,
+      payload: {
+        name: fleet.name,
+        tasksCancelled: deletion.tasksCancelled,
+        workerIds: deletion.workersReleased,
+        teamsDeleted: deletion.teamsDeleted,
+        schedulesDeleted,
+        triggersDeleted,
+      },
+    });
+    return { deletion, runIds };
+  });
+  // Its triggers went with it: what the organisation's triggers want changed.
+  if (deletion.triggersDeleted > 0) interestChanged(deps.bus, organizationId);
+  await stopRuns(deps, runIds);
+  return deletion;
 }
 
 function compactSla(sla: { responseTimeSeconds?: number | null | undefined; resolutionTimeSeconds?: number | null | undefined }) {

@@ -8,9 +8,10 @@
 import { and, eq } from 'drizzle-orm';
 
 import type { Database, Executor, Transaction } from '../../db/client.js';
-import { fleets, protocols } from '../../db/schema.js';
+import { fleets } from '../../db/schema.js';
 import { NotFoundError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import { findProtocolId } from '../../protocols/service.js';
 import type { Bus } from '../../realtime/bus.js';
 import type { RunExecutor } from '../../runs/executor.js';
 import type { Clock } from '../../scheduler/clock.js';
@@ -59,10 +60,7 @@ export async function findFleet(db: Executor, organizationId: string, fleetId: s
  * @throws NotFoundError
  */
 export async function protocolIdOf(db: Executor, organizationId: string, slug: string): Promise<string> {
-  const [row] = await db
-    .select({ id: protocols.id })
-    .from(protocols)
-    .where(and(eq(protocols.organizationId, organizationId), eq(protocols.slug, slug)));
-  if (!row) throw new NotFoundError('Protocol', slug);
-  return row.id;
+  const id = await findProtocolId(db, organizationId, slug);
+  if (!id) throw new NotFoundError('Protocol', slug);
+  return id;
 }

@@ -14,6 +14,7 @@ import type { FleetBalancing } from '../../db/documents.js';
 import { fleets, tasks, workers } from '../../db/schema.js';
 import { ValidationError } from '../../errors.js';
 import { transactionWithEvents, type Outbox } from '../../events/outbox.js';
+import { DueDateModel, dueInstant } from '../../tasks/due-date.js';
 import { ActionModel, TaskPriorityModel, type NewTask, type TaskRow } from '../../tasks/service.js';
 import { hasFreeSlot, isQueued } from '../../tasks/predicates.js';
 import { createTasks, handOut } from '../../tasks/work-state.js';
@@ -36,7 +37,7 @@ export const FleetTaskModel = z.object({
   action: ActionModel,
   input: z.unknown().optional(),
   priority: withDefault(TaskPriorityModel, 'NORMAL'),
-  dueDate: z.date().nullish(),
+  dueDate: DueDateModel.nullish(),
   requiredSkills: withDefault(z.array(z.string().trim().min(1)), []),
   project: z.string().trim().min(1).nullish(),
 });
@@ -51,7 +52,8 @@ export const AssignWorkModel = z.object({
 });
 export type AssignWorkInput = z.input<typeof AssignWorkModel>;
 
-type FleetTask = z.output<typeof FleetTaskModel>;
+/** A new fleet task once its due date is an instant (calendar dates end in the fleet's time zone). */
+type FleetTask = Omit<z.output<typeof FleetTaskModel>, 'dueDate'> & { dueDate: Date | null };
 
 /** A task the CUSTOM distributor's answer could not place, and why. */
 export interface Fallback {
@@ -90,6 +92,7 @@ export async function assignWork(deps: FleetDeps, organizationId: string, input:
   }
   const newTasks = data.tasks.map((task) => ({
     ...task,
+    dueDate: dueInstant(task.dueDate, known.timezone),
     requiredSkills: [...new Set([...task.requiredSkills, ...balancing.skillMatching.required])],
   }));
   const answers =

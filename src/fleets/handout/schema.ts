@@ -1,7 +1,7 @@
 /** GraphQL operations of fleet work (assignWork; "Fleets": rebalanceFleet). */
 import { InvalidTransitionError, NotFoundError, ValidationError } from '../../errors.js';
 import { builder } from '../../graphql/builder.js';
-import { Task, TaskPriorityEnum } from '../../tasks/schema.js';
+import { DueDateScalar, Task, TaskPriorityEnum } from '../../tasks/schema.js';
 import { Worker } from '../../workers/schema.js';
 import { assignWork, MAX_TASKS_PER_CALL, type Fallback, type WorkAssignment as WorkAssignmentData } from './dispatch.js';
 import { rebalanceFleet, type Move, type Rebalance } from './rebalance.js';
@@ -53,7 +53,7 @@ const FleetTaskInput = builder.inputType('FleetTaskInput', {
     action: t.string({ required: true, description: 'What to do, e.g. `qualify_lead`.' }),
     input: t.field({ type: 'JSON', description: 'Task data; a JSON object becomes the protocol input.' }),
     priority: t.field({ type: TaskPriorityEnum, description: 'Urgency, default NORMAL.' }),
-    dueDate: t.field({ type: 'DateTime', description: 'Due date.' }),
+    dueDate: t.field({ type: DueDateScalar, description: 'Due date: a date-time, or a date alone for the end of that day in the fleet’s time zone.' }),
     requiredSkills: t.stringList({ description: 'Skills the worker must have.' }),
     project: t.string({ description: 'Project name.' }),
   }),

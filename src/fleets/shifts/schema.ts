@@ -98,6 +98,7 @@ const HandoffInput = builder.inputType('ShiftHandoffInput', {
   description: 'How shifts hand over.',
   fields: (t) => ({
     overlapMinutes: t.int({ description: 'Minutes both shifts work (default 0, at most 360).' }),
+    duration: t.int({ description: 'The fleet document’s name for `overlapMinutes` (minutes); give one of the two.' }),
     briefing: t.boolean({ description: 'Summarise open work for the incoming shift (default false).' }),
   }),
 });

@@ -19,7 +19,7 @@ import { shiftHandoffs, shifts, tasks, workers } from '../../db/schema.js';
 import { ValidationError } from '../../errors.js';
 import { transactionWithEvents, type Outbox } from '../../events/outbox.js';
 import { OPEN_TASK_STATUSES } from '../../tasks/state-machine.js';
-import { parseInput, TimeZone, withDefault } from '../../validation.js';
+import { aliased, parseInput, TimeZone, withDefault } from '../../validation.js';
 import { isMember } from '../core/members.js';
 import { HoursModel } from '../core/policy.js';
 import { resize } from '../scaling/resize.js';
@@ -56,10 +56,17 @@ export const ConfigureShiftsModel = z.object({
   timezone: TimeZone.nullish(),
   shifts: z.array(ShiftModel).max(50),
   handoff: withDefault(
-    z.object({
-      overlapMinutes: withDefault(z.number().int().min(0).max(MAX_OVERLAP_MINUTES), 0),
-      briefing: withDefault(z.boolean(), false),
-    }),
+    z
+      .object({
+        overlapMinutes: z.number().int().min(0).max(MAX_OVERLAP_MINUTES).nullish(),
+        // The fleet document's name: `handoff: { duration: 15 } // 15 minute overlap`.
+        duration: z.number().int().min(0).max(MAX_OVERLAP_MINUTES).nullish(),
+        briefing: withDefault(z.boolean(), false),
+      })
+      .transform((handoff, ctx) => ({
+        overlapMinutes: aliased(handoff, 'overlapMinutes', 'duration', ctx) ?? 0,
+        briefing: handoff.briefing,
+      })),
     { overlapMinutes: 0, briefing: false },
   ),
 });

@@ -1,4 +1,4 @@
-/** GraphQL operations of teams (createTeam, processTeamWorkflow). */
+/** GraphQL operations of teams (createTeam, deleteTeam, processTeamWorkflow). */
 import { InvalidTransitionError, NotFoundError, ValidationError } from '../../errors.js';
 import { builder } from '../../graphql/builder.js';
 import { Task, TaskStatusEnum } from '../../tasks/schema.js';
@@ -6,7 +6,7 @@ import type { TaskRow } from '../../tasks/service.js';
 import type { WorkerRow } from '../../workers/lifecycle.js';
 import { Worker } from '../../workers/schema.js';
 import { Fleet, Team } from '../core/schema.js';
-import { createTeam, finalOutput, membersOf, processTeamWorkflow, stageTasks } from './service.js';
+import { createTeam, deleteTeam, finalOutput, membersOf, processTeamWorkflow, stageTasks, type TeamDeletion } from './service.js';
 
 const MemberRef = builder.objectRef<{ slot: string; worker: WorkerRow }>('TeamMember').implement({
   description: 'A worker in a team slot.',
@@ -125,7 +125,32 @@ const ProcessTeamWorkflowInput = builder.inputType('ProcessTeamWorkflowInput', {
   }),
 });
 
+const TeamDeletionRef = builder.objectRef<TeamDeletion>('TeamDeletion').implement({
+  description: 'What deleting a team did to its pipelines and its workers.',
+  fields: (t) => ({
+    deletedTeamId: t.globalID({ description: 'Global ID of the deleted team.', resolve: (d) => ({ type: 'Team', id: d.team.id }) }),
+    name: t.string({ description: 'Its name.', resolve: (d) => d.team.name }),
+    workflowRunsStopped: t.exposeInt('workflowRunsStopped', { description: 'Pipelines that were running, stopped.' }),
+    tasksCancelled: t.exposeInt('tasksCancelled', { description: 'Open tasks of their current stages, cancelled.' }),
+    workersReleased: t.exposeInt('workersReleased', { description: 'Workers of its slots: they stay in the fleet with their other work.' }),
+  }),
+});
+
+const DeleteTeamInput = builder.inputType('DeleteTeamInput', {
+  description: 'The team to delete.',
+  fields: (t) => ({ teamId: t.globalID({ required: true, for: Team, description: 'The team.' }) }),
+});
+
 builder.mutationFields((t) => ({
+  deleteTeam: t.field({
+    authScopes: { admin: true },
+    type: TeamDeletionRef,
+    description:
+      'Deletes a team: its running pipelines stop and the open task of each one’s current stage is cancelled; its workers stay in the fleet, with their other work, without a team. Appends `Worker.task.cancelled` per cancelled task and `Team.deleted`.',
+    errors: { types: [NotFoundError] },
+    args: { input: t.arg({ type: DeleteTeamInput, required: true }) },
+    resolve: (_root, { input }, ctx) => deleteTeam(ctx, ctx.actor.organizationId, input.teamId.id),
+  }),
   createTeam: t.field({
     authScopes: { admin: true },
     type: Team,

@@ -20,8 +20,9 @@ import { tasks, teamMembers, teams, teamWorkflowRuns, teamWorkflowStages, worker
 import { InvalidTransitionError, NotFoundError, ValidationError } from '../../errors.js';
 import { transactionWithEvents, type Outbox } from '../../events/outbox.js';
 import { ActionModel, type TaskRow } from '../../tasks/service.js';
-import { heldTasks, isEnded } from '../../tasks/predicates.js';
-import { createTask } from '../../tasks/work-state.js';
+import { heldTasks, isEnded, isOpen } from '../../tasks/predicates.js';
+import { stopRuns } from '../../tasks/transitions.js';
+import { cancelOpenTasks, createTask } from '../../tasks/work-state.js';
 import { parseInput } from '../../validation.js';
 import { lockWorker, type WorkerRow } from '../../workers/lifecycle.js';
 import { countMembers, isMember } from '../core/members.js';
@@ -283,4 +284,64 @@ export async function stageTasks(deps: Pick<FleetDeps, 'db'>, runId: string): Pr
     .leftJoin(tasks, eq(tasks.id, teamWorkflowStages.taskId))
     .where(eq(teamWorkflowStages.runId, runId));
   return new Map(rows.map((row) => [row.index, row.task]));
+}
+
+/** What deleting a team did. */
+export interface TeamDeletion {
+  team: TeamRow;
+  /** Pipelines that were RUNNING: they stop with the team. */
+  workflowRunsStopped: number;
+  /** Open tasks of the current stages of those pipelines, cancelled. */
+  tasksCancelled: number;
+  /** Workers that were in its slots: they stay in the fleet, without a team. */
+  workersReleased: number;
+}
+
+/**
+ * Deletes team `teamId`: its RUNNING pipelines stop and the open task of each one's
+ * current stage is cancelled (no later stage will take its result); its workers stay in
+ * the fleet with their other work, without a team; its pipeline history goes with it.
+ * Appends `Team.deleted`. Runs of cancelled tasks are stopped after commit.
+ * @throws NotFoundError
+ */
+export async function deleteTeam(deps: FleetDeps, organizationId: string, teamId: string): Promise<TeamDeletion> {
+  const { deletion, runIds } = await transactionWithEvents(deps, async (tx, outbox) => {
+    const [team] = await tx
+      .select()
+      .from(teams)
+      .where(and(eq(teams.organizationId, organizationId), eq(teams.id, teamId)))
+      .for('update');
+    if (!team) throw new NotFoundError('Team', teamId);
+    return dissolveTeam(tx, outbox, team, 'its team was deleted');
+  });
+  await stopRuns(deps, runIds);
+  return deletion;
+}
+
+/**
+ * Deletes the locked `team` inside the caller's transaction (see {@link deleteTeam}),
+ * cancelling its pipelines' open stage tasks with `reason`.
+ * @returns what it did, and the runs to stop after commit
+ */
+export async function dissolveTeam(tx: Transaction, outbox: Outbox, team: TeamRow, reason: string): Promise<{ deletion: TeamDeletion; runIds: string[] }> {
+  const running = await tx
+    .select({ id: teamWorkflowRuns.id, taskId: tasks.id })
+    .from(teamWorkflowRuns)
+    .leftJoin(teamWorkflowStages, and(eq(teamWorkflowStages.runId, teamWorkflowRuns.id), eq(teamWorkflowStages.stageIndex, teamWorkflowRuns.currentStage)))
+    .leftJoin(tasks, and(eq(tasks.id, teamWorkflowStages.taskId), isOpen))
+    .where(and(eq(teamWorkflowRuns.teamId, team.id), eq(teamWorkflowRuns.status, 'RUNNING')))
+    .for('update', { of: teamWorkflowRuns });
+  const openTaskIds = running.flatMap((run) => (run.taskId ? [run.taskId] : []));
+  const { cancelled, runIds } = await cancelOpenTasks(tx, outbox, team.organizationId, openTaskIds, reason);
+  const released = await tx.delete(teamMembers).where(eq(teamMembers.teamId, team.id)).returning({ workerId: teamMembers.workerId });
+  await tx.update(workers).set({ teamId: null }).where(eq(workers.teamId, team.id));
+  await tx.delete(teams).where(eq(teams.id, team.id));
+  const deletion = { team, workflowRunsStopped: running.length, tasksCancelled: cancelled.length, workersReleased: released.length };
+  await outbox.append({
+    organizationId: team.organizationId,
+    type: 'Team.deleted',
+    subjectId: team.id,
+    payload: { name: team.name, fleetId: team.fleetId, workflowRunsStopped: deletion.workflowRunsStopped, tasksCancelled: deletion.tasksCancelled, workersReleased: deletion.workersReleased },
+  });
+  return { deletion, runIds };
 }
