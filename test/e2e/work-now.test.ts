@@ -93,6 +93,17 @@ describe('work now', () => {
     expect(task.input).toEqual({ lead: { name: 'Ada Lovelace', company: 'Analytical Engines' } });
   });
 
+  it('works through a fleet: the task joins its queue, is handed out to a member and answers with its result', async () => {
+    const { id: fleetId } = await mutate('createFleet', 'CreateFleetInput', {
+      name: 'Qualifiers',
+      workerTemplate: { role: 'SalesDevelopmentRepresentative', model: 'openai/gpt-4o' },
+      scaling: { min: 1, max: 1 },
+    });
+    const task = await call('work', 'WorkInput', { fleetId, action: 'qualify_lead', input: { lead: 'Hedy Lamarr' }, wait: 30 }, `... on Task { status result assignee { role } fleet { id } }`);
+    expect(task).toMatchObject({ __typename: 'Task', status: 'COMPLETED', assignee: { role: 'SalesDevelopmentRepresentative' }, fleet: { id: fleetId } });
+    expect(task.result).toContain('Hedy Lamarr');
+  });
+
   it('answers with the running task when the wait ends first; taskUpdated over graphql-ws and SSE then sees ASSIGNED, RUNNING, COMPLETED and completes', async () => {
     const workerId = await activeWorker({ name: 'Alex Rodriguez', role: 'CustomerSuccessManager', model: 'openai/gpt-4o', concurrency: 1 });
     // The first task holds the worker's one slot: its model answers only when released.
