@@ -150,6 +150,44 @@ describe('work now', () => {
     expect(task).toEqual({ status: 'COMPLETED', result: expect.stringMatching(/^released: Task: onboard HOLD/) });
   });
 
+  it('stops waiting when the HTTP client goes away; the task goes on', async () => {
+    const workerId = await activeWorker({ name: 'Grace Kim', role: 'Analyst', model: 'openai/gpt-4o' });
+    // The waits' wake-ups: listeners of domain events opened from now on, and whether each was closed.
+    const { bus } = app.app.services;
+    const listen = bus.listen;
+    const listeners: Array<{ closed: boolean }> = [];
+    bus.listen = ((topic: string, ...rest: unknown[]) => {
+      const stop = (listen as (topic: string, ...rest: unknown[]) => () => void)(topic, ...rest);
+      if (topic !== 'domain:event') return stop;
+      const entry = { closed: false };
+      listeners.push(entry);
+      return () => {
+        entry.closed = true;
+        stop();
+      };
+    }) as typeof bus.listen;
+    try {
+      const heldBefore = held.length;
+      const client = new AbortController();
+      const answer = fetch(app.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: `mutation ($input: WorkInput!) { work(input: $input) { __typename } }`, variables: { input: { workerId, action: 'audit HOLD', wait: 60 } } }),
+        signal: client.signal,
+      }).catch(() => 'aborted');
+      await eventually(async () => (held.length > heldBefore && listeners.length === 1 ? true : undefined), 30_000, 'the task to run and the answer to wait');
+      expect(listeners[0]!.closed).toBe(false);
+      client.abort();
+      expect(await answer).toBe('aborted');
+      await eventually(async () => (listeners[0]!.closed ? true : undefined), 30_000, 'the wait to end');
+    } finally {
+      bus.listen = listen;
+    }
+    const { tasks } = await app.data(`{ tasks(first: 100) { edges { node { action status } } } }`);
+    expect(tasks.edges.find((edge: any) => edge.node.action === 'audit HOLD').node.status).toBe('RUNNING');
+    held[held.length - 1]!();
+  });
+
   it('answers a task with a responseSchema with an object matching it, sent to the model as the structured output schema', async () => {
     const workerId = await activeWorker({ name: 'Priya Nair', role: 'SalesDevelopmentRepresentative', model: 'openai/gpt-4o' });
     const responseSchema = {
