@@ -542,7 +542,11 @@ builder.subscriptionField('taskUpdated', (t) =>
     description:
       'The task now, then again at each change of its status; completes after its final status (COMPLETED, FAILED, CANCELLED), which carries its `result` or `error`. Statuses passed between two reads of the task show as the newest. Visible as `task(id)`.',
     args: { taskId: t.arg.globalID({ required: true, for: Task, description: 'The task.' }) },
-    subscribe: (_root, args, ctx) => taskUpdates(ctx, ctx.actor, args.taskId.id, ctx.signal),
+    subscribe: async (_root, args, ctx) => {
+      // Refused here, before the stream, so that the error reaches the client as NOT_FOUND.
+      await requireVisibleTask(ctx.db, ctx.actor, args.taskId.id);
+      return taskUpdates(ctx, ctx.actor, args.taskId.id, ctx.signal);
+    },
     resolve: (task) => task,
   }),
 );

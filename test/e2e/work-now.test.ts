@@ -233,5 +233,9 @@ describe('work now', () => {
     // Nothing was made.
     const { tasks } = await app.data(`{ tasks(first: 100) { edges { node { action } } } }`);
     expect(tasks.edges.filter((edge: any) => edge.node.action === 'file')).toEqual([]);
+    // Following a task that does not exist.
+    const unknown = Buffer.from('Task:0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b').toString('base64');
+    const failure = await app.collect(`subscription ($id: ID!) { taskUpdated(taskId: $id) { status } }`, { id: unknown }).catch((error: unknown) => error);
+    expect(String(failure)).toMatch(/Task.*not found.*NOT_FOUND/i);
   });
 });
