@@ -374,6 +374,8 @@ export const tasks = pgTable(
     assigneeId: uuid('assignee_id').references(() => workers.id, { onDelete: 'set null' }),
     fleetId: uuid('fleet_id').references(() => fleets.id, { onDelete: 'set null' }),
     project: text('project'),
+    /** JSON Schema the task's result must match (a structured answer), or null for any result. */
+    responseSchema: jsonb('response_schema').$type<Record<string, unknown>>(),
     result: jsonb('result').$type<unknown>(),
     error: text('error'),
     qualityScore: doublePrecision('quality_score'),

@@ -24,6 +24,7 @@ import {
 } from './recurring.js';
 import { CALENDAR_DATE, DUE_DATE_EXPECTED } from './due-date.js';
 import { assignTask } from './service.js';
+import { DEFAULT_WORK_WAIT_SECONDS, MAX_WORK_WAIT_SECONDS, taskUpdates, work } from './work.js';
 import { cancelTask, completeTask, failTask, reassignTask, waitTask } from './transitions.js';
 
 export const TaskStatusEnum = builder.enumType('TaskStatus', {
@@ -91,6 +92,11 @@ export const Task = builder.drizzleNode('tasks', {
     assignee: t.relation('assignee', { nullable: true, description: 'The worker doing it.' }),
     fleet: t.relation('fleet', { nullable: true, description: 'The fleet whose queue it belongs to.' }),
     project: t.exposeString('project', { nullable: true, description: 'Project name, when part of one.' }),
+    responseSchema: t.expose('responseSchema', {
+      type: 'JSON',
+      nullable: true,
+      description: 'The JSON Schema (of an object) the result must match, when the task asks for a structured answer; runs receive it as `TASK.responseSchema`.',
+    }),
     result: t.expose('result', { type: 'JSON', nullable: true, description: 'What the work produced (the run output).' }),
     error: t.exposeString('error', { nullable: true, description: 'Why it failed or was cancelled.' }),
     qualityScore: t.exposeFloat('qualityScore', { nullable: true, description: 'Quality 0–5, when rated.' }),
@@ -172,6 +178,10 @@ const ProjectRef = builder.objectRef<ProjectData>('Project').implement({
 });
 
 
+/** The description of the `responseSchema` input of `assignTask` and `work`. */
+const RESPONSE_SCHEMA_DESCRIPTION =
+  'A JSON Schema of an object (`"type": "object"`) the result must match: the default worker protocol answers with such an object, and runs receive it as `TASK.responseSchema`.';
+
 const AssignTaskInput = builder.inputType('AssignTaskInput', {
   description: 'A task for one ACTIVE worker (seed `worker.assign`).',
   fields: (t) => ({
@@ -182,6 +192,24 @@ const AssignTaskInput = builder.inputType('AssignTaskInput', {
     dueDate: t.field({ type: DueDateScalar, description: 'Due date: a date-time, or a date alone for the end of that day in the worker’s time zone.' }),
     requiredSkills: t.stringList({ description: 'Skills needed.' }),
     project: t.string({ description: 'Project name.' }),
+    responseSchema: t.field({ type: 'JSON', description: RESPONSE_SCHEMA_DESCRIPTION }),
+  }),
+});
+
+const WorkInput = builder.inputType('WorkInput', {
+  description: `Work to do now (seed \`worker.work\`): give \`workerId\` or \`fleetId\`. The task runs on the worker's protocol, or the default worker protocol when it has a model and no protocol.`,
+  fields: (t) => ({
+    workerId: t.globalID({ for: Worker, description: 'The worker to do it; it must run its work (a protocol, or a model).' }),
+    fleetId: t.globalID({ for: Fleet, description: 'The fleet whose queue the task joins; it is handed out like any queued work.' }),
+    action: t.string({ required: true, description: 'What to do.' }),
+    input: t.field({ type: 'JSON', description: 'Task data, any JSON, as the product documents write it (`{ lead }`); runs receive it as `TASK.input`.' }),
+    priority: t.field({ type: TaskPriorityEnum, description: 'Urgency, default NORMAL.' }),
+    dueDate: t.field({ type: DueDateScalar, description: 'Due date: a date-time, or a date alone for the end of that day in the worker’s (or fleet’s) time zone.' }),
+    requiredSkills: t.stringList({ description: 'Skills needed.' }),
+    responseSchema: t.field({ type: 'JSON', description: RESPONSE_SCHEMA_DESCRIPTION }),
+    wait: t.int({
+      description: `Seconds to wait for the task to end, from 0 (do not wait) to ${MAX_WORK_WAIT_SECONDS}; default ${DEFAULT_WORK_WAIT_SECONDS}. The answer is the ended task with its result, or the task as it is when the wait ends first (follow it with \`taskUpdated\`).`,
+    }),
   }),
 });
 
@@ -372,6 +400,15 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: AssignTaskInput, required: true }) },
     resolve: (_root, { input }, ctx) => assignTask(ctx, ctx.actor.organizationId, { ...input, workerId: input.workerId.id }),
   }),
+  work: t.field({
+    type: Task,
+    description:
+      'Does work now: makes a task for the worker (or the fleet’s queue), it runs, and the answer waits up to `wait` seconds for it to end, with its `result`. Appends `Worker.assigned` (`Fleet.task.queued`).',
+    errors: taskErrors,
+    args: { input: t.arg({ type: WorkInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      work(ctx, ctx.actor, { ...input, workerId: input.workerId?.id, fleetId: input.fleetId?.id }, ctx.signal),
+  }),
   assignRecurringTask: t.field({
     type: TaskSchedule,
     description: 'Gives an ACTIVE worker recurring work; the scheduler makes a task at each instant. Appends `Worker.recurring.assigned`.',
@@ -496,3 +533,20 @@ builder.mutationFields((t) => ({
       reassignTask(ctx, ctx.actor.organizationId, { taskId: input.taskId.id, workerId: input.workerId.id }),
   }),
 }));
+
+builder.subscriptionField('taskUpdated', (t) =>
+  t.field({
+    authScopes: { viewer: true, worker: true },
+    skipTypeScopes: true,
+    type: Task,
+    description:
+      'The task now, then again at each change of its status; completes after its final status (COMPLETED, FAILED, CANCELLED), which carries its `result` or `error`. Statuses passed between two reads of the task show as the newest. Visible as `task(id)`.',
+    args: { taskId: t.arg.globalID({ required: true, for: Task, description: 'The task.' }) },
+    subscribe: async (_root, args, ctx) => {
+      // Refused here, before the stream, so that the error reaches the client as NOT_FOUND.
+      await requireVisibleTask(ctx.db, ctx.actor, args.taskId.id);
+      return taskUpdates(ctx, ctx.actor, args.taskId.id, ctx.signal);
+    },
+    resolve: (task) => task,
+  }),
+);

@@ -4,12 +4,14 @@
  * so the rules (only ACTIVE workers take work) and the events (`Worker.assigned`,
  * `Fleet.task.queued`) are the same for all of them.
  */
+import type { JSONSchema7 } from 'ai';
 import { z } from 'zod';
 
 import type { Database } from '../db/client.js';
 import { tasks } from '../db/schema.js';
 import { transactionWithEvents } from '../events/outbox.js';
 import type { Bus } from '../realtime/bus.js';
+import { schemaValidator } from '../engine/type-schemas.js';
 import { parseInput, withDefault } from '../validation.js';
 import { lockWorker } from '../workers/lifecycle.js';
 import { workerTimeZone } from '../workers/performance.js';
@@ -25,6 +27,47 @@ export const TaskPriorityModel = z.enum(['CRITICAL', 'HIGH', 'NORMAL', 'LOW']);
 /** An action name, e.g. `qualify_lead`. */
 export const ActionModel = z.string().trim().min(1, 'must not be empty').max(200);
 
+/**
+ * The fields of work for a worker or a fleet (`assignRecurringTask`, `work`): the target,
+ * exactly one of `workerId` and `fleetId` (refine with {@link hasOneTarget}), and the
+ * task's action, input and priority.
+ */
+export const TargetedWorkFields = {
+  workerId: z.uuid().nullish(),
+  fleetId: z.uuid().nullish(),
+  action: ActionModel,
+  input: z.unknown().optional(),
+  priority: withDefault(TaskPriorityModel, 'NORMAL'),
+};
+
+/** The refinement of a model with {@link TargetedWorkFields}: one target, named on `workerId` when not. */
+export const hasOneTarget: [check: (input: { workerId?: string | null; fleetId?: string | null }) => boolean, issue: { path: string[]; message: string }] = [
+  (input) => !input.workerId !== !input.fleetId,
+  { path: ['workerId'], message: 'give either workerId or fleetId, not both' },
+];
+
+/** Whether `schema` compiles as a JSON Schema the engine checks replies with. */
+function compiles(schema: Record<string, unknown>): boolean {
+  try {
+    schemaValidator(schema as JSONSchema7);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A task's `responseSchema`: a JSON Schema of an object (`"type": "object"`), as the
+ * engine's structured output takes it (docs/protocol.md section 5, "A response schema
+ * from a value"); the result of a run of the task is then an object matching it.
+ */
+export const ResponseSchemaModel = z.unknown().pipe(
+  z
+    .record(z.string(), z.unknown(), 'must be a JSON Schema object')
+    .refine((schema) => schema.type === 'object', 'must be a JSON Schema of an object ("type": "object")')
+    .refine(compiles, 'must be a JSON Schema this server can check (draft 2020-12 or 7 keywords)'),
+);
+
 /** What `assignTask` accepts. */
 export const AssignTaskModel = z.object({
   workerId: z.uuid(),
@@ -34,6 +77,7 @@ export const AssignTaskModel = z.object({
   dueDate: DueDateModel.nullish(),
   requiredSkills: withDefault(z.array(z.string().trim().min(1)), []),
   project: z.string().trim().min(1).nullish(),
+  responseSchema: ResponseSchemaModel.nullish(),
 });
 export type AssignTaskInput = z.input<typeof AssignTaskModel>;
 
@@ -45,6 +89,8 @@ export interface NewTask {
   dueDate?: Date | null;
   requiredSkills?: string[];
   project?: string | null;
+  /** The JSON Schema the result must match ({@link ResponseSchemaModel}). */
+  responseSchema?: Record<string, unknown> | null;
   scheduleId?: string | null;
   scheduledFor?: Date | null;
   triggerId?: string | null;

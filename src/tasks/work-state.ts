@@ -145,6 +145,7 @@ export async function createTasks(
       assigneeId: worker?.id ?? null,
       fleetId: worker ? worker.fleetId : 'fleetId' in target ? target.fleetId : null,
       project: task.project ?? null,
+      responseSchema: task.responseSchema ?? null,
       scheduleId: task.scheduleId ?? null,
       scheduledFor: task.scheduledFor ?? null,
       triggerId: task.triggerId ?? null,

@@ -522,6 +522,57 @@ output: RESULT
     });
   });
 
+  describe('a response schema from a value (section 5)', () => {
+    const source = `
+variables:
+  RESULT: { type: unknown }
+steps:
+  Start: { block: start-thread, thread: main, model: test/model, system: sys }
+  Ask: { block: add-message, role: user, prompt: sys }
+  Judge: { block: next-message, output: RESULT, responseSchema: TASK.responseSchema }
+output: RESULT
+`;
+    const schema = { type: 'object', properties: { score: { type: 'integer' } }, required: ['score'], additionalProperties: false };
+    const run = (responseSchema: unknown, reply: string[]) => {
+      const model = scriptedModel([textReply(reply)]);
+      const host = new RecordingHost({ 'test/model': model });
+      const outcome = executeWorker(load(source, { sys: 'Score this.' }), {
+        input: { TASK: { id: 't', action: 'score', input: null, priority: 'NORMAL', dueDate: null, project: null, responseSchema } },
+        host,
+        executionId: 'e',
+        workerId: 'w',
+      });
+      return { outcome, model, host };
+    };
+
+    it('asks for JSON matching the schema the value holds and returns the object', async () => {
+      const { outcome, model, host } = run(schema, ['{"score":', '42}']);
+      expect(await outcome).toMatchObject({ status: 'completed', output: { score: 42 } });
+      expect(model.doStreamCalls[0]!.responseFormat).toMatchObject({ type: 'json', name: 'Response', schema });
+      expect(host.ofType('text-start')[0]).toMatchObject({ responseType: 'Response' });
+    });
+
+    it('answers text when the value holds nothing', async () => {
+      const { outcome, model } = run(null, ['plain', ' text']);
+      expect(await outcome).toMatchObject({ status: 'completed', output: 'plain text' });
+      expect(model.doStreamCalls[0]!.responseFormat).toBeUndefined();
+    });
+
+    it('fails on a reply that does not match, and on a value that is not an object schema', async () => {
+      expect(await run(schema, ['{"score":"high"}']).outcome).toMatchObject({
+        status: 'failed',
+        error: { errorType: 'execution_error', message: expect.stringContaining("the model's reply does not match type `Response`") },
+      });
+      expect(await run({ type: 'string' }, ['x']).outcome).toMatchObject({
+        status: 'failed',
+        error: {
+          errorType: 'validation_error',
+          message: '`TASK.responseSchema` (used as `responseSchema`) must be a JSON Schema of an object (`"type": "object"`); got {"type":"string"}.',
+        },
+      });
+    });
+  });
+
   it('gives null for an output variable that no step set and has no default', async () => {
     const protocol = load(
       `
