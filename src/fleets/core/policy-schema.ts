@@ -40,15 +40,23 @@ const ScheduleTargetInput = builder.inputType('ScalingScheduleTargetInput', {
 });
 
 const ScalingInput = builder.inputType('FleetScalingInput', {
-  description: 'Scaling policy; omitted fields take their defaults (MANUAL, 0–10, cooldown 300 s).',
+  description:
+    'Scaling policy; omitted fields take their defaults (MANUAL, or AUTO when `metric` is given; 0–10; cooldown 300 s). docs/autoscaling.md describes each form.',
   fields: (t) => ({
-    mode: t.field({ type: ScalingModeEnum, description: 'Manual or automatic.' }),
+    mode: t.field({ type: ScalingModeEnum, description: 'Manual or automatic (default MANUAL, AUTO with `metric`). Schedule windows resize the fleet in both modes.' }),
     min: t.int({ description: 'Fewest workers; the fleet hires them when created.' }),
     max: t.int({ description: 'Most workers.' }),
     rules: t.field({ type: [ScalingRuleInput], description: 'Rules.' }),
     cooldownSeconds: t.int({ description: 'Seconds between actions.' }),
     aggressive: t.boolean({ description: 'Faster scale-up.' }),
     schedule: t.field({ type: [ScheduleTargetInput], description: 'Time-of-day targets.' }),
+    metric: t.field({
+      type: ScalingMetricEnum,
+      description: 'The fleet document’s target form: the metric the fleet is sized by, with `target` its value per worker (`QUEUE_DEPTH`, `target: 100`: one worker per 100 queued tasks).',
+    }),
+    target: t.float({
+      description: 'The value of `metric` per worker: tasks queued per worker, utilization 0–1, or seconds of wait. Default 5 for QUEUE_DEPTH; required with the others.',
+    }),
   }),
 });
 

@@ -87,6 +87,8 @@ export const ScalingRef = builder.objectRef<FleetScaling>('FleetScaling').implem
     cooldownSeconds: t.exposeInt('cooldownSeconds', { description: 'Least time between two scaling actions.' }),
     aggressive: t.exposeBoolean('aggressive', { description: 'Scale up without cooldown, at least doubling (batch workloads).' }),
     schedule: t.field({ type: [ScheduleTargetRef], description: 'Time-of-day targets.', resolve: (s) => s.schedule }),
+    metric: t.field({ type: ScalingMetricEnum, nullable: true, description: 'The metric the fleet is sized by in the target form, if any.', resolve: (s) => s.metric ?? null }),
+    target: t.float({ nullable: true, description: 'The value of `metric` per worker.', resolve: (s) => s.target ?? null }),
   }),
 });
 

@@ -1,6 +1,7 @@
 /**
  * Fleets: pools of workers made from a template (docs/product/fleets.md "Fleet Creation and
- * Scaling"). Creating a fleet hires its `min` workers at once; changing its policies
+ * Scaling"). Creating a fleet hires its `min` workers at once (its schedule window's target
+ * when one is active); changing its policies
  * keeps its size inside the new [min, max].
  */
 import { and, eq } from 'drizzle-orm';
@@ -16,13 +17,15 @@ import { parseInput } from '../../validation.js';
 import { dissolveTeam } from '../teams/service.js';
 import { lockMembers } from './members.js';
 import { CreateFleetModel, requiresDistributor, UpdateFleetModel, type CreateFleetInput, type UpdateFleetInput } from './policy.js';
+import { activeSchedule } from '../scaling/autoscaler.js';
 import { resize } from '../scaling/resize.js';
 import { lockFleet, protocolIdOf, type FleetDeps, type FleetRow } from './store.js';
 
 export type { CreateFleetInput, FleetRow, UpdateFleetInput };
 
 /**
- * Creates a fleet, hires `scaling.min` workers from its template (ACTIVE at once) and
+ * Creates a fleet, hires `scaling.min` workers from its template (ACTIVE at once), or the
+ * target of the scaling schedule window active now in the fleet's time zone, and
  * appends `Fleet.created` (and `Fleet.scaled` when it hired).
  * @throws ValidationError naming each bad path; NotFoundError for a protocol the template
  *   or the distributor names
@@ -49,7 +52,10 @@ export async function createFleet(deps: FleetDeps, organizationId: string, input
       })
       .returning();
     await outbox.append({ organizationId, type: 'Fleet.created', subjectId: created!.id, payload: { name: created!.name, min: data.scaling.min } });
-    const { fleet } = await resize(tx, outbox, created!, data.scaling.min, `created with min ${data.scaling.min}`, deps.clock.now());
+    const now = deps.clock.now();
+    const window = activeSchedule(data.scaling, data.timezone, now);
+    const reason = window ? `created in schedule ${window.hours}, which targets ${window.target}` : `created with min ${data.scaling.min}`;
+    const { fleet } = await resize(tx, outbox, created!, window?.target ?? data.scaling.min, reason, now);
     return fleet;
   });
 }
