@@ -6,6 +6,7 @@ import { fleets } from '../../db/schema.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import { builder } from '../../graphql/builder.js';
 import { SkillInput, Worker } from '../../workers/schema.js';
+import { FleetTeamInput } from '../teams/schema.js';
 import { AssignmentStrategyEnum, Fleet, PriorityTargetEnum, QuotaPeriodEnum, ScalingActionEnum, ScalingMetricEnum, ScalingModeEnum } from './schema.js';
 import { createFleet, deleteFleet, updateFleet, type FleetDeletion } from './service.js';
 
@@ -114,7 +115,7 @@ const ResourceLimitsInput = builder.inputType('FleetResourceLimitsInput', {
 });
 
 const CreateFleetInput = builder.inputType('CreateFleetInput', {
-  description: 'A new fleet; it hires `scaling.min` workers at once.',
+  description: 'A new fleet; it hires `scaling.min` workers at once (the active schedule window’s target, if any), and what its `teams` need.',
   fields: (t) => ({
     name: t.string({ required: true, description: 'Display name.' }),
     description: t.string({ description: 'What it is for.' }),
@@ -126,6 +127,10 @@ const CreateFleetInput = builder.inputType('CreateFleetInput', {
     distributor: t.string({ description: 'Protocol slug that chooses workers for CUSTOM.' }),
     resourceLimits: t.field({ type: ResourceLimitsInput, description: 'Resources per worker.' }),
     timezone: t.string({ description: 'IANA time zone, default UTC.' }),
+    teams: t.field({
+      type: [FleetTeamInput],
+      description: 'Teams formed with the fleet, hiring the workers they need (without `scaling.max`, their total is the max when above the default).',
+    }),
   }),
 });
 

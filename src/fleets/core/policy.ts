@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { FleetBalancing, FleetScaling, PriorityRule } from '../../db/documents.js';
 import { TaskPriorityModel } from '../../tasks/service.js';
 import { aliased, ModelId, RoleModel, SkillModel, TimeZone, withDefault } from '../../validation.js';
+import { TeamModel } from '../teams/model.js';
 
 const Name = z.string().trim().min(1, 'must not be empty').max(200);
 
@@ -170,10 +171,18 @@ export const CreateFleetModel = z
     distributor: z.string().trim().min(1).nullish(),
     resourceLimits: ResourceLimitsModel.nullish(),
     timezone: withDefault(TimeZone, 'UTC'),
+    teams: withDefault(z.array(TeamModel).max(50), []),
   })
   .refine((f) => !requiresDistributor(f.balancing, f.distributor), {
     message: 'the CUSTOM strategy needs a distributor protocol',
     path: ['distributor'],
+  })
+  .superRefine((f, ctx) => {
+    const names = new Set<string>();
+    f.teams.forEach((team, i) => {
+      if (names.has(team.name)) ctx.addIssue({ code: 'custom', path: ['teams', i, 'name'], message: 'is used twice' });
+      names.add(team.name);
+    });
   });
 export type CreateFleetInput = z.input<typeof CreateFleetModel>;
 

@@ -222,13 +222,14 @@ const PipelineStageRef = builder.objectRef<TeamWorkflow['stages'][number]>('Pipe
 
 export const Team = builder.drizzleNode('teams', {
   name: 'Team',
-  description: 'Workers of a fleet grouped in named slots, with a pipeline workflow.',
+  description: 'Workers of a fleet grouped in named slots, with a pipeline workflow or a focus.',
   id: { column: (team) => team.id },
   fields: (t) => ({
     name: t.exposeString('name', { description: 'Team name.' }),
     fleet: t.relation('fleet', { description: 'The fleet the team belongs to.' }),
     slots: t.field({ type: [TeamSlotRef], description: 'Named slots.', resolve: (team) => team.slots }),
-    stages: t.field({ type: [PipelineStageRef], description: 'Pipeline stages, in order.', resolve: (team) => team.workflow?.stages ?? [] }),
+    stages: t.field({ type: [PipelineStageRef], description: 'Pipeline stages, in order; none for a focus team.', resolve: (team) => team.workflow?.stages ?? [] }),
+    focus: t.exposeString('focus', { nullable: true, description: 'What the team works on, e.g. `enterprise_accounts`.' }),
     workers: t.relation('workers', { description: 'Members.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'Creation time.' }),
   }),
