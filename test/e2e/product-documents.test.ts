@@ -9,8 +9,9 @@ import { mutate } from '../fleets/helpers.js';
 import { eventually, FakeClock } from '../support/fake-clock.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
-// Monday 4 March 2030, 10:00 UTC: inside the support fleet's business hours.
-const NOW = '2030-03-04T10:00:00.000Z';
+// 10:00 UTC today: inside the support fleet's business hours, and near the rows' own
+// timestamps (the database stamps creation times with the real clock).
+const NOW = `${new Date().toISOString().slice(0, 10)}T10:00:00.000Z`;
 
 let app: TestApp;
 beforeAll(async () => {
@@ -261,5 +262,239 @@ describe('docs/product/worker.md', () => {
     await call('createWebhook', { url: 'http://127.0.0.1:9/task-completed', eventTypes: ['$.Worker.task.completed'], secret: 'a-secret-of-enough-length' });
     const daily = await call('assignRecurringTask', { workerId: sdr, action: 'daily_standup_report', schedule: '$.Daily' }, '... on TaskSchedule { action }');
     expect(daily.action).toBe('daily_standup_report');
+  });
+});
+
+describe('docs/product/fleets.md', () => {
+  const leads = ['Acme Corp', 'Globex', 'Initech'].map((company) => ({ action: 'qualify_lead', input: { lead: { company } } }));
+  const taskList = [
+    { action: 'resolve_ticket', priority: 'CRITICAL', requiredSkills: ['technical_knowledge'] },
+    { action: 'resolve_ticket', priority: 'HIGH' },
+    { action: 'triage_ticket', priority: 'NORMAL' },
+  ];
+  const ASSIGNMENT = '... on WorkAssignment { strategy tasks { action } }';
+  let supportFleet: string;
+
+  it('Quick Start: createFleet with the metric + target scaling form, assignWork round-robin', async () => {
+    const fleet = await call(
+      'createFleet',
+      {
+        name: 'Sales Development Fleet',
+        workerTemplate: { role: '$.SalesDevelopmentRepresentative', capabilities: ['research', 'outreach', 'qualification'], model: 'claude-sonnet-4.5' },
+        scaling: { min: 5, max: 50, metric: 'QUEUE_DEPTH', target: 100 },
+      },
+      '... on Fleet { id size scaling { mode min max metric target } workerTemplate { model } }',
+    );
+    expect(fleet).toMatchObject({ size: 5, scaling: { mode: 'AUTO', min: 5, max: 50, metric: 'QUEUE_DEPTH', target: 100 }, workerTemplate: { model: 'anthropic/claude-sonnet-4-5' } });
+    const assigned = await call('assignWork', { fleetId: fleet.id, tasks: leads, strategy: 'ROUND_ROBIN' }, ASSIGNMENT);
+    expect(assigned).toMatchObject({ strategy: 'ROUND_ROBIN', tasks: leads.map(() => ({ action: 'qualify_lead' })) });
+  });
+
+  it('Fleet Creation and Scaling: AUTO rules with cooldown; scale, getSize, scaleUp, scaleDown', async () => {
+    const fleet = await call(
+      'createFleet',
+      {
+        name: 'Customer Support Fleet',
+        workerTemplate: { role: '$.CustomerSupportRepresentative', capabilities: ['ticket_triage', 'issue_resolution'], skills: [{ name: 'technical_support' }, { name: 'customer_communication' }] },
+        scaling: {
+          mode: 'AUTO',
+          min: 10,
+          max: 100,
+          rules: [
+            { metric: 'QUEUE_DEPTH', threshold: 50, action: 'SCALE_UP', step: 5 },
+            { metric: 'AVG_UTILIZATION', threshold: 0.3, action: 'SCALE_DOWN', step: 2 },
+            { metric: 'RESPONSE_TIME', threshold: 300, action: 'SCALE_UP', step: 10 },
+          ],
+          cooldownSeconds: 300,
+        },
+      },
+      '... on Fleet { id size scaling { rules { metric step } cooldownSeconds } }',
+    );
+    expect(fleet).toMatchObject({ size: 10, scaling: { cooldownSeconds: 300 } });
+    supportFleet = fleet.id;
+    const size = async () => (await node(supportFleet, 'size', 'Fleet')).size;
+    await call('scaleFleet', { fleetId: supportFleet, count: 25 });
+    expect(await size()).toBe(25);
+    await call('scaleFleetUp', { fleetId: supportFleet, by: 5 }, '', 'ScaleFleetByInput');
+    expect(await size()).toBe(30);
+    await call('scaleFleetDown', { fleetId: supportFleet, by: 3 }, '', 'ScaleFleetByInput');
+    expect(await size()).toBe(27);
+  });
+
+  it('Load Balancing: round-robin, least-loaded, skill-based and priority distribution', async () => {
+    for (const [strategy, options] of [
+      ['ROUND_ROBIN', {}],
+      ['LEAST_LOADED', {}],
+      ['SKILL_BASED', { skillMatching: { required: ['technical_knowledge'], preferred: ['product_expertise'] } }],
+      [
+        'PRIORITY',
+        {
+          priorityRules: [
+            { priority: 'CRITICAL', assignTo: 'MOST_EXPERIENCED' },
+            { priority: 'HIGH', assignTo: 'AVAILABLE_EXPERIENCED' },
+            { priority: 'NORMAL', assignTo: 'AVAILABLE' },
+          ],
+        },
+      ],
+    ] as const) {
+      const assigned = await call('assignWork', { fleetId: supportFleet, tasks: taskList, strategy, ...options }, ASSIGNMENT);
+      expect(assigned.strategy).toBe(strategy);
+      expect(assigned.tasks).toHaveLength(taskList.length);
+    }
+  });
+
+  it.todo('Load Balancing: strategy custom with `distributor: async (task, workers) => …` — a function cannot travel over GraphQL; the fleet names a distributor protocol instead (test/e2e/fleet-assignment.test.ts)');
+
+  it('Fleet Monitoring: metrics, per-worker metrics, real-time status, alerts', async () => {
+    const read = await node(
+      supportFleet,
+      `metrics { totalWorkers activeWorkers idleWorkers avgUtilization totalTasksCompleted avgCompletionTimeMs successRate errorRate }
+       workerMetrics { tasksCompleted successRate }
+       status { queueDepth processing completed failed avgWaitTimeMs healthScore }`,
+      'Fleet',
+    );
+    expect(read.metrics.totalWorkers).toBe(27);
+    expect(read.workerMetrics).toHaveLength(27);
+    expect(read.status).toMatchObject({ completed: 0, failed: 0 });
+    const alerts = await call(
+      'configureFleetAlerts',
+      {
+        fleetId: supportFleet,
+        alerts: [
+          { metric: 'ERROR_RATE', threshold: 0.05, channel: 'slack' },
+          { metric: 'QUEUE_DEPTH', threshold: 1000, channel: 'pagerduty' },
+          { metric: 'UTILIZATION', threshold: 0.9, channel: 'email' },
+        ],
+      },
+      '... on MutationConfigureFleetAlertsSuccess { data { metric channel } }',
+    );
+    expect(alerts.data).toHaveLength(3);
+  });
+
+  it.todo('Fleet Monitoring: enableDashboard({ metrics, refreshInterval }) — there is no dashboard; the fleetStatus subscription pushes each change instead of a refresh interval');
+
+  it('Team Coordination: a pipeline team, processed', async () => {
+    const fleet = await call('createFleet', { name: 'Enterprise Sales', workerTemplate: { role: '$.SalesDevelopmentRepresentative' }, scaling: { max: 18 } }, '... on Fleet { id }');
+    const team = await call(
+      'createTeam',
+      {
+        fleetId: fleet.id,
+        name: 'Enterprise Sales Team',
+        slots: [
+          { name: 'researchers', size: 5 },
+          { name: 'outreach', size: 10 },
+          { name: 'closers', size: 3 },
+        ],
+        stages: [
+          { slot: 'researchers', action: 'research_account', output: 'research_report' },
+          { slot: 'outreach', action: 'initial_outreach', input: 'research_report', output: 'meeting_booked' },
+          { slot: 'closers', action: 'demo_and_close', input: 'meeting_booked', output: 'deal' },
+        ],
+      },
+      '... on Team { id members { slot } }',
+    );
+    expect(team.members).toHaveLength(18);
+    const run = await call('processTeamWorkflow', { teamId: team.id, input: { account: { name: 'Acme Corp' } } }, '... on TeamWorkflowRun { status currentStage }');
+    expect(run).toMatchObject({ status: 'RUNNING', currentStage: 0 });
+  });
+
+  it('Shift Management: configureShifts with handoff, getCurrentShift', async () => {
+    const fleet = await call('createFleet', { name: 'Shifted', workerTemplate: { role: '$.CustomerSupportRepresentative' }, scaling: { max: 20 } }, '... on Fleet { id }');
+    await call('configureShifts', {
+      fleetId: fleet.id,
+      timezone: 'America/Los_Angeles',
+      shifts: [
+        { name: 'Morning Shift', hours: '8:00-16:00', workers: 20, days: ['monday', 'tuesday', 'wednesday', 'thursday', 'friday'] },
+        { name: 'Afternoon Shift', hours: '16:00-24:00', workers: 15, days: ['monday', 'tuesday', 'wednesday', 'thursday', 'friday'] },
+        { name: 'Night Shift', hours: '0:00-8:00', workers: 10, days: ['all'] },
+        { name: 'Weekend Shift', hours: '8:00-20:00', workers: 8, days: ['saturday', 'sunday'] },
+      ],
+      handoff: { duration: 15, briefing: true },
+    });
+    // 10:00 UTC is 2:00 or 3:00 in Los Angeles: the night shift, every day.
+    const { currentShift } = await node(fleet.id, 'currentShift { name workers startTime endTime }', 'Fleet');
+    expect(currentShift).toEqual({ name: 'Night Shift', workers: 10, startTime: '0:00', endTime: '8:00' });
+  });
+
+  it('Semantic Patterns: fleet events under `$.` names', async () => {
+    const seen = new Set<string>();
+    for await (const result of app.wsClient().iterate({ query: 'subscription { events(after: 0, types: ["$.Fleet.created", "$.Fleet.scaled"]) { type } }' })) {
+      seen.add((result.data as { events: { type: string } }).events.type);
+      if (seen.size === 2) break;
+    }
+    expect([...seen].sort()).toEqual(['Fleet.created', 'Fleet.scaled']);
+  });
+
+  it('Use Cases: customer support fleet with schedule targets (no mode) and SLA', async () => {
+    const fleet = await call(
+      'createFleet',
+      {
+        name: 'Customer Support Fleet',
+        workerTemplate: { role: '$.CustomerSupportRepresentative', capabilities: ['ticket_triage', 'issue_resolution', 'escalation'] },
+        scaling: { min: 10, max: 50, schedule: [{ hours: '8:00-20:00', target: 30 }, { hours: '20:00-8:00', target: 10 }] },
+        sla: { responseTime: 300, resolutionTime: 3600 },
+      },
+      '... on Fleet { size scaling { mode } sla { responseTimeSeconds resolutionTimeSeconds } }',
+    );
+    // Created at 10:00 UTC, inside business hours: that window's 30 workers.
+    expect(fleet).toEqual({ __typename: 'Fleet', size: 30, scaling: { mode: 'MANUAL' }, sla: { responseTimeSeconds: 300, resolutionTimeSeconds: 3600 } });
+  });
+
+  it('Use Cases: data processing fleet (queue depth alone, aggressive, resource limits)', async () => {
+    const fleet = await call(
+      'createFleet',
+      {
+        name: 'Data Processing Fleet',
+        workerTemplate: { role: '$.DataProcessor', capabilities: ['etl', 'validation', 'transformation'] },
+        scaling: { min: 5, max: 100, metric: 'QUEUE_DEPTH', aggressive: true },
+        resourceLimits: { cpuPerWorker: '2000m', memoryPerWorker: '4Gi' },
+      },
+      '... on Fleet { size scaling { mode metric target aggressive } resourceLimits { cpuPerWorker memoryPerWorker } }',
+    );
+    expect(fleet).toMatchObject({ size: 5, scaling: { mode: 'AUTO', metric: 'QUEUE_DEPTH', target: 5, aggressive: true }, resourceLimits: { cpuPerWorker: '2000m', memoryPerWorker: '4Gi' } });
+  });
+
+  it('Use Cases: SDR fleet with focus teams and quotas', async () => {
+    const fleet = await call(
+      'createFleet',
+      {
+        name: 'SDR Fleet',
+        workerTemplate: { role: '$.SalesDevelopmentRepresentative', capabilities: ['research', 'outreach', 'qualification'] },
+        teams: [
+          { name: 'enterprise', workers: 10, focus: 'enterprise_accounts' },
+          { name: 'midmarket', workers: 15, focus: 'midmarket_accounts' },
+          { name: 'smb', workers: 20, focus: 'smb_accounts' },
+        ],
+        quotas: [
+          { name: 'leadsPerWorker', limit: 100 },
+          { name: 'meetingsPerWorker', limit: 50 },
+        ],
+      },
+      '... on Fleet { size teams { name focus } quotas { name limit period } }',
+    );
+    expect(fleet).toMatchObject({
+      size: 45,
+      teams: [
+        { name: 'enterprise', focus: 'enterprise_accounts' },
+        { name: 'midmarket', focus: 'midmarket_accounts' },
+        { name: 'smb', focus: 'smb_accounts' },
+      ],
+      quotas: [
+        { name: 'leadsPerWorker', limit: 100, period: 'MONTHLY' },
+        { name: 'meetingsPerWorker', limit: 50, period: 'MONTHLY' },
+      ],
+    });
+  });
+
+  it.todo('Integration: createFleet({ tools: { database: db } }) — fleets have no tool bindings of their own (tools come with a protocol)');
+
+  it('Integration: on($.Lead.created) queues fleet work; onTaskComplete publishes; every($.Hourly) rebalance', async () => {
+    const fleet = await call('createFleet', { name: 'Database Fleet', workerTemplate: { role: '$.SalesDevelopmentRepresentative' } }, '... on Fleet { id }');
+    await call('createTrigger', { eventType: '$.Lead.created', fleetId: fleet.id, action: 'qualify_lead' });
+    await call('publishEvent', { type: '$.Lead.created', payload: { name: 'John Doe', company: 'Acme Corp' } });
+    const queued = await eventually(async () => (await node(fleet.id, 'queue(first: 5) { edges { node { action } } }', 'Fleet')).queue.edges[0]?.node);
+    expect(queued).toEqual({ action: 'qualify_lead' });
+    await call('createWebhook', { url: 'http://127.0.0.1:9/fleet-task-completed', eventTypes: ['$.Fleet.task.completed'], secret: 'a-secret-of-enough-length' });
+    await call('rebalanceFleet', { fleetId: fleet.id });
   });
 });
