@@ -62,6 +62,11 @@ describe('a worker’s status', () => {
         'holds 2 tasks it cannot run: it has no protocol and no model (give it one with updateWorker, or start and complete its tasks with startTask and completeTask)',
     });
 
+    // OFFLINE, it says that first.
+    await mutate(app, 'setWorkerAvailability', 'SetWorkerAvailabilityInput', { workerId, availability: 'OFFLINE' }, '__typename');
+    expect(await status(workerId)).toMatchObject({ availability: 'offline', nextFreeAt: null, reason: 'holds 2 tasks but is OFFLINE: none starts until it is available again' });
+    await mutate(app, 'setWorkerAvailability', 'SetWorkerAvailabilityInput', { workerId, availability: 'AVAILABLE' }, '__typename');
+
     // Given a model, the default worker protocol runs them: nothing is stuck any more.
     const updated = await mutate(app, 'updateWorker', 'UpdateWorkerInput', { workerId, model: 'openai/gpt-4o' }, '... on Worker { model }');
     expect(updated.__typename, JSON.stringify(updated)).toBe('Worker');
