@@ -52,11 +52,11 @@ export const PromoteWorkerModel = WorkerIdModel.extend({
   effectiveDate: z.date().nullish(),
 });
 
-/** What `offboardWorker` accepts (seed: reason, transition.transferWorkTo, documentationComplete). */
 /**
- * What `offboardWorker` accepts. `transition: { transferWorkTo, documentationComplete }` is
- * the worker document's nesting of the two top-level fields; each may be given in one of
- * the two places (both is an issue on `transition`).
+ * What `offboardWorker` accepts (seed: reason, transition.transferWorkTo, documentationComplete).
+ * `transition: { transferWorkTo, documentationComplete }` is the worker document's nesting of
+ * the two top-level fields; each may be given in one of the two places (both is an issue on
+ * `transition`).
  */
 export const OffboardWorkerModel = WorkerIdModel.extend({
   reason: z.string().trim().min(1, 'must say why').max(2000),

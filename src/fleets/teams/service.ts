@@ -4,7 +4,8 @@
  * input, output). `processTeamWorkflow` runs the stages in order: each stage's task goes
  * to the least loaded worker of its slot, and when it completes, its result is stored
  * under the stage's `output` name and fed to the next stage as its `input`. The
- * workflow run records progress and the final output.
+ * workflow run records progress and the final output. A team without stages (a focus
+ * team, `focus: 'enterprise_accounts'`) only groups workers.
  *
  * A stage task's input (a JSON object, the worker protocol's input): the first stage
  * gets the workflow's input (under `input` in UPPER_SNAKE_CASE when the stage names
