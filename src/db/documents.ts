@@ -161,6 +161,13 @@ export interface FleetScaling {
   cooldownSeconds: number;
   aggressive: boolean;
   schedule: Array<{ hours: string; target: number }>;
+  /**
+   * The fleet document's target form (`metric: 'queue_depth', target: 100`): the metric
+   * the fleet is sized by, and `target` its value per worker (docs/autoscaling.md).
+   * Absent in policies stored before the form existed: read as null.
+   */
+  metric?: ScalingRule['metric'] | null;
+  target?: number | null;
 }
 
 /** A named slot of workers in a team (docs/product/fleets.md "workers: { researchers: 5 }"). */

@@ -146,6 +146,8 @@ export const teams = pgTable(
     name: text('name').notNull(),
     slots: jsonb('slots').$type<TeamSlot[]>().notNull().default([]),
     workflow: jsonb('workflow').$type<TeamWorkflow>(),
+    /** What the team works on (the fleet document's `focus: 'enterprise_accounts'`), for people. */
+    focus: text('focus'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

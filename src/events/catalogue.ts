@@ -170,7 +170,7 @@ export type DomainEventCatalogue = {
   'Run.failed': RunEndedPayload;
   'Run.cancelled': RunEndedPayload;
 
-  'Team.created': { name: string; fleetId: string; slots: Array<{ name: string; size: number }>; stages: number };
+  'Team.created': { name: string; fleetId: string; slots: Array<{ name: string; size: number }>; stages: number; focus: string | null };
   /** `deleteTeam` (or `deleteFleet`): what stopped with it. */
   'Team.deleted': { name: string; fleetId: string; workflowRunsStopped: number; tasksCancelled: number; workersReleased: number };
   'Team.workflow.started': { workflowRunId: string; stages: number };

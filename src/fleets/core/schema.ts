@@ -87,6 +87,8 @@ export const ScalingRef = builder.objectRef<FleetScaling>('FleetScaling').implem
     cooldownSeconds: t.exposeInt('cooldownSeconds', { description: 'Least time between two scaling actions.' }),
     aggressive: t.exposeBoolean('aggressive', { description: 'Scale up without cooldown, at least doubling (batch workloads).' }),
     schedule: t.field({ type: [ScheduleTargetRef], description: 'Time-of-day targets.', resolve: (s) => s.schedule }),
+    metric: t.field({ type: ScalingMetricEnum, nullable: true, description: 'The metric the fleet is sized by in the target form, if any.', resolve: (s) => s.metric ?? null }),
+    target: t.float({ nullable: true, description: 'The value of `metric` per worker.', resolve: (s) => s.target ?? null }),
   }),
 });
 
@@ -220,13 +222,14 @@ const PipelineStageRef = builder.objectRef<TeamWorkflow['stages'][number]>('Pipe
 
 export const Team = builder.drizzleNode('teams', {
   name: 'Team',
-  description: 'Workers of a fleet grouped in named slots, with a pipeline workflow.',
+  description: 'Workers of a fleet grouped in named slots, with a pipeline workflow or a focus.',
   id: { column: (team) => team.id },
   fields: (t) => ({
     name: t.exposeString('name', { description: 'Team name.' }),
     fleet: t.relation('fleet', { description: 'The fleet the team belongs to.' }),
     slots: t.field({ type: [TeamSlotRef], description: 'Named slots.', resolve: (team) => team.slots }),
-    stages: t.field({ type: [PipelineStageRef], description: 'Pipeline stages, in order.', resolve: (team) => team.workflow?.stages ?? [] }),
+    stages: t.field({ type: [PipelineStageRef], description: 'Pipeline stages, in order; none for a focus team.', resolve: (team) => team.workflow?.stages ?? [] }),
+    focus: t.exposeString('focus', { nullable: true, description: 'What the team works on, e.g. `enterprise_accounts`.' }),
     workers: t.relation('workers', { description: 'Members.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'Creation time.' }),
   }),
