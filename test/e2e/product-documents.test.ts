@@ -70,7 +70,15 @@ describe('docs/product/worker.md', () => {
     await call('activateWorker', { workerId: sarah });
   });
 
-  it.todo('Quick Start: salesWorker.work({ task, lead }) — needs the `work` mutation (issue 11 part 2, built on another branch)');
+  it('Quick Start: salesWorker.work({ task, lead }) answers the finished task', async () => {
+    const done = await call(
+      'work',
+      { workerId: sarah, action: 'qualify_lead', input: { lead: { name: 'John Doe', company: 'Acme Corp', email: 'john@acme.com' } }, wait: 60 },
+      '... on Task { status action input result }',
+    );
+    expect(done).toMatchObject({ status: 'COMPLETED', action: 'qualify_lead', input: { lead: { company: 'Acme Corp' } } });
+    expect(done.result).not.toBeNull();
+  });
 
   it('Worker Identity: persona, working hours and skills with levels', async () => {
     const alex = await hire(
