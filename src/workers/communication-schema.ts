@@ -101,9 +101,9 @@ const WorkerStatusRef = builder.objectRef<WorkerStatus>('WorkerStatus').implemen
       description:
         'When a slot is estimated to be free for new work: its queue placed on its slots, each task taking `avgCompletionTimeMs`. Null when not known: no measured completion time, not ACTIVE, OFFLINE, or holding tasks it cannot run.',
     }),
-    avgCompletionTimeMs: t.exposeInt('avgCompletionTimeMs', {
+    avgCompletionTimeMs: t.exposeFloat('avgCompletionTimeMs', {
       nullable: true,
-      description: 'Mean start-to-completion time of its last 20 completed tasks, milliseconds; null before its first.',
+      description: 'Mean start-to-completion time of its last 20 completed tasks, milliseconds (a Float: durations can pass the 32-bit Int range); null before its first.',
     }),
     reason: t.exposeString('reason', {
       nullable: true,
