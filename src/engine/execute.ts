@@ -34,7 +34,7 @@
 import { BLOCK_SPECS, defaultBlockDisplay } from './blocks.js';
 import type { BlockStartEvent, ResolvedModelInfo, StreamEvent, TokenUsage, UsageCost } from './events.js';
 import { describeError, ExecutionFailure, RunCancelled } from './execution-errors.js';
-import type { ExecuteWorkerOptions, ExecutionHost, ExecutionLimits, PendingBatch, RunState, ThreadUsage, WorkerOutcome } from './execution-types.js';
+import type { ExecuteWorkerOptions, ExecutionHost, ExecutionLimits, PendingBatch, RunState, RunTotals, WorkerOutcome } from './execution-types.js';
 import { RunClock, resolveLimits } from './limits.js';
 import { McpConnections } from './mcp-servers.js';
 import { generateImageBlock } from './media-blocks.js';
@@ -49,7 +49,7 @@ import { addMessage, serializeThreadBlock, startThread } from './thread-blocks.j
 import { toolCallBlock } from './tool-call-block.js';
 import { checkToolResults } from './tool-results.js';
 import type { Block, BlockKind, Protocol } from './types.js';
-import { threadUsage, zeroUsage } from './usage.js';
+import { totalsOf, zeroUsage } from './usage.js';
 
 export type * from './execution-types.js';
 
@@ -133,7 +133,7 @@ async function runLeg(
 ): Promise<WorkerOutcome> {
   const { host, executionId, workerId } = options;
   const emit = (event: StreamEvent): void => channel.emit(event, false);
-  const totals = (): { usage: TokenUsage; threadUsage: ThreadUsage } => ({ usage: state.usage, threadUsage: threadUsage(state) });
+  const totals = (): RunTotals => totalsOf(state);
 
   const cancel = (): WorkerOutcome => {
     for (const event of cancellationEvents({ workerId, executionId, usage: state.usage })) emit(event);
@@ -230,7 +230,7 @@ async function pause(exec: Execution, batch: PendingBatch): Promise<WorkerOutcom
   );
   exec.emit({ type: 'finish', finishReason: 'client-tool-calls', executionId }, false);
   await exec.checkpoint();
-  return { status: 'paused', pendingToolCalls: batch.calls, usage: state.usage, threadUsage: threadUsage(state) };
+  return { status: 'paused', pendingToolCalls: batch.calls, ...totalsOf(state) };
 }
 
 /** Section 10: the output variable's value; a variable never set gives null (OPEN; its default is already in place). */
