@@ -179,6 +179,11 @@ export interface ExecutionHost {
    * should be stored with it.
    */
   checkpoint(state: RunState): Promise<void>;
+  /**
+   * The USD cost of `usage` (the run's tokens per model that answered), for the `usage`
+   * event's `cost`; null when some model has no price. Without it the fees are 0.
+   */
+  costOf?(usage: ModelUsage): number | null;
   /** Aborting it cancels the run (between blocks, or inside a model or tool call). */
   signal?: AbortSignal;
   /**

@@ -15,7 +15,7 @@ import { runs } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import type { ModelRegistry } from '../models/registry.js';
 import type { OutboundPolicy } from '../net/outbound.js';
-import { cancellationEvents, executeWorker, type ExecutionLimits, type RunState, type RunTotals } from '../engine/execute.js';
+import { cancellationEvents, executeWorker, usageCost, type ExecutionLimits, type RunState, type RunTotals } from '../engine/execute.js';
 import { costOf, DEFAULT_MODEL_PRICES, type ModelPrices } from '../models/prices.js';
 import type { Outbox } from '../events/outbox.js';
 import type { Bus } from '../realtime/bus.js';
@@ -78,6 +78,7 @@ export class RunExecutor {
       bus: options.bus,
       recent: this.recent,
       models: options.models,
+      prices: options.prices ?? DEFAULT_MODEL_PRICES,
       builtinTools: options.builtinTools ?? defaultBuiltinTools(),
       outbound: options.outbound,
       lease: { owner: this.owner, ms: this.leaseMs },
@@ -266,7 +267,8 @@ export class RunExecutor {
   /** Writes the cancellation events of a run this process has just claimed and ends it. */
   private async cancelClaimed(run: RunRow): Promise<void> {
     const log = new RunEventLog(this.hostContext, run, run.lastSeq, this.hostContext.lease);
-    for (const event of cancellationEvents({ workerId: run.id, executionId: run.id, usage: run.usage })) log.append(event);
+    const cost = usageCost(costOf(this.hostContext.prices, run.usage.models ?? {}));
+    for (const event of cancellationEvents({ workerId: run.id, executionId: run.id, usage: run.usage, cost })) log.append(event);
     await this.end(log, run, { status: 'CANCELLED' });
   }
 
@@ -306,22 +308,19 @@ export class RunExecutor {
 
   /**
    * Records the end of a run: final status, released lease, its tokens (`totals`, when the
-   * engine reported them) and their cost, the `Run.<status>` domain event and whatever
+   * engine reported them; else those last stored) and their cost, the `Run.<status>` domain event and whatever
    * `onRunEnded` changes, with the last events, in one transaction.
    */
   private async end(log: RunEventLog, run: RunRow, ending: RunEnding, totals?: RunTotals): Promise<void> {
     this.logs.delete(log);
+    const usage = totals ? { ...totals.usage, threads: totals.threadUsage, models: totals.modelUsage } : run.usage;
     await log.flush(
       {
         status: ending.status,
         ...(ending.status === 'COMPLETED' ? { output: ending.output } : {}),
         ...(ending.status === 'FAILED' ? { error: ending.error } : {}),
-        ...(totals
-          ? {
-              usage: { ...totals.usage, threads: totals.threadUsage, models: totals.modelUsage },
-              cost: costOf(this.options.prices ?? DEFAULT_MODEL_PRICES, totals.modelUsage),
-            }
-          : {}),
+        ...(totals ? { usage } : {}),
+        cost: costOf(this.hostContext.prices, usage.models ?? {}),
         pendingToolCalls: [],
         toolResults: [],
         leaseOwner: null,

@@ -8,6 +8,7 @@ import type { Database } from '../db/client.js';
 import type { RunUsage } from '../db/documents.js';
 import { runs } from '../db/schema.js';
 import { transactionWithEvents } from '../events/outbox.js';
+import { costOf, type ModelPrices } from '../models/prices.js';
 import type { ModelRegistry } from '../models/registry.js';
 import type { OutboundPolicy } from '../net/outbound.js';
 import type { ChildWorker, ExecutionHost, RunState, RunTotals, WorkerOutcome } from '../engine/execute.js';
@@ -33,6 +34,8 @@ export interface RunHostContext {
   /** Where run event logs keep committed events for this process's subscribers. */
   recent: RecentRunEvents;
   models: ModelRegistry;
+  /** Prices of the runs' tokens (src/models/prices.ts). */
+  prices: ModelPrices;
   builtinTools: BuiltinTools;
   /** Where HTTP tools and MCP servers may be reached. */
   outbound: OutboundPolicy;
@@ -80,6 +83,7 @@ export function createRunHost(
   const { db, models } = context;
   return {
     resolveModel: (id) => models.resolve(id),
+    costOf: (usage) => costOf(context.prices, usage),
     emit: (event, meta) => {
       if (!meta.hidden) log.append(event);
     },

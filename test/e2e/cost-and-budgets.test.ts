@@ -29,7 +29,10 @@ describe('cost and budgets', () => {
     await llm?.close();
   });
 
-  const TASK = `id status error cost run { cost usage { inputTokens outputTokens } }`;
+  const TASK = `id status error cost run { cost usage { inputTokens outputTokens } events { ... on UsageEvent { cost } } }`;
+
+  /** The `cost` of the run's `usage` event. */
+  const usageEventCost = (task: any) => task.run.events.find((event: any) => event.cost).cost;
 
   /** Assigns a task to `workerId` and returns its global ID. */
   const assign = async (workerId: string, action: string): Promise<string> => {
@@ -73,6 +76,8 @@ describe('cost and budgets', () => {
       const expected = (inputTokens * PRICE.input + outputTokens * PRICE.output) / 1e6;
       expect(task.run.cost).toBeCloseTo(expected, 9);
       expect(task.cost).toBeCloseTo(expected, 9);
+      expect(usageEventCost(task)).toMatchObject({ currency: 'USD', byok: true, bandwidthFee: 0 });
+      expect(usageEventCost(task).totalFee).toBeCloseTo(expected, 9);
       total += expected;
     }
     const byWorker = await cost('worker', workerId);
@@ -91,6 +96,7 @@ describe('cost and budgets', () => {
     expect(task.run.usage.inputTokens).toBeGreaterThan(0);
     expect(task.run.cost).toBeNull();
     expect(task.cost).toBeNull();
+    expect(usageEventCost(task)).toEqual({ currency: 'USD', bandwidthFee: 0, providerFee: 0, totalFee: 0, byok: true, unpriced: true });
     expect(await cost('worker', workerId)).toMatchObject({ amount: 0, runs: 1, unpricedRuns: 1 });
   });
 
