@@ -6,6 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { exceededBudgets } from '../../src/budgets/service.js';
+import { decodeGlobalId } from '../../src/graphql/node-access.js';
 import { eventually } from '../support/fake-clock.js';
 import { startFakeOpenAI, type FakeOpenAIServer } from '../support/fake-openai-server.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
@@ -133,7 +135,16 @@ describe('cost and budgets', () => {
     expect((await ended(waiting)).status).toBe('COMPLETED');
     expect(await budgetEvents('worker', workerId)).toHaveLength(1);
     const { worker } = await app.data(`query ($id: ID!) { worker(id: $id) { budgets { period exceededPeriodStart } } }`, { id: workerId });
-    expect(worker.budgets).toEqual([{ period: 'DAILY', exceededPeriodStart: (await cost('worker', workerId)).from }]);
+    const today = (await cost('worker', workerId)).from;
+    expect(worker.budgets).toEqual([{ period: 'DAILY', exceededPeriodStart: today }]);
+
+    // The period rolls over at the next midnight: then the budget is no longer spent.
+    const uuid = decodeGlobalId(workerId)!.id;
+    const { db } = app.app.services;
+    expect(await exceededBudgets(db, uuid, null)).toHaveLength(1);
+    const tomorrow = new Date(new Date(today).getTime() + 24 * 3600_000);
+    expect(await exceededBudgets(db, uuid, null, new Date(tomorrow.getTime() - 1))).toHaveLength(1);
+    expect(await exceededBudgets(db, uuid, null, tomorrow)).toEqual([]);
   });
 
   it('a spent FAIL budget of the fleet fails its workers’ tasks with the reason', async () => {
