@@ -1,5 +1,5 @@
 /** GraphQL of cost and budgets: `cost` on Run, Task, Worker and Fleet, `budgets`, and `setBudget`. */
-import { InvalidTransitionError, NotFoundError, ValidationError } from '../errors.js';
+import { NotFoundError, ValidationError } from '../errors.js';
 import { Fleet } from '../fleets/core/schema.js';
 import { builder } from '../graphql/builder.js';
 import { Run } from '../runs/schema.js';
@@ -122,7 +122,7 @@ builder.mutationField('setBudget', (t) =>
     type: SetBudgetPayload,
     description:
       'Sets, changes or (with `limit: null`) removes a worker’s or fleet’s budget for a period. Appends `Worker.updated` / `Fleet.updated` with `fields: ["budgets"]`; a worker’s waiting work starts when the new limit allows it.',
-    errors: { types: [ValidationError, NotFoundError, InvalidTransitionError] },
+    errors: { types: [ValidationError, NotFoundError] },
     args: { input: t.arg({ type: SetBudgetInput, required: true }) },
     resolve: async (_root, { input }, ctx) => ({
       budget: await setBudget(ctx, ctx.actor.organizationId, { ...input, workerId: input.workerId?.id, fleetId: input.fleetId?.id }),
