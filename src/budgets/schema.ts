@@ -64,7 +64,7 @@ builder.objectField(Run, 'cost', (t) =>
 builder.objectField(Task, 'cost', (t) =>
   t.float({
     nullable: true,
-    description: 'USD of the task’s ended runs (0 before any ended); null when one of them used a model without a price.',
+    description: 'USD of the task’s ended runs and of their nested workers’ runs (0 before any ended); null when one of them used a model without a price.',
     resolve: (task, _args, ctx) => taskCost(ctx.db, task.id),
   }),
 );

@@ -66,14 +66,19 @@ export async function spending(db: Executor, owner: SpendingOwner, period: Budge
 }
 
 /**
- * USD of the ended runs of task `taskId` (its retries included).
+ * USD of the ended runs of task `taskId` (every run made for it) and of the runs of their
+ * nested workers, at any depth (index `runs_task_idx`, then `runs_parent_idx`).
  * @returns null when one of them used a model without a price
  */
 export async function taskCost(db: Executor, taskId: string): Promise<number | null> {
+  const tree = sql`(with recursive tree(id) as (
+      select id from runs where task_id = ${taskId}
+      union all select child.id from runs child join tree on child.parent_run_id = tree.id
+    ) select id from tree)`;
   const [row] = await db
     .select({ amount: sql<number>`coalesce(sum(${runs.cost}), 0)::float8`, unpriced: sql<boolean>`bool_or(${runs.cost} is null)` })
     .from(runs)
-    .where(and(eq(runs.taskId, taskId), sql`${runs.finishedAt} is not null`));
+    .where(and(sql`${runs.id} in ${tree}`, sql`${runs.finishedAt} is not null`));
   return row!.unpriced ? null : Number(row!.amount);
 }
 

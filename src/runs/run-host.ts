@@ -146,6 +146,8 @@ async function startChildRun(
         protocolVersionId: version.id,
         version: version.version,
         workerId: parent.workerId,
+        // A nested worker's tokens count to the same worker and fleet as its parent's.
+        fleetId: parent.fleetId,
         parentRunId: parent.id,
         depth: request.depth,
         status: 'RUNNING',

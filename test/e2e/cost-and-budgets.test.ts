@@ -16,6 +16,27 @@ import { createFleet, hireInto, mutate } from '../fleets/helpers.js';
 /** USD per million tokens of gpt-4o-mini here: far from the built-in list price, so the override shows. */
 const PRICE = { input: 1000, output: 3000 };
 
+/**
+ * A protocol that asks gpt-4o-mini about its one `input` into `answer`; with `nested`, it
+ * then runs that worker on the answer as TEXT. Its output is SUMMARY.
+ */
+function protocol(slug: string, input: string, answer: string, nested?: string) {
+  const source = [
+    'input:',
+    `  ${input}: { type: string }`,
+    'variables:',
+    `  ${answer}: { type: string }`,
+    ...(nested ? ['  SUMMARY: { type: string }', 'workers:', `  ${nested}: { description: Summarizing }`] : []),
+    'steps:',
+    '  Start: { block: start-thread, thread: main, model: openai/gpt-4o-mini, system: system }',
+    `  Ask: { block: add-message, thread: main, role: user, prompt: ask, input: [${input}] }`,
+    `  Answer: { block: next-message, thread: main, output: ${answer} }`,
+    ...(nested ? [`  Summarize: { block: run-worker, worker: ${nested}, input: { TEXT: ${answer} }, output: SUMMARY }`] : []),
+    'output: SUMMARY',
+  ];
+  return { slug, source: source.join('\n'), prompts: [{ name: 'system', content: `You are ${slug}.` }, { name: 'ask', content: `{{${input}}}` }] };
+}
+
 describe('cost and budgets', () => {
   let llm: FakeOpenAIServer;
   let app: TestApp;
@@ -31,7 +52,7 @@ describe('cost and budgets', () => {
     await llm?.close();
   });
 
-  const TASK = `id status error cost run { cost usage { inputTokens outputTokens } events { ... on UsageEvent { cost } } }`;
+  const TASK = `id status error cost run { id cost usage { inputTokens outputTokens } events { ... on UsageEvent { cost } } }`;
 
   /** The `cost` of the run's `usage` event. */
   const usageEventCost = (task: any) => task.run.events.find((event: any) => event.cost).cost;
@@ -88,6 +109,26 @@ describe('cost and budgets', () => {
     const byFleet = await cost('fleet', fleetId);
     expect(byFleet).toMatchObject({ runs: 2, unpricedRuns: 0 });
     expect(byFleet.amount).toBeCloseTo(total, 9);
+  });
+
+  it('counts a nested worker’s run to the task, the worker and the fleet of its parent', async () => {
+    const protocols = [protocol('summarizer', 'TEXT', 'SUMMARY'), protocol('qualifier', 'LEAD', 'VERDICT', 'summarizer')];
+    for (const input of protocols) {
+      const created = await app.data(`mutation ($input: CreateProtocolInput!) { createProtocol(input: $input) { __typename ... on Error { message } } }`, { input });
+      expect(created.createProtocol, JSON.stringify(created)).toEqual({ __typename: 'Protocol' });
+    }
+    const fleetId = await createFleet(app, { name: 'Nested', workerTemplate: { role: 'SDR' }, scaling: { min: 0, max: 3 } });
+    const workerId = await hireInto(app, fleetId, { name: 'Nina Nested', role: 'SDR', protocol: 'qualifier' });
+    const task = await ended(await assign(workerId, 'qualify-lead'));
+    expect(task.status, task.error).toBe('COMPLETED');
+    const { run } = await app.data(`query ($id: ID!) { run(id: $id) { cost children { cost worker { id } } } }`, { id: task.run.id });
+    expect(run.children).toHaveLength(1);
+    const [child] = run.children;
+    expect(child.cost).toBeGreaterThan(0);
+    expect(child.worker.id).toBe(workerId);
+    expect(task.cost).toBeCloseTo(run.cost + child.cost, 9);
+    expect((await cost('worker', workerId)).amount).toBeCloseTo(run.cost + child.cost, 9);
+    expect(await cost('fleet', fleetId)).toMatchObject({ runs: 2 });
   });
 
   it('does not know the cost of a model without a price: null, and counted as unpriced', async () => {
