@@ -308,8 +308,9 @@ export class RunExecutor {
 
   /**
    * Records the end of a run: final status, released lease, its tokens (`totals`, when the
-   * engine reported them; else those last stored) and their cost, the `Run.<status>` domain event and whatever
-   * `onRunEnded` changes, with the last events, in one transaction.
+   * engine reported them; else those last stored) and their cost, the `Run.<status>`
+   * domain event and whatever `onRunEnded` changes, with the last events, in one
+   * transaction.
    */
   private async end(log: RunEventLog, run: RunRow, ending: RunEnding, totals?: RunTotals): Promise<void> {
     this.logs.delete(log);
