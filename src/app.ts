@@ -94,6 +94,7 @@ export async function createApp(
     logger: logger.child({ component: 'runs' }),
     leaseMs: config.runLeaseMs,
     outbound,
+    prices: config.modelPrices,
     onRunEnded: createRunEndedHandler(),
   });
   const access = new AccessControl({ db: database.db, host: config.host, bus, logger: logger.child({ component: 'access' }), keyCacheMs: config.apiKeyCacheMs });

@@ -221,7 +221,9 @@ export interface TokenCounts {
   totalTokens: number;
 }
 
-/** Tokens a run used, summed over its own model calls, and per thread. */
+/** Tokens a run used, summed over its own model calls, per thread and per model that answered. */
 export interface RunUsage extends TokenCounts {
   threads?: Record<string, TokenCounts>;
+  /** Keyed `provider/modelId` (ModelUsage of src/engine/execution-types.ts); absent on runs of older versions. */
+  models?: Record<string, { inputTokens: number; outputTokens: number; cachedInputTokens: number }>;
 }

@@ -443,6 +443,13 @@ export const runs = pgTable(
     /** Nesting depth: 0 for a run started by a client, parent's depth + 1 for a child. */
     depth: integer('depth').notNull().default(0),
     usage: jsonb('usage').$type<RunUsage>().notNull().default({ inputTokens: 0, outputTokens: 0, totalTokens: 0 }),
+    /** The fleet of `workerId` when the run was queued: whose spending the run counts to. */
+    fleetId: uuid('fleet_id').references(() => fleets.id, { onDelete: 'set null' }),
+    /**
+     * USD of the run's tokens at the configured prices (src/models/prices.ts), set when the
+     * run ends; null while it runs and when a model it used has no price.
+     */
+    cost: doublePrecision('cost'),
     /** Seq of the newest stored run event; the next event gets lastSeq + 1. */
     lastSeq: integer('last_seq').notNull().default(0),
     leaseOwner: text('lease_owner'),
@@ -456,6 +463,40 @@ export const runs = pgTable(
     index('runs_organization_idx').on(t.organizationId, t.id),
     index('runs_status_lease_idx').on(t.status, t.leaseExpiresAt),
     index('runs_parent_idx').on(t.parentRunId),
+    // Spending per worker, fleet and task over a period (src/budgets/spending.ts).
+    index('runs_worker_finished_idx').on(t.workerId, t.finishedAt),
+    index('runs_fleet_finished_idx').on(t.fleetId, t.finishedAt),
+    index('runs_task_idx').on(t.taskId),
+  ],
+);
+
+export const budgetPeriod = pgEnum('budget_period', ['DAILY', 'MONTHLY']);
+export const budgetOnExceeded = pgEnum('budget_on_exceeded', ['WAIT', 'FAIL']);
+
+/**
+ * Spending limits of a worker or a fleet, one per period (README "Cost and budgets"):
+ * exactly one of `workerId` and `fleetId` is set.
+ */
+export const budgets = pgTable(
+  'budgets',
+  {
+    id: id(),
+    organizationId: organizationId(),
+    workerId: uuid('worker_id').references(() => workers.id, { onDelete: 'cascade' }),
+    fleetId: uuid('fleet_id').references(() => fleets.id, { onDelete: 'cascade' }),
+    period: budgetPeriod('period').notNull(),
+    /** USD that may be spent per period. */
+    limit: doublePrecision('limit').notNull(),
+    onExceeded: budgetOnExceeded('on_exceeded').notNull().default('WAIT'),
+    /** Start of the last period in which `*.budget.exceeded` was raised: it is raised once per period. */
+    exceededPeriodStart: timestamp('exceeded_period_start', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('budgets_worker_period_key').on(t.workerId, t.period).where(sql`${t.workerId} is not null`),
+    uniqueIndex('budgets_fleet_period_key').on(t.fleetId, t.period).where(sql`${t.fleetId} is not null`),
+    check('budgets_one_owner', sql`(${t.workerId} is null) <> (${t.fleetId} is null)`),
   ],
 );
 

@@ -59,6 +59,20 @@ export type RunEndedPayload = {
   error?: RunError;
 };
 
+/**
+ * A budget's period spending reached its limit (src/budgets/service.ts), for
+ * `Worker.budget.exceeded` / `Fleet.budget.exceeded`: raised once per budget and period.
+ * `limit` and `spent` are USD; `periodStart` is the start of the period (ISO 8601).
+ */
+export type BudgetExceededPayload = {
+  budgetId: string;
+  period: 'DAILY' | 'MONTHLY';
+  limit: number;
+  spent: number;
+  periodStart: string;
+  onExceeded: 'WAIT' | 'FAIL';
+};
+
 /** An alert's crossing, for `Fleet.alert.triggered` / `.resolved`. */
 export type AlertCrossingPayload = {
   alertId: string;
@@ -141,6 +155,7 @@ export type DomainEventCatalogue = {
     alerts: Array<{ alertId: string; metric: string; threshold: number; direction: AlertDirection; channel: string }>;
   };
   'Fleet.alert.triggered': AlertCrossingPayload;
+  'Fleet.budget.exceeded': BudgetExceededPayload;
   'Fleet.alert.resolved': AlertCrossingPayload;
   'Fleet.shifts.configured': {
     timezone: string;
@@ -212,6 +227,7 @@ export type DomainEventCatalogue = {
   'Worker.task.failed': TaskEndedPayload;
   'Worker.task.cancelled': TaskEndedPayload;
   'Worker.task.reassigned': { taskId: string; action: string; to: string };
+  'Worker.budget.exceeded': BudgetExceededPayload;
   'Worker.goal.achieved': { kpi: string; period: string; target: number; actual: number; periodStart: string; taskId: string };
   'Worker.feedback.received': { feedbackId: string; type: string; rating: number | null; from: string | null };
   'Worker.message.received': { messageId: string; from: string; subject: string | null; priority: string };
@@ -256,6 +272,7 @@ const CATALOGUED: { [T in DomainEventType]: true } = {
   'Fleet.sla.breached': true,
   'Fleet.alerts.configured': true,
   'Fleet.alert.triggered': true,
+  'Fleet.budget.exceeded': true,
   'Fleet.alert.resolved': true,
   'Fleet.shifts.configured': true,
   'Fleet.shift.started': true,
@@ -285,6 +302,7 @@ const CATALOGUED: { [T in DomainEventType]: true } = {
   'Worker.activated': true,
   'Worker.promoted': true,
   'Worker.updated': true,
+  'Worker.budget.exceeded': true,
   'Worker.offboarded': true,
   'Worker.retiring': true,
   'Worker.retirement.cancelled': true,

@@ -21,6 +21,7 @@
 import { and, asc, eq, inArray, type SQL } from 'drizzle-orm';
 import { v7 as uuidv7 } from 'uuid';
 
+import { BudgetExceededError, describeExceeded, exceededBudgets } from '../budgets/service.js';
 import type { Transaction } from '../db/client.js';
 import { protocols, tasks, workers } from '../db/schema.js';
 import { DomainError, InvalidTransitionError, NotFoundError, ValidationError } from '../errors.js';
@@ -412,9 +413,12 @@ export interface Begun {
  * starts (not one resumed from WAITING) of a worker that runs its work (`runsWorkOf`) gets its QUEUED run
  * in the same transaction, linked as `runId`, so no RUNNING task is left without a run;
  * when the run cannot be made (the input is not a JSON object, the protocol is gone)
- * the task fails at once with the reason.
+ * the task fails at once with the reason. Before a run is made, the budgets of the worker
+ * and its fleet are checked (src/budgets/service.ts): a spent FAIL budget fails the task
+ * with the reason, a spent WAIT budget refuses the start.
  * @throws InvalidTransitionError when the task is not ASSIGNED or WAITING, the worker is
- *   not ACTIVE, or all of the worker's slots (`concurrency`) are in use
+ *   not ACTIVE, or all of the worker's slots (`concurrency`) are in use;
+ *   BudgetExceededError (an InvalidTransitionError) when a WAIT budget is spent
  */
 export async function beginTask(tx: Transaction, outbox: Outbox, worker: WorkerRow, task: TaskRow): Promise<Begun> {
   assertTaskTransition(task.status, 'RUNNING');
@@ -431,6 +435,10 @@ export async function beginTask(tx: Transaction, outbox: Outbox, worker: WorkerR
       );
     }
   }
+  const makesRun = !resumed && task.runId === null && runsWorkOf(worker);
+  // A run is about to start: a spent budget stops it (src/budgets/service.ts).
+  const [spent] = makesRun ? await exceededBudgets(tx, worker.id, worker.fleetId) : [];
+  if (spent?.budget.onExceeded === 'WAIT') throw new BudgetExceededError(task.status, spent);
   const [started] = await tx
     .update(tasks)
     .set({ status: 'RUNNING', startedAt: task.startedAt ?? new Date() })
@@ -443,7 +451,8 @@ export async function beginTask(tx: Transaction, outbox: Outbox, worker: WorkerR
     payload: { taskId: task.id, action: task.action, resumed },
   });
   await refreshAvailability(tx, outbox, worker);
-  if (resumed || started!.runId !== null || !runsWorkOf(worker)) return { task: started!, runId: null };
+  if (!makesRun) return { task: started!, runId: null };
+  if (spent) return { task: await finishTask(tx, outbox, worker, started!, { status: 'FAILED', error: describeExceeded(spent) }), runId: null };
   return attachRun(tx, outbox, worker, started!);
 }
 

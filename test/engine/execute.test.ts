@@ -22,7 +22,13 @@ describe('executeWorker: the title generator', () => {
       workerId: 'worker-1',
     });
 
-    expect(outcome).toEqual({ status: 'completed', output: 'Battery breakthroughs', usage: USAGE.tokens, threadUsage: { 'title-gen': USAGE.tokens } });
+    expect(outcome).toEqual({
+      status: 'completed',
+      output: 'Battery breakthroughs',
+      usage: USAGE.tokens,
+      threadUsage: { 'title-gen': USAGE.tokens },
+      modelUsage: { 'mock/mock-model': { inputTokens: 10, outputTokens: 4, cachedInputTokens: 0 } },
+    });
     expect(host.events).toEqual([
       { type: 'start', executionId: 'exec-1' },
       {
@@ -259,6 +265,7 @@ describe('executeWorker: errors', () => {
       error: { errorType: 'rate_limit_error', message: 'Provider answered 429' },
       usage: { inputTokens: 0, outputTokens: 0, totalTokens: 0 },
       threadUsage: { 'title-gen': { inputTokens: 0, outputTokens: 0, totalTokens: 0 } },
+      modelUsage: {},
     });
     expect(host.types.slice(-3)).toEqual(['block-start', 'worker-result', 'error']);
     expect(host.events.at(-2)).toEqual({ type: 'worker-result', workerId: 'w', error: 'Provider answered 429', usage: { inputTokens: 0, outputTokens: 0, totalTokens: 0 } });
@@ -596,7 +603,7 @@ output: NEVER
     const host = new RecordingHost({ 'test/model': scriptedModel([textReply(['x'])]) });
     const outcome = await executeWorker(protocol, { input: {}, host, executionId: 'e', workerId: 'w' });
     const zero = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
-    expect(outcome).toEqual({ status: 'completed', usage: zero, threadUsage: { main: zero } });
+    expect(outcome).toEqual({ status: 'completed', usage: zero, threadUsage: { main: zero }, modelUsage: {} });
     expect(host.ofType('worker-result')[0]).toEqual({ type: 'worker-result', workerId: 'w', usage: zero });
   });
 });
