@@ -16,6 +16,7 @@ CREATE TABLE "budgets" (
 --> statement-breakpoint
 ALTER TABLE "runs" ADD COLUMN "fleet_id" uuid;--> statement-breakpoint
 ALTER TABLE "runs" ADD COLUMN "cost" double precision;--> statement-breakpoint
+ALTER TABLE "teams" ADD COLUMN "focus" text;--> statement-breakpoint
 CREATE UNIQUE INDEX "budgets_worker_period_key" ON "budgets" ("worker_id","period") WHERE "worker_id" is not null;--> statement-breakpoint
 CREATE UNIQUE INDEX "budgets_fleet_period_key" ON "budgets" ("fleet_id","period") WHERE "fleet_id" is not null;--> statement-breakpoint
 CREATE INDEX "runs_worker_finished_idx" ON "runs" ("worker_id","finished_at");--> statement-breakpoint
