@@ -207,6 +207,19 @@ export interface RunError {
   message: string;
 }
 
+/**
+ * When a task whose run failed is tried again (src/tasks/retry.ts, README "Retries"):
+ * up to `maxAttempts` attempts in all, the n-th retry waiting a backoff of
+ * `min(maxSeconds, initialSeconds × multiplier^(n−1))` seconds, drawn uniformly from
+ * [0, that] with FULL jitter; only failures whose run error type is in `retryOn` retry
+ * (empty: every type).
+ */
+export interface RetryPolicy {
+  maxAttempts: number;
+  backoff: { initialSeconds: number; multiplier: number; maxSeconds: number; jitter: 'FULL' | 'NONE' };
+  retryOn: string[];
+}
+
 /** Token counts of some model calls. */
 export interface TokenCounts {
   inputTokens: number;

@@ -37,6 +37,7 @@ import type {
   FleetResourceLimits,
   FleetScaling,
   ProtocolPrompt,
+  RetryPolicy,
   RunError,
   RunUsage,
   ScalingDecision,
@@ -86,6 +87,7 @@ export const taskStatus = pgEnum('task_status', [
   'COMPLETED',
   'FAILED',
   'CANCELLED',
+  'RETRYING',
 ]);
 export const runStatus = pgEnum('run_status', [
   'QUEUED',
@@ -129,6 +131,8 @@ export const fleets = pgTable(
     /** When the fleet was last resized (by hand, autoscaler or shift): the cooldown's origin. */
     lastScaledAt: timestamp('last_scaled_at', { withTimezone: true }),
     lastScalingDecision: jsonb('last_scaling_decision').$type<ScalingDecision>(),
+    /** The retry policy of the fleet's tasks that have none of their own. */
+    retry: jsonb('retry').$type<RetryPolicy>(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -383,6 +387,14 @@ export const tasks = pgTable(
     scheduledFor: timestamp('scheduled_for', { withTimezone: true }),
     /** The trigger that made the task from an event. */
     triggerId: uuid('trigger_id').references((): AnyPgColumn => triggers.id, { onDelete: 'set null' }),
+    /** The task's own retry policy; null: its fleet's, else none (one attempt). */
+    retry: jsonb('retry').$type<RetryPolicy>(),
+    /** Attempts begun since the task was made or last retried by hand (`retryTask`). */
+    attempts: integer('attempts').notNull().default(0),
+    /** RETRYING: when the next attempt is due. */
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }),
+    /** FAILED after its retry policy's attempts were used up (dead-lettered). */
+    deadLetteredAt: timestamp('dead_lettered_at', { withTimezone: true }),
     createdAt: createdAt(),
     assignedAt: timestamp('assigned_at', { withTimezone: true }),
     startedAt: timestamp('started_at', { withTimezone: true }),
@@ -393,6 +405,8 @@ export const tasks = pgTable(
     index('tasks_organization_idx').on(t.organizationId, t.id),
     index('tasks_assignee_status_idx').on(t.assigneeId, t.status),
     index('tasks_fleet_status_idx').on(t.fleetId, t.status),
+    // The retry job reads the earliest due attempt.
+    index('tasks_next_attempt_idx').on(t.nextAttemptAt).where(sql`${t.nextAttemptAt} is not null`),
     // Worker performance (src/workers/performance.ts): every figure is read from this
     // index alone, ranges on completed_at within (assignee, status) included.
     index('tasks_assignee_performance_idx').on(

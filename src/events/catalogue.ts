@@ -26,6 +26,7 @@ type AlertDirection = (typeof fleetAlerts.$inferSelect)['direction'];
  * - `project`: `assignProject`, or a team pipeline's stage (`project`: its name);
  * - `schedule`: a recurring schedule's instant; `trigger`: a trigger fired;
  * - `queue`: handed out from the fleet queue after `waitedMs` in it;
+ * - `retry`: back after a failed attempt's backoff, or `retryTask` (`attempts`: made so far);
  * - `rebalance`, `transfer` (offboarding with a successor), `reassign`
  *   (`reassignTask`): moved from `previousAssigneeId` (null: it was in no one's hands).
  */
@@ -35,6 +36,7 @@ export type AssignmentOrigin =
   | { origin: 'schedule'; scheduleId: string }
   | { origin: 'trigger'; triggerId: string }
   | { origin: 'queue'; waitedMs: number }
+  | { origin: 'retry'; attempts: number }
   | { origin: 'rebalance' | 'transfer'; previousAssigneeId: string }
   | { origin: 'reassign'; previousAssigneeId: string | null };
 
@@ -79,6 +81,8 @@ export type TaskQueuedPayload = {
   triggerId?: string;
   /** The worker that handed it back (offboarded, retired or scaled down). */
   returnedFrom?: string;
+  /** Back for another attempt (a retry's backoff is over, or `retryTask`): the attempts made so far. */
+  attempts?: number;
 };
 
 /**
@@ -170,6 +174,10 @@ export type DomainEventCatalogue = {
   'Run.failed': RunEndedPayload;
   'Run.cancelled': RunEndedPayload;
 
+  /** The task (subject) failed after its retry policy's last attempt: FAILED with `deadLetteredAt`. */
+  'Task.deadLettered': { action: string; attempts: number; error: string; workerId: string | null };
+  /** `retryTask` put the failed task (subject) back to work, its attempts reset. */
+  'Task.retried': { action: string; status: TaskStatus; workerId: string | null; fleetId: string | null };
   'Team.created': { name: string; fleetId: string; slots: Array<{ name: string; size: number }>; stages: number };
   /** `deleteTeam` (or `deleteFleet`): what stopped with it. */
   'Team.deleted': { name: string; fleetId: string; workflowRunsStopped: number; tasksCancelled: number; workersReleased: number };
@@ -212,6 +220,8 @@ export type DomainEventCatalogue = {
   'Worker.task.failed': TaskEndedPayload;
   'Worker.task.cancelled': TaskEndedPayload;
   'Worker.task.reassigned': { taskId: string; action: string; to: string };
+  /** A run of the task failed and its retry policy tries again at `nextAttemptAt` (ISO-8601). */
+  'Worker.task.retrying': { taskId: string; action: string; attempts: number; error: string; nextAttemptAt: string };
   'Worker.goal.achieved': { kpi: string; period: string; target: number; actual: number; periodStart: string; taskId: string };
   'Worker.feedback.received': { feedbackId: string; type: string; rating: number | null; from: string | null };
   'Worker.message.received': { messageId: string; from: string; subject: string | null; priority: string };
@@ -270,6 +280,8 @@ const CATALOGUED: { [T in DomainEventType]: true } = {
   'Run.completed': true,
   'Run.failed': true,
   'Run.cancelled': true,
+  'Task.deadLettered': true,
+  'Task.retried': true,
   'Team.created': true,
   'Team.deleted': true,
   'Team.workflow.started': true,
@@ -302,6 +314,7 @@ const CATALOGUED: { [T in DomainEventType]: true } = {
   'Worker.task.failed': true,
   'Worker.task.cancelled': true,
   'Worker.task.reassigned': true,
+  'Worker.task.retrying': true,
   'Worker.goal.achieved': true,
   'Worker.feedback.received': true,
   'Worker.message.received': true,

@@ -24,10 +24,11 @@ import {
 } from './recurring.js';
 import { CALENDAR_DATE, DUE_DATE_EXPECTED } from './due-date.js';
 import { assignTask } from './service.js';
-import { cancelTask, completeTask, failTask, reassignTask, waitTask } from './transitions.js';
+import { RetryPolicyInput, RetryPolicyRef } from './retry-schema.js';
+import { cancelTask, completeTask, failTask, reassignTask, retryTasks, waitTask } from './transitions.js';
 
 export const TaskStatusEnum = builder.enumType('TaskStatus', {
-  description: 'PENDING → ASSIGNED → RUNNING → (WAITING) → COMPLETED / FAILED / CANCELLED.',
+  description: 'PENDING → ASSIGNED → RUNNING → (WAITING) → COMPLETED / FAILED / CANCELLED; a failed run may make the task RETRYING, then ASSIGNED or PENDING again.',
   values: {
     PENDING: { description: 'In a fleet queue, without a worker.' },
     ASSIGNED: { description: 'Given to a worker, waiting for one of its slots.' },
@@ -36,6 +37,7 @@ export const TaskStatusEnum = builder.enumType('TaskStatus', {
     COMPLETED: { description: 'Done, with a result.' },
     FAILED: { description: 'Ended without a result; `error` says why.' },
     CANCELLED: { description: 'Called off.' },
+    RETRYING: { description: 'Its run failed and its retry policy tries again at `nextAttemptAt`; it holds no slot meanwhile.' },
   } satisfies Record<(typeof taskStatus.enumValues)[number], { description: string }>,
 });
 
@@ -106,6 +108,19 @@ export const Task = builder.drizzleNode('tasks', {
     startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true, description: 'When work started.' }),
     completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true, description: 'When it ended.' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'Last change.' }),
+    retry: t.field({
+      type: RetryPolicyRef,
+      nullable: true,
+      description: 'The task’s own retry policy; null: its fleet’s applies, if any.',
+      resolve: (task) => task.retry,
+    }),
+    attempts: t.exposeInt('attempts', { description: 'Attempts begun since it was made or last retried by `retryTask`.' }),
+    nextAttemptAt: t.expose('nextAttemptAt', { type: 'DateTime', nullable: true, description: 'RETRYING: when the next attempt is due.' }),
+    deadLettered: t.boolean({
+      description: 'FAILED after its retry policy’s last attempt; `retryTask` puts it back.',
+      resolve: (task) => task.deadLetteredAt !== null,
+    }),
+    deadLetteredAt: t.expose('deadLetteredAt', { type: 'DateTime', nullable: true, description: 'When it was dead-lettered.' }),
   }),
 });
 
@@ -182,6 +197,7 @@ const AssignTaskInput = builder.inputType('AssignTaskInput', {
     dueDate: t.field({ type: DueDateScalar, description: 'Due date: a date-time, or a date alone for the end of that day in the worker’s time zone.' }),
     requiredSkills: t.stringList({ description: 'Skills needed.' }),
     project: t.string({ description: 'Project name.' }),
+    retry: t.field({ type: RetryPolicyInput, description: 'Its retry policy; omitted: its fleet’s, if any, else one attempt.' }),
   }),
 });
 
@@ -486,6 +502,14 @@ builder.mutationFields((t) => ({
     errors: taskErrors,
     args: { input: t.arg({ type: CancelTaskInput, required: true }) },
     resolve: (_root, { input }, ctx) => cancelTask(ctx, ctx.actor.organizationId, { ...input, taskId: input.taskId.id }),
+  }),
+  retryTask: t.field({
+    type: [Task],
+    description:
+      'Puts FAILED tasks (dead-lettered or not) back to work, their attempts reset: each to its worker when that worker takes work, else to its fleet’s queue. All or nothing. Appends `Task.retried` per task and `Worker.assigned` (origin `retry`) or `Fleet.task.queued`.',
+    errors: taskErrors,
+    args: { ids: t.arg.globalIDList({ required: true, for: Task, description: 'The tasks, 1–100.' }) },
+    resolve: (_root, { ids }, ctx) => retryTasks(ctx, ctx.actor.organizationId, { ids: ids.map((id) => id.id) }),
   }),
   reassignTask: t.field({
     type: Task,

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 
 import type { Database } from '../db/client.js';
+import type { RetryPolicy } from '../db/documents.js';
 import { tasks } from '../db/schema.js';
 import { transactionWithEvents } from '../events/outbox.js';
 import type { Bus } from '../realtime/bus.js';
@@ -14,6 +15,7 @@ import { parseInput, withDefault } from '../validation.js';
 import { lockWorker } from '../workers/lifecycle.js';
 import { workerTimeZone } from '../workers/performance.js';
 import { DueDateModel, dueInstant } from './due-date.js';
+import { RetryPolicyModel } from './retry.js';
 import { createTask } from './work-state.js';
 
 export type TaskRow = typeof tasks.$inferSelect;
@@ -34,6 +36,7 @@ export const AssignTaskModel = z.object({
   dueDate: DueDateModel.nullish(),
   requiredSkills: withDefault(z.array(z.string().trim().min(1)), []),
   project: z.string().trim().min(1).nullish(),
+  retry: RetryPolicyModel.nullish(),
 });
 export type AssignTaskInput = z.input<typeof AssignTaskModel>;
 
@@ -48,6 +51,8 @@ export interface NewTask {
   scheduleId?: string | null;
   scheduledFor?: Date | null;
   triggerId?: string | null;
+  /** Its own retry policy (retry.ts); none: its fleet's. */
+  retry?: RetryPolicy | null;
   /** `assignWork`: a fleet's strategy chose the worker (`Worker.assigned`'s origin); default `assignTask`. */
   origin?: 'assignWork';
 }

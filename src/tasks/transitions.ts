@@ -1,18 +1,22 @@
 /**
  * Task services (startTask lives in execution.ts; completeTask, failTask, cancelTask,
- * waitTask, reassignTask here): each parses its input, locks the task in one
+ * waitTask, reassignTask, retryTask and the retry job here): each parses its input, locks the task in one
  * transaction and calls the move of work-state.ts, the only writer of task state.
  */
+import { and, asc, eq, isNotNull, lte, min } from 'drizzle-orm';
 import { z } from 'zod';
 
 import type { Database } from '../db/client.js';
+import { tasks } from '../db/schema.js';
+import { InvalidTransitionError } from '../errors.js';
 import { transactionWithEvents } from '../events/outbox.js';
 import type { Logger } from '../logger.js';
 import type { Bus } from '../realtime/bus.js';
 import type { RunExecutor } from '../runs/executor.js';
+import type { Clock } from '../scheduler/clock.js';
 import { parseInput } from '../validation.js';
 import type { TaskRow } from './service.js';
-import { finishTask, lockTask, parkTask, reassign, type TaskOutcome } from './work-state.js';
+import { finishTask, lockTask, parkTask, reassign, requeueTask, type TaskOutcome } from './work-state.js';
 
 /** What task services need: storage, events, and the run executor to stop stale runs. */
 export interface TaskDeps {
@@ -20,6 +24,8 @@ export interface TaskDeps {
   bus: Bus;
   runs: RunExecutor;
   logger: Logger;
+  /** The instant of retries' backoff. */
+  clock: Clock;
 }
 
 /**
@@ -118,4 +124,80 @@ export async function reassignTask(deps: TaskDeps, organizationId: string, input
   });
   await stopRuns(deps, [runId]);
   return task;
+}
+
+/** At most this many tasks per `retryTask`. */
+export const RETRY_TASKS_LIMIT = 100;
+
+/** What `retryTask` accepts: one or many task IDs. */
+export const RetryTasksModel = z.object({
+  ids: z.array(z.uuid()).min(1, 'must name at least one task').max(RETRY_TASKS_LIMIT, `must name at most ${RETRY_TASKS_LIMIT} tasks`),
+});
+
+/**
+ * Puts FAILED tasks (dead-lettered or not) back to work with their attempts reset and
+ * their failure cleared, all in one transaction: each goes back to its worker when that
+ * worker takes work, else to its fleet's queue (`requeueTask`). Appends `Task.retried` per
+ * task.
+ * @throws ValidationError; NotFoundError for an unknown task; InvalidTransitionError for
+ *   a task that is not FAILED (nothing is changed)
+ */
+export async function retryTasks(deps: TaskDeps, organizationId: string, input: z.input<typeof RetryTasksModel>): Promise<TaskRow[]> {
+  const data = parseInput(RetryTasksModel, input);
+  return transactionWithEvents(deps, async (tx, outbox) => {
+    const retried: TaskRow[] = [];
+    for (const taskId of [...new Set(data.ids)]) {
+      const { task, worker } = await lockTask(tx, organizationId, taskId);
+      if (task.status !== 'FAILED') throw new InvalidTransitionError('Task', task.status, 'ASSIGNED', 'only a FAILED task can be retried');
+      const requeued = await requeueTask(tx, outbox, worker, task, true);
+      await outbox.append({
+        organizationId,
+        type: 'Task.retried',
+        subjectId: task.id,
+        payload: { action: task.action, status: requeued.status, workerId: requeued.assigneeId, fleetId: requeued.fleetId },
+      });
+      retried.push(requeued);
+    }
+    return retried;
+  });
+}
+
+/** Tasks whose retry is due, taken per transaction by {@link requeueDueRetries}. */
+const RETRY_BATCH = 100;
+
+/** The earliest instant a RETRYING task's next attempt falls due (one indexed query), or null. */
+export async function nextRetryDue(db: Database): Promise<Date | null> {
+  const [row] = await db
+    .select({ at: min(tasks.nextAttemptAt) })
+    .from(tasks)
+    .where(and(isNotNull(tasks.nextAttemptAt), eq(tasks.status, 'RETRYING')));
+  return row?.at ?? null;
+}
+
+/**
+ * Scheduler job: puts every RETRYING task whose `nextAttemptAt` has come (by the
+ * scheduler's clock) back to work (`requeueTask`). Each is locked as every move locks
+ * (worker, then task) and checked again, so processes sharing the database put it back once.
+ * @returns the number of tasks put back
+ */
+export async function requeueDueRetries(deps: Pick<TaskDeps, 'db' | 'bus'>, now: Date): Promise<number> {
+  let requeued = 0;
+  for (;;) {
+    const batch = await transactionWithEvents(deps, async (tx, outbox) => {
+      const due = await tx
+        .select({ id: tasks.id, organizationId: tasks.organizationId })
+        .from(tasks)
+        .where(and(eq(tasks.status, 'RETRYING'), lte(tasks.nextAttemptAt, now)))
+        .orderBy(asc(tasks.nextAttemptAt))
+        .limit(RETRY_BATCH);
+      for (const { id, organizationId } of due) {
+        const { task, worker } = await lockTask(tx, organizationId, id);
+        if (task.status === 'RETRYING') await requeueTask(tx, outbox, worker, task, false);
+      }
+      return due.length;
+    });
+    requeued += batch;
+    // A full batch may leave more due; rows another process moved meanwhile are not selected again.
+    if (batch < RETRY_BATCH) return requeued;
+  }
 }

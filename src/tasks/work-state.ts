@@ -22,16 +22,18 @@ import { and, asc, eq, inArray, type SQL } from 'drizzle-orm';
 import { v7 as uuidv7 } from 'uuid';
 
 import type { Transaction } from '../db/client.js';
-import { protocols, tasks, workers } from '../db/schema.js';
+import type { RetryPolicy } from '../db/documents.js';
+import { fleets, protocols, tasks, workers } from '../db/schema.js';
 import { DomainError, InvalidTransitionError, NotFoundError, ValidationError } from '../errors.js';
 import type { AssignmentOrigin } from '../events/catalogue.js';
 import type { Outbox } from '../events/outbox.js';
 import type { RunEnding } from '../runs/executor.js';
 import { defaultWorkerProtocol } from '../protocols/service.js';
 import { queueRun, type RunRow } from '../runs/service.js';
-import { assertTakesWork, countActiveTasks, refreshAvailability, type WorkerRow } from '../workers/lifecycle.js';
+import { assertTakesWork, countActiveTasks, refreshAvailability, takesWorkNow, type WorkerRow } from '../workers/lifecycle.js';
 import { recordGoalsAchieved } from '../workers/performance.js';
 import { isOpen, runsWorkOf } from './predicates.js';
+import { backoffSeconds, retries } from './retry.js';
 import { workContextOf } from './work-context.js';
 import type { NewTask, TaskRow } from './service.js';
 import { assertTaskTransition, canTransition, READY_TASK_STATUSES, sourcesOf, SLOT_TASK_STATUSES, type TaskStatus } from './state-machine.js';
@@ -148,6 +150,7 @@ export async function createTasks(
       scheduleId: task.scheduleId ?? null,
       scheduledFor: task.scheduledFor ?? null,
       triggerId: task.triggerId ?? null,
+      retry: task.retry ?? null,
       assignedAt: worker ? now : null,
     };
   });
@@ -271,7 +274,7 @@ export async function returnToQueue(
     held,
     'PENDING',
     held.map((task) => task.status),
-    { assigneeId: null, assignedAt: null, startedAt: null, runId: null, ...(worker.fleetId ? { fleetId: worker.fleetId } : {}) },
+    { assigneeId: null, assignedAt: null, startedAt: null, runId: null, nextAttemptAt: null, ...(worker.fleetId ? { fleetId: worker.fleetId } : {}) },
     eq(tasks.assigneeId, worker.id),
   );
   for (const task of moved) {
@@ -302,7 +305,7 @@ export async function transferOpenTasks(tx: Transaction, outbox: Outbox, from: W
     held,
     'ASSIGNED',
     held.map((task) => task.status),
-    { assigneeId: to.id, assignedAt: new Date(), startedAt: null, runId: null },
+    { assigneeId: to.id, assignedAt: new Date(), startedAt: null, runId: null, nextAttemptAt: null },
     eq(tasks.assigneeId, from.id),
   );
   for (const task of moved) {
@@ -432,7 +435,7 @@ export async function beginTask(tx: Transaction, outbox: Outbox, worker: WorkerR
   }
   const [started] = await tx
     .update(tasks)
-    .set({ status: 'RUNNING', startedAt: task.startedAt ?? new Date() })
+    .set({ status: 'RUNNING', startedAt: task.startedAt ?? new Date(), ...(resumed ? {} : { attempts: task.attempts + 1 }) })
     .where(eq(tasks.id, task.id))
     .returning();
   await outbox.append({
@@ -570,11 +573,14 @@ export async function cancelOpenTasks(
 /**
  * The task a run executed ends with it — COMPLETED with the run's output as result,
  * FAILED with the run's error, CANCELLED with the run — inside the transaction that
- * records the run's end. Ignored when the task no longer waits for this run (it was
- * reassigned, ended by hand, or started another run).
- * @returns the task when it ended
+ * records the run's end. A failure its retry policy retries (retry.ts) makes the task
+ * RETRYING instead ({@link retryLater}); one that used up the policy's attempts is
+ * dead-lettered. Ignored when the task no longer waits for this run (it was reassigned,
+ * ended by hand, or started another run).
+ * @param now the clock's instant, from which a retry's backoff is counted
+ * @returns the task when it ended or waits for its retry
  */
-export async function settleTaskOfRun(tx: Transaction, outbox: Outbox, run: RunRow, ending: RunEnding): Promise<TaskRow | undefined> {
+export async function settleTaskOfRun(tx: Transaction, outbox: Outbox, run: RunRow, ending: RunEnding, now: Date): Promise<TaskRow | undefined> {
   if (!run.taskId) return undefined;
   const { task, worker } = await lockTask(tx, run.organizationId, run.taskId);
   const drivenByRun =
@@ -583,17 +589,103 @@ export async function settleTaskOfRun(tx: Transaction, outbox: Outbox, run: RunR
     (task.runId === null || task.runId === run.id);
   if (!drivenByRun || !canTransition(task.status, ending.status)) return undefined;
   const linked = task.runId === null ? (await tx.update(tasks).set({ runId: run.id }).where(eq(tasks.id, task.id)).returning())[0]! : task;
-  return finishTask(
-    tx,
-    outbox,
-    worker,
-    linked,
-    ending.status === 'COMPLETED'
-      ? { status: 'COMPLETED', result: ending.output }
-      : ending.status === 'FAILED'
-        ? { status: 'FAILED', error: `${ending.error.errorType}: ${ending.error.message}` }
-        : { status: 'CANCELLED', reason: 'its run was cancelled' },
-  );
+  if (ending.status === 'COMPLETED') return finishTask(tx, outbox, worker, linked, { status: 'COMPLETED', result: ending.output });
+  if (ending.status === 'CANCELLED') return finishTask(tx, outbox, worker, linked, { status: 'CANCELLED', reason: 'its run was cancelled' });
+  const error = `${ending.error.errorType}: ${ending.error.message}`;
+  const policy = await retryPolicyOf(tx, linked);
+  if (retries(policy, ending.error.errorType, linked.attempts)) return retryLater(tx, outbox, worker, linked, policy!, error, now);
+  const failed = await finishTask(tx, outbox, worker, linked, { status: 'FAILED', error });
+  if (!policy || linked.attempts < policy.maxAttempts) return failed;
+  const [deadLettered] = await tx.update(tasks).set({ deadLetteredAt: now }).where(eq(tasks.id, task.id)).returning();
+  await outbox.append({
+    organizationId: task.organizationId,
+    type: 'Task.deadLettered',
+    subjectId: task.id,
+    payload: { action: task.action, attempts: linked.attempts, error, workerId: worker?.id ?? null },
+  });
+  return deadLettered!;
+}
+
+/** The retry policy of a task: its own, else its fleet's, else none. */
+async function retryPolicyOf(tx: Transaction, task: TaskRow): Promise<RetryPolicy | null> {
+  if (task.retry || !task.fleetId) return task.retry;
+  const [fleet] = await tx.select({ retry: fleets.retry }).from(fleets).where(eq(fleets.id, task.fleetId));
+  return fleet?.retry ?? null;
+}
+
+/**
+ * Parks the locked task of a failed run as RETRYING until its backoff is over
+ * (`nextAttemptAt`); it keeps its worker but no slot. Appends `Worker.task.retrying`.
+ */
+async function retryLater(
+  tx: Transaction,
+  outbox: Outbox,
+  worker: WorkerRow | undefined,
+  task: TaskRow,
+  policy: RetryPolicy,
+  error: string,
+  now: Date,
+): Promise<TaskRow> {
+  assertTaskTransition(task.status, 'RETRYING');
+  const nextAttemptAt = new Date(now.getTime() + Math.round(backoffSeconds(policy, task.attempts) * 1000));
+  const [retrying] = await tx
+    .update(tasks)
+    .set({ status: 'RETRYING', error, nextAttemptAt, startedAt: null, runId: null })
+    .where(eq(tasks.id, task.id))
+    .returning();
+  await outbox.append({
+    organizationId: task.organizationId,
+    type: 'Worker.task.retrying',
+    subjectId: worker?.id ?? null,
+    payload: { taskId: task.id, action: task.action, attempts: task.attempts, error, nextAttemptAt: nextAttemptAt.toISOString() },
+  });
+  if (worker) await refreshAvailability(tx, outbox, worker);
+  return retrying!;
+}
+
+/**
+ * Puts a locked RETRYING task whose backoff is over, or a FAILED one (`retryTask`), back
+ * to work: ASSIGNED to its worker when that worker takes work (`Worker.assigned`, origin
+ * `retry`), else PENDING in its fleet's queue (`Fleet.task.queued`), else ASSIGNED to its
+ * worker all the same, where it waits. `retryTask` also resets the attempts and clears
+ * the failure.
+ * @throws InvalidTransitionError when the task is neither RETRYING nor FAILED, or has
+ *   neither a worker nor a fleet
+ */
+export async function requeueTask(tx: Transaction, outbox: Outbox, worker: WorkerRow | undefined, task: TaskRow, reset: boolean): Promise<TaskRow> {
+  const toWorker = worker && (takesWorkNow(worker) || !task.fleetId);
+  const to = toWorker ? 'ASSIGNED' : 'PENDING';
+  assertTaskTransition(task.status, to);
+  if (!toWorker && !task.fleetId) throw new InvalidTransitionError('Task', task.status, to, 'it has neither a worker nor a fleet');
+  const [requeued] = await tx
+    .update(tasks)
+    .set({
+      status: to,
+      nextAttemptAt: null,
+      startedAt: null,
+      runId: null,
+      ...(toWorker ? { assignedAt: new Date() } : { assigneeId: null, assignedAt: null }),
+      ...(reset ? { attempts: 0, deadLetteredAt: null, error: null, completedAt: null } : {}),
+    })
+    .where(eq(tasks.id, task.id))
+    .returning();
+  const attempts = requeued!.attempts;
+  if (toWorker) {
+    await outbox.append({
+      organizationId: task.organizationId,
+      type: 'Worker.assigned',
+      subjectId: worker.id,
+      payload: { taskId: task.id, action: task.action, priority: task.priority, origin: 'retry', attempts },
+    });
+  } else {
+    await outbox.append({
+      organizationId: task.organizationId,
+      type: 'Fleet.task.queued',
+      subjectId: task.fleetId,
+      payload: { taskId: task.id, action: task.action, priority: task.priority, attempts },
+    });
+  }
+  return requeued!;
 }
 
 /**

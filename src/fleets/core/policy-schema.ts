@@ -5,6 +5,7 @@ import { findFirstPrepared } from '../../db/prepared-reads.js';
 import { fleets } from '../../db/schema.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import { builder } from '../../graphql/builder.js';
+import { RetryPolicyInput } from '../../tasks/retry-schema.js';
 import { SkillInput, Worker } from '../../workers/schema.js';
 import { AssignmentStrategyEnum, Fleet, PriorityTargetEnum, QuotaPeriodEnum, ScalingActionEnum, ScalingMetricEnum, ScalingModeEnum } from './schema.js';
 import { createFleet, deleteFleet, updateFleet, type FleetDeletion } from './service.js';
@@ -118,6 +119,7 @@ const CreateFleetInput = builder.inputType('CreateFleetInput', {
     distributor: t.string({ description: 'Protocol slug that chooses workers for CUSTOM.' }),
     resourceLimits: t.field({ type: ResourceLimitsInput, description: 'Resources per worker.' }),
     timezone: t.string({ description: 'IANA time zone, default UTC.' }),
+    retry: t.field({ type: RetryPolicyInput, description: 'Retry policy of its tasks that have none of their own; omitted: one attempt.' }),
   }),
 });
 
@@ -135,6 +137,7 @@ const UpdateFleetInput = builder.inputType('UpdateFleetInput', {
     distributor: t.string({ description: 'Protocol slug that chooses workers for CUSTOM.' }),
     resourceLimits: t.field({ type: ResourceLimitsInput, description: 'Resources per worker.' }),
     timezone: t.string({ description: 'IANA time zone.' }),
+    retry: t.field({ type: RetryPolicyInput, description: 'Retry policy of its tasks that have none of their own (whole).' }),
   }),
 });
 

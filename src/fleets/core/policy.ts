@@ -6,6 +6,7 @@
 import { z } from 'zod';
 
 import type { FleetBalancing, FleetScaling, PriorityRule } from '../../db/documents.js';
+import { RetryPolicyModel } from '../../tasks/retry.js';
 import { TaskPriorityModel } from '../../tasks/service.js';
 import { aliased, ModelId, RoleModel, SkillModel, TimeZone, withDefault } from '../../validation.js';
 
@@ -143,6 +144,7 @@ export const CreateFleetModel = z
     distributor: z.string().trim().min(1).nullish(),
     resourceLimits: ResourceLimitsModel.nullish(),
     timezone: withDefault(TimeZone, 'UTC'),
+    retry: RetryPolicyModel.nullish(),
   })
   .refine((f) => !requiresDistributor(f.balancing, f.distributor), {
     message: 'the CUSTOM strategy needs a distributor protocol',
@@ -163,5 +165,6 @@ export const UpdateFleetModel = z.object({
   distributor: z.string().trim().min(1).nullish(),
   resourceLimits: ResourceLimitsModel.nullish(),
   timezone: TimeZone.nullish(),
+  retry: RetryPolicyModel.nullish(),
 });
 export type UpdateFleetInput = z.input<typeof UpdateFleetModel>;
