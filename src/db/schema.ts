@@ -88,7 +88,9 @@ export const taskStatus = pgEnum('task_status', [
   'FAILED',
   'CANCELLED',
   'RETRYING',
+  'BLOCKED',
 ]);
+export const prerequisiteFailure = pgEnum('prerequisite_failure', ['FAIL', 'HOLD']);
 export const runStatus = pgEnum('run_status', [
   'QUEUED',
   'RUNNING',
@@ -395,6 +397,10 @@ export const tasks = pgTable(
     nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }),
     /** FAILED after its retry policy's attempts were used up (dead-lettered). */
     deadLetteredAt: timestamp('dead_lettered_at', { withTimezone: true }),
+    /** Tasks that must be COMPLETED before this one may be worked on (BLOCKED until then). */
+    dependsOn: uuid('depends_on').array().notNull().default([]),
+    /** What a prerequisite that fails or is cancelled does to this task: FAIL it, or HOLD it BLOCKED. */
+    onPrerequisiteFailure: prerequisiteFailure('on_prerequisite_failure').notNull().default('FAIL'),
     createdAt: createdAt(),
     assignedAt: timestamp('assigned_at', { withTimezone: true }),
     startedAt: timestamp('started_at', { withTimezone: true }),
@@ -405,6 +411,8 @@ export const tasks = pgTable(
     index('tasks_organization_idx').on(t.organizationId, t.id),
     index('tasks_assignee_status_idx').on(t.assigneeId, t.status),
     index('tasks_fleet_status_idx').on(t.fleetId, t.status),
+    // The dependants of a task that ended.
+    index('tasks_depends_on_idx').using('gin', t.dependsOn),
     // The retry job reads the earliest due attempt.
     index('tasks_next_attempt_idx').on(t.nextAttemptAt).where(sql`${t.nextAttemptAt} is not null`),
     // Worker performance (src/workers/performance.ts): every figure is read from this

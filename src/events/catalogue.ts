@@ -27,6 +27,7 @@ type AlertDirection = (typeof fleetAlerts.$inferSelect)['direction'];
  * - `schedule`: a recurring schedule's instant; `trigger`: a trigger fired;
  * - `queue`: handed out from the fleet queue after `waitedMs` in it;
  * - `retry`: back after a failed attempt's backoff, or `retryTask` (`attempts`: made so far);
+ * - `prerequisites`: it was BLOCKED and its prerequisites have all completed;
  * - `rebalance`, `transfer` (offboarding with a successor), `reassign`
  *   (`reassignTask`): moved from `previousAssigneeId` (null: it was in no one's hands).
  */
@@ -37,6 +38,7 @@ export type AssignmentOrigin =
   | { origin: 'trigger'; triggerId: string }
   | { origin: 'queue'; waitedMs: number }
   | { origin: 'retry'; attempts: number }
+  | { origin: 'prerequisites' }
   | { origin: 'rebalance' | 'transfer'; previousAssigneeId: string }
   | { origin: 'reassign'; previousAssigneeId: string | null };
 
@@ -83,6 +85,8 @@ export type TaskQueuedPayload = {
   returnedFrom?: string;
   /** Back for another attempt (a retry's backoff is over, or `retryTask`): the attempts made so far. */
   attempts?: number;
+  /** It was BLOCKED and its prerequisites have all completed. */
+  prerequisitesCompleted?: true;
 };
 
 /**

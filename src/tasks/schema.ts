@@ -4,7 +4,8 @@ import { GraphQLError, Kind } from 'graphql';
 import { DateTimeResolver } from 'graphql-scalars';
 
 import { findFirstPrepared } from '../db/prepared-reads.js';
-import { taskPriority, tasks, taskSchedules, taskStatus } from '../db/schema.js';
+import type { Database } from '../db/client.js';
+import { prerequisiteFailure, taskPriority, tasks, taskSchedules, taskStatus } from '../db/schema.js';
 import { InvalidTransitionError, NotFoundError, ValidationError } from '../errors.js';
 import { requireVisibleTask, visibleTasks } from '../auth/visibility.js';
 import { builder } from '../graphql/builder.js';
@@ -25,10 +26,10 @@ import {
 import { CALENDAR_DATE, DUE_DATE_EXPECTED } from './due-date.js';
 import { assignTask } from './service.js';
 import { RetryPolicyInput, RetryPolicyRef } from './retry-schema.js';
-import { cancelTask, completeTask, failTask, reassignTask, retryTasks, waitTask } from './transitions.js';
+import { cancelTask, completeTask, failTask, reassignTask, retryTasks, updateTaskDependencies, waitTask } from './transitions.js';
 
 export const TaskStatusEnum = builder.enumType('TaskStatus', {
-  description: 'PENDING → ASSIGNED → RUNNING → (WAITING) → COMPLETED / FAILED / CANCELLED; a failed run may make the task RETRYING, then ASSIGNED or PENDING again.',
+  description: 'PENDING → ASSIGNED → RUNNING → (WAITING) → COMPLETED / FAILED / CANCELLED; a failed run may make the task RETRYING, then ASSIGNED or PENDING again; a task with open prerequisites is BLOCKED until they complete.',
   values: {
     PENDING: { description: 'In a fleet queue, without a worker.' },
     ASSIGNED: { description: 'Given to a worker, waiting for one of its slots.' },
@@ -38,6 +39,7 @@ export const TaskStatusEnum = builder.enumType('TaskStatus', {
     FAILED: { description: 'Ended without a result; `error` says why.' },
     CANCELLED: { description: 'Called off.' },
     RETRYING: { description: 'Its run failed and its retry policy tries again at `nextAttemptAt`; it holds no slot meanwhile.' },
+    BLOCKED: { description: 'Waits for its prerequisites (`blockedBy`) to complete; then ASSIGNED to its worker or PENDING in its fleet’s queue.' },
   } satisfies Record<(typeof taskStatus.enumValues)[number], { description: string }>,
 });
 
@@ -72,6 +74,14 @@ export const TaskPriorityEnum = builder.enumType('TaskPriority', {
     NORMAL: { description: 'The default.' },
     LOW: { description: 'When nothing else waits.' },
   } satisfies Record<(typeof taskPriority.enumValues)[number], { description: string }>,
+});
+
+export const PrerequisiteFailureEnum = builder.enumType('PrerequisiteFailure', {
+  description: 'What a prerequisite that fails or is cancelled does to the tasks that depend on it.',
+  values: {
+    FAIL: { description: 'They fail too, naming it (the default); so, in turn, do theirs.' },
+    HOLD: { description: 'They stay BLOCKED until it is retried (`retryTask`) and completes.' },
+  } satisfies Record<(typeof prerequisiteFailure.enumValues)[number], { description: string }>,
 });
 
 const WeekdayEnum = builder.enumType('Weekday', {
@@ -123,6 +133,32 @@ export const Task = builder.drizzleNode('tasks', {
     deadLetteredAt: t.expose('deadLetteredAt', { type: 'DateTime', nullable: true, description: 'When it was dead-lettered.' }),
   }),
 });
+
+builder.drizzleObjectFields(Task, (t) => ({
+    dependsOn: t.field({
+      type: [Task],
+      description: 'Its prerequisites: tasks that must be COMPLETED before it is worked on.',
+      resolve: (task, _args, ctx) => tasksById(ctx, task.dependsOn),
+    }),
+    blockedBy: t.field({
+      type: [Task],
+      description: 'Its prerequisites not COMPLETED yet; empty once it may be worked on.',
+      resolve: async (task, _args, ctx) => (await tasksById(ctx, task.dependsOn)).filter((prerequisite) => prerequisite.status !== 'COMPLETED'),
+    }),
+    onPrerequisiteFailure: t.field({
+      type: PrerequisiteFailureEnum,
+      description: 'What a prerequisite that fails or is cancelled does to it.',
+      resolve: (task) => task.onPrerequisiteFailure,
+    }),
+}));
+
+/** Tasks `ids` of the caller's organisation, in that order. */
+async function tasksById(ctx: { db: Database; actor: { organizationId: string } }, ids: string[]) {
+  if (ids.length === 0) return [];
+  const rows = await ctx.db.query.tasks.findMany({ where: { organizationId: ctx.actor.organizationId, id: { in: ids } } });
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return ids.flatMap((id) => byId.get(id) ?? []);
+}
 
 export const TaskScheduleStatusEnum = builder.enumType('TaskScheduleStatus', {
   description: 'Whether a recurring schedule makes tasks.',
@@ -198,6 +234,17 @@ const AssignTaskInput = builder.inputType('AssignTaskInput', {
     requiredSkills: t.stringList({ description: 'Skills needed.' }),
     project: t.string({ description: 'Project name.' }),
     retry: t.field({ type: RetryPolicyInput, description: 'Its retry policy; omitted: its fleet’s, if any, else one attempt.' }),
+    dependsOn: t.globalIDList({ for: Task, description: 'Prerequisites: the task is BLOCKED until they are all COMPLETED.' }),
+    onPrerequisiteFailure: t.field({ type: PrerequisiteFailureEnum, description: 'What a prerequisite that fails or is cancelled does to it (default FAIL).' }),
+  }),
+});
+
+const UpdateTaskDependenciesInput = builder.inputType('UpdateTaskDependenciesInput', {
+  description: 'New prerequisites of a task not started yet.',
+  fields: (t) => ({
+    taskId: t.globalID({ required: true, for: Task, description: 'The task.' }),
+    dependsOn: t.globalIDList({ required: true, for: Task, description: 'All its prerequisites (an empty list removes them).' }),
+    onPrerequisiteFailure: t.field({ type: PrerequisiteFailureEnum, description: 'What a prerequisite that fails or is cancelled does to it; omitted: unchanged.' }),
   }),
 });
 
@@ -386,7 +433,17 @@ builder.mutationFields((t) => ({
     description: 'Assigns a new task to one ACTIVE worker. Appends `Worker.assigned`.',
     errors: taskErrors,
     args: { input: t.arg({ type: AssignTaskInput, required: true }) },
-    resolve: (_root, { input }, ctx) => assignTask(ctx, ctx.actor.organizationId, { ...input, workerId: input.workerId.id }),
+    resolve: (_root, { input }, ctx) =>
+      assignTask(ctx, ctx.actor.organizationId, { ...input, workerId: input.workerId.id, dependsOn: input.dependsOn?.map((id) => id.id) }),
+  }),
+  updateTaskDependencies: t.field({
+    type: Task,
+    description:
+      'Replaces the prerequisites of a task not started yet: it is BLOCKED while one of them has not COMPLETED and goes to work when none is left open. Refuses unknown tasks and cycles, naming `dependsOn`.',
+    errors: taskErrors,
+    args: { input: t.arg({ type: UpdateTaskDependenciesInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      updateTaskDependencies(ctx, ctx.actor.organizationId, { ...input, taskId: input.taskId.id, dependsOn: input.dependsOn.map((id) => id.id) }),
   }),
   assignRecurringTask: t.field({
     type: TaskSchedule,

@@ -14,6 +14,7 @@ import type { Bus } from '../realtime/bus.js';
 import { parseInput, withDefault } from '../validation.js';
 import { lockWorker } from '../workers/lifecycle.js';
 import { workerTimeZone } from '../workers/performance.js';
+import { checkPrerequisites, DependsOnModel, PrerequisiteFailureModel } from './dependencies.js';
 import { DueDateModel, dueInstant } from './due-date.js';
 import { RetryPolicyModel } from './retry.js';
 import { createTask } from './work-state.js';
@@ -37,6 +38,8 @@ export const AssignTaskModel = z.object({
   requiredSkills: withDefault(z.array(z.string().trim().min(1)), []),
   project: z.string().trim().min(1).nullish(),
   retry: RetryPolicyModel.nullish(),
+  dependsOn: withDefault(DependsOnModel, []),
+  onPrerequisiteFailure: withDefault(PrerequisiteFailureModel, 'FAIL'),
 });
 export type AssignTaskInput = z.input<typeof AssignTaskModel>;
 
@@ -53,6 +56,10 @@ export interface NewTask {
   triggerId?: string | null;
   /** Its own retry policy (retry.ts); none: its fleet's. */
   retry?: RetryPolicy | null;
+  /** Tasks that must complete first (checked by dependencies.ts); it is BLOCKED until then. */
+  dependsOn?: string[];
+  /** What a failed or cancelled prerequisite does to it; default FAIL. */
+  onPrerequisiteFailure?: 'FAIL' | 'HOLD';
   /** `assignWork`: a fleet's strategy chose the worker (`Worker.assigned`'s origin); default `assignTask`. */
   origin?: 'assignWork';
 }
@@ -71,6 +78,7 @@ export async function assignTask(
   const data = parseInput(AssignTaskModel, input);
   return transactionWithEvents(deps, async (tx, outbox) => {
     const worker = await lockWorker(tx, organizationId, data.workerId);
+    await checkPrerequisites(tx, organizationId, data.dependsOn, data.onPrerequisiteFailure);
     return (await createTask(tx, outbox, organizationId, { worker }, { ...data, dueDate: dueInstant(data.dueDate, workerTimeZone(worker)) }))!;
   });
 }

@@ -10,6 +10,13 @@
  * other for counts and metrics). `retryTask` takes a FAILED task back to ASSIGNED or
  * PENDING: the only way out of an ended status.
  *
+ * Dependencies (README "Dependencies"): a task made with prerequisites (`dependsOn`) not
+ * all COMPLETED is BLOCKED — with its worker or fleet, holding no slot — until the last
+ * completes, then ASSIGNED or PENDING like a new task. A prerequisite that fails or is
+ * cancelled fails its BLOCKED dependants (`onPrerequisiteFailure: FAIL`, the default) or
+ * leaves them BLOCKED (HOLD) until `retryTask` gets it done. `updateTaskDependencies`
+ * blocks a task not started yet (PENDING, ASSIGNED) or releases a BLOCKED one.
+ *
  * The status sets below are the only definitions of what is open, what is queued, what
  * occupies a slot …; SQL predicates (predicates.ts) and the single writer of task state
  * (work-state.ts) are built from them.
@@ -20,18 +27,19 @@ import { InvalidTransitionError } from '../errors.js';
 export type TaskStatus = (typeof tasks.$inferSelect)['status'];
 
 const TRANSITIONS: Record<TaskStatus, readonly TaskStatus[]> = {
-  PENDING: ['ASSIGNED', 'CANCELLED'],
-  ASSIGNED: ['PENDING', 'ASSIGNED', 'RUNNING', 'CANCELLED'],
+  PENDING: ['ASSIGNED', 'CANCELLED', 'BLOCKED'],
+  ASSIGNED: ['PENDING', 'ASSIGNED', 'RUNNING', 'CANCELLED', 'BLOCKED'],
   RUNNING: ['PENDING', 'ASSIGNED', 'WAITING', 'COMPLETED', 'FAILED', 'CANCELLED', 'RETRYING'],
   WAITING: ['PENDING', 'ASSIGNED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'RETRYING'],
   COMPLETED: [],
   FAILED: ['PENDING', 'ASSIGNED'],
   CANCELLED: [],
   RETRYING: ['PENDING', 'ASSIGNED', 'CANCELLED'],
+  BLOCKED: ['PENDING', 'ASSIGNED', 'FAILED', 'CANCELLED'],
 };
 
 /** Tasks that are not finished. */
-export const OPEN_TASK_STATUSES = ['PENDING', 'ASSIGNED', 'RUNNING', 'WAITING', 'RETRYING'] as const satisfies readonly TaskStatus[];
+export const OPEN_TASK_STATUSES = ['PENDING', 'ASSIGNED', 'RUNNING', 'WAITING', 'RETRYING', 'BLOCKED'] as const satisfies readonly TaskStatus[];
 
 /** Tasks that have ended: only `retryTask` moves one again (a FAILED one). */
 export const ENDED_TASK_STATUSES = ['COMPLETED', 'FAILED', 'CANCELLED'] as const satisfies readonly TaskStatus[];

@@ -16,7 +16,8 @@ import type { RunExecutor } from '../runs/executor.js';
 import type { Clock } from '../scheduler/clock.js';
 import { parseInput } from '../validation.js';
 import type { TaskRow } from './service.js';
-import { finishTask, lockTask, parkTask, reassign, requeueTask, type TaskOutcome } from './work-state.js';
+import { checkPrerequisites, DependsOnModel, PrerequisiteFailureModel } from './dependencies.js';
+import { finishTask, lockTask, parkTask, reassign, requeueTask, setPrerequisites, type TaskOutcome } from './work-state.js';
 
 /** What task services need: storage, events, and the run executor to stop stale runs. */
 export interface TaskDeps {
@@ -126,6 +127,30 @@ export async function reassignTask(deps: TaskDeps, organizationId: string, input
   return task;
 }
 
+/** What `updateTaskDependencies` accepts. */
+export const UpdateTaskDependenciesModel = TaskIdModel.extend({
+  dependsOn: DependsOnModel,
+  onPrerequisiteFailure: PrerequisiteFailureModel.nullish(),
+});
+
+/**
+ * Replaces the prerequisites of a task not started yet (README "Dependencies"): it is
+ * BLOCKED while one of them has not COMPLETED, and goes to work when none is left open.
+ * `onPrerequisiteFailure` omitted keeps the task's.
+ * @throws ValidationError naming `dependsOn` (unknown task, the task itself, a cycle, a
+ *   failed prerequisite under FAIL); NotFoundError; InvalidTransitionError for a task that
+ *   has started or ended
+ */
+export async function updateTaskDependencies(deps: TaskDeps, organizationId: string, input: z.input<typeof UpdateTaskDependenciesModel>): Promise<TaskRow> {
+  const data = parseInput(UpdateTaskDependenciesModel, input);
+  return transactionWithEvents(deps, async (tx, outbox) => {
+    const { task, worker } = await lockTask(tx, organizationId, data.taskId);
+    const onFailure = data.onPrerequisiteFailure ?? task.onPrerequisiteFailure;
+    await checkPrerequisites(tx, organizationId, data.dependsOn, onFailure, task.id);
+    return setPrerequisites(tx, outbox, worker, task, data.dependsOn, onFailure);
+  });
+}
+
 /** At most this many tasks per `retryTask`. */
 export const RETRY_TASKS_LIMIT = 100;
 
@@ -149,7 +174,7 @@ export async function retryTasks(deps: TaskDeps, organizationId: string, input: 
     for (const taskId of [...new Set(data.ids)]) {
       const { task, worker } = await lockTask(tx, organizationId, taskId);
       if (task.status !== 'FAILED') throw new InvalidTransitionError('Task', task.status, 'ASSIGNED', 'only a FAILED task can be retried');
-      const requeued = await requeueTask(tx, outbox, worker, task, true);
+      const requeued = await requeueTask(tx, outbox, worker, task, { origin: 'retry', reset: true });
       await outbox.append({
         organizationId,
         type: 'Task.retried',
@@ -192,7 +217,7 @@ export async function requeueDueRetries(deps: Pick<TaskDeps, 'db' | 'bus'>, now:
         .limit(RETRY_BATCH);
       for (const { id, organizationId } of due) {
         const { task, worker } = await lockTask(tx, organizationId, id);
-        if (task.status === 'RETRYING') await requeueTask(tx, outbox, worker, task, false);
+        if (task.status === 'RETRYING') await requeueTask(tx, outbox, worker, task, { origin: 'retry', reset: false });
       }
       return due.length;
     });

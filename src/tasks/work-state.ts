@@ -18,7 +18,7 @@
  * transactions never wait on each other in opposite orders. Functions here run inside
  * the caller's transaction and expect those locks to be held as documented.
  */
-import { and, asc, eq, inArray, type SQL } from 'drizzle-orm';
+import { and, arrayContains, asc, eq, inArray, ne, type SQL } from 'drizzle-orm';
 import { v7 as uuidv7 } from 'uuid';
 
 import type { Transaction } from '../db/client.js';
@@ -118,6 +118,16 @@ export async function createTask(
   return (await createTasks(tx, outbox, organizationId, [{ target, task }]))[0];
 }
 
+/** Those of the tasks `ids` that are not COMPLETED. */
+async function openPrerequisites(tx: Transaction, ids: readonly string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await tx
+    .select({ id: tasks.id })
+    .from(tasks)
+    .where(and(inArray(tasks.id, [...new Set(ids)]), ne(tasks.status, 'COMPLETED')));
+  return new Set(rows.map((row) => row.id));
+}
+
 /**
  * {@link createTask} for many tasks at once: the rows go in one INSERT (per
  * {@link INSERT_BATCH}) and their events in one append, in the order given.
@@ -132,8 +142,10 @@ export async function createTasks(
 ): Promise<Array<TaskRow | undefined>> {
   for (const { target } of entries) if ('worker' in target) assertTakesWork(target.worker);
   const now = new Date();
+  const open = await openPrerequisites(tx, entries.flatMap(({ task }) => task.dependsOn ?? []));
   const values = entries.map(({ target, task }) => {
     const worker = 'worker' in target ? target.worker : undefined;
+    const blocked = (task.dependsOn ?? []).some((id) => open.has(id));
     return {
       // Made here, as the column's default would (time-ordered), to match rows to entries.
       id: uuidv7(),
@@ -141,7 +153,7 @@ export async function createTasks(
       action: task.action,
       input: task.input ?? null,
       priority: task.priority ?? 'NORMAL',
-      status: worker ? ('ASSIGNED' as const) : ('PENDING' as const),
+      status: blocked ? ('BLOCKED' as const) : worker ? ('ASSIGNED' as const) : ('PENDING' as const),
       dueDate: task.dueDate ?? null,
       requiredSkills: task.requiredSkills ?? [],
       assigneeId: worker?.id ?? null,
@@ -151,6 +163,8 @@ export async function createTasks(
       scheduledFor: task.scheduledFor ?? null,
       triggerId: task.triggerId ?? null,
       retry: task.retry ?? null,
+      dependsOn: task.dependsOn ?? [],
+      onPrerequisiteFailure: task.onPrerequisiteFailure ?? 'FAIL',
       assignedAt: worker ? now : null,
     };
   });
@@ -244,21 +258,37 @@ export async function handOut(tx: Transaction, outbox: Outbox, worker: WorkerRow
   return result;
 }
 
-/** The open tasks a locked worker holds, locked, in id order; `among` narrows their statuses. */
+/**
+ * The open tasks a locked worker holds, locked, in id order; `among` narrows their
+ * statuses. BLOCKED tasks are not among them: they move with {@link moveBlocked}.
+ */
 async function lockHeldTasks(tx: Transaction, worker: WorkerRow, among?: readonly TaskStatus[]): Promise<TaskRow[]> {
   return tx
     .select()
     .from(tasks)
-    .where(and(eq(tasks.assigneeId, worker.id), among ? inArray(tasks.status, among) : isOpen))
+    .where(and(eq(tasks.assigneeId, worker.id), among ? inArray(tasks.status, among) : and(isOpen, ne(tasks.status, 'BLOCKED'))))
     .orderBy(asc(tasks.id))
     .for('update');
 }
 
 /**
+ * The BLOCKED tasks of a locked worker change hands and stay BLOCKED: to worker `to`, or
+ * (null) into the fleet `fleetId` (when given) without a worker; their prerequisites then
+ * release them there.
+ */
+async function moveBlocked(tx: Transaction, worker: WorkerRow, to: string | null, fleetId: string | null): Promise<void> {
+  await tx
+    .update(tasks)
+    .set({ assigneeId: to, ...(fleetId ? { fleetId } : {}) })
+    .where(and(eq(tasks.assigneeId, worker.id), eq(tasks.status, 'BLOCKED')));
+}
+
+/**
  * Returns a locked worker's tasks to its fleet's queue (PENDING, unassigned), each with
  * `Fleet.task.queued` (`returnedFrom`): all its open tasks, or with `notStartedOnly` its
- * ASSIGNED ones. A task keeps its fleet unless the worker has one. The caller recomputes
- * the worker's availability when running tasks left.
+ * ASSIGNED ones. A task keeps its fleet unless the worker has one. BLOCKED tasks go to
+ * the fleet too but stay BLOCKED. The caller recomputes the worker's availability when
+ * running tasks left.
  * @returns the returned tasks as they were before (their runs, if any, are to be stopped
  *   after commit: see `stopRuns`)
  */
@@ -269,6 +299,7 @@ export async function returnToQueue(
   options: { notStartedOnly?: boolean } = {},
 ): Promise<TaskRow[]> {
   const held = await lockHeldTasks(tx, worker, options.notStartedOnly ? READY_TASK_STATUSES : undefined);
+  await moveBlocked(tx, worker, null, worker.fleetId);
   const { moved } = await moveRows(
     tx,
     held,
@@ -291,12 +322,13 @@ export async function returnToQueue(
 
 /**
  * Transfers every open task of locked worker `from` to the locked ACTIVE worker `to`
- * (ASSIGNED, starting over; `Worker.assigned` with origin `transfer`). The caller
- * recomputes `from`'s availability.
+ * (ASSIGNED, starting over; `Worker.assigned` with origin `transfer`); BLOCKED ones go to
+ * `to` and stay BLOCKED. The caller recomputes `from`'s availability.
  * @throws InvalidTransitionError when `to` is not ACTIVE (and `from` holds open tasks)
  * @returns the moved tasks as they were before, for stopping their runs after commit
  */
 export async function transferOpenTasks(tx: Transaction, outbox: Outbox, from: WorkerRow, to: WorkerRow): Promise<TaskRow[]> {
+  await moveBlocked(tx, from, to.id, null);
   const held = await lockHeldTasks(tx, from);
   if (held.length === 0) return [];
   assertTakesWork(to);
@@ -349,7 +381,7 @@ export async function rebalanceMove(tx: Transaction, outbox: Outbox, task: TaskR
 /**
  * Gives the locked open `task` to another locked ACTIVE worker `target`: it starts over
  * there as ASSIGNED (`Worker.assigned` with origin `reassign`; `Worker.task.reassigned`
- * for the previous worker, whose slot frees up).
+ * for the previous worker, whose slot frees up); a BLOCKED task stays BLOCKED there.
  * @throws InvalidTransitionError for a finished task, a worker that is not ACTIVE, or
  *   the task's own assignee
  */
@@ -362,7 +394,8 @@ export async function reassign(tx: Transaction, outbox: Outbox, task: TaskRow, p
   const [moved] = await tx
     .update(tasks)
     .set({
-      status: 'ASSIGNED',
+      // A BLOCKED task changes hands and waits for its prerequisites there.
+      status: task.status === 'BLOCKED' ? 'BLOCKED' : 'ASSIGNED',
       assigneeId: target.id,
       fleetId: target.fleetId ?? task.fleetId,
       assignedAt: new Date(),
@@ -543,7 +576,35 @@ export async function finishTask(
     await refreshAvailability(tx, outbox, worker);
     if (outcome.status === 'COMPLETED') await recordGoalsAchieved(tx, outbox, worker, ended!, completedAt);
   }
+  await settleDependants(tx, outbox, ended!);
   return ended!;
+}
+
+/**
+ * What the end of `prerequisite` does to the BLOCKED tasks that depend on it: once all of
+ * a dependant's prerequisites are COMPLETED it goes to work ({@link requeueTask}, origin
+ * `prerequisites`); when the prerequisite FAILED or was CANCELLED, dependants with
+ * `onPrerequisiteFailure: FAIL` fail (and so, in turn, theirs), HOLD ones stay BLOCKED.
+ * Each dependant is locked as every move locks (its worker, then itself), after the
+ * prerequisite's own locks.
+ */
+async function settleDependants(tx: Transaction, outbox: Outbox, prerequisite: TaskRow): Promise<void> {
+  const dependants = await tx
+    .select({ id: tasks.id })
+    .from(tasks)
+    .where(and(arrayContains(tasks.dependsOn, [prerequisite.id]), eq(tasks.status, 'BLOCKED')))
+    .orderBy(asc(tasks.id));
+  for (const { id } of dependants) {
+    const { task, worker } = await lockTask(tx, prerequisite.organizationId, id);
+    if (task.status !== 'BLOCKED') continue;
+    if (prerequisite.status === 'COMPLETED') {
+      // One with neither worker nor fleet (its worker left without a successor or a fleet) waits for `reassignTask`.
+      const placed = worker !== undefined || task.fleetId !== null;
+      if (placed && (await openPrerequisites(tx, task.dependsOn)).size === 0) await requeueTask(tx, outbox, worker, task, { origin: 'prerequisites' });
+    } else if (task.onPrerequisiteFailure === 'FAIL') {
+      await finishTask(tx, outbox, worker, task, { status: 'FAILED', error: `prerequisite ${prerequisite.id} (${prerequisite.action}) is ${prerequisite.status}` });
+    }
+  }
 }
 
 /**
@@ -644,15 +705,46 @@ async function retryLater(
 }
 
 /**
- * Puts a locked RETRYING task whose backoff is over, or a FAILED one (`retryTask`), back
- * to work: ASSIGNED to its worker when that worker takes work (`Worker.assigned`, origin
- * `retry`), else PENDING in its fleet's queue (`Fleet.task.queued`), else ASSIGNED to its
- * worker all the same, where it waits. `retryTask` also resets the attempts and clears
- * the failure.
- * @throws InvalidTransitionError when the task is neither RETRYING nor FAILED, or has
- *   neither a worker nor a fleet
+ * Replaces the prerequisites of a locked task not started yet (PENDING, ASSIGNED or
+ * BLOCKED; checked by dependencies.ts): with one not COMPLETED it is BLOCKED, else a
+ * BLOCKED task goes to work ({@link requeueTask}) and a PENDING or ASSIGNED one stays.
+ * @throws InvalidTransitionError for a task that has started or ended
  */
-export async function requeueTask(tx: Transaction, outbox: Outbox, worker: WorkerRow | undefined, task: TaskRow, reset: boolean): Promise<TaskRow> {
+export async function setPrerequisites(
+  tx: Transaction,
+  outbox: Outbox,
+  worker: WorkerRow | undefined,
+  task: TaskRow,
+  dependsOn: string[],
+  onPrerequisiteFailure: TaskRow['onPrerequisiteFailure'],
+): Promise<TaskRow> {
+  const blocked = (await openPrerequisites(tx, dependsOn)).size > 0;
+  if (!canTransition(task.status, 'BLOCKED') && task.status !== 'BLOCKED') {
+    throw new InvalidTransitionError('Task', task.status, 'BLOCKED', 'only a task not started yet can change its prerequisites');
+  }
+  const [changed] = await tx
+    .update(tasks)
+    .set({ dependsOn, onPrerequisiteFailure, ...(blocked ? { status: 'BLOCKED' as const } : {}) })
+    .where(eq(tasks.id, task.id))
+    .returning();
+  return !blocked && task.status === 'BLOCKED' ? requeueTask(tx, outbox, worker, changed!, { origin: 'prerequisites' }) : changed!;
+}
+
+/** Why a task goes back to work: a retry (`reset`: by `retryTask`, attempts reset) or its prerequisites completed. */
+export type Requeue = { origin: 'retry'; reset: boolean } | { origin: 'prerequisites' };
+
+/**
+ * Puts a locked task back to work: a RETRYING one whose backoff is over, a FAILED one
+ * (`retryTask`, which also resets the attempts and clears the failure) or a BLOCKED one
+ * whose prerequisites completed. It goes ASSIGNED to its worker when that worker takes
+ * work (`Worker.assigned` with origin `retry` or `prerequisites`), else PENDING in its
+ * fleet's queue (`Fleet.task.queued`), else ASSIGNED to its worker all the same, where it
+ * waits.
+ * @throws InvalidTransitionError when the task may not go back to work from its status,
+ *   or has neither a worker nor a fleet
+ */
+export async function requeueTask(tx: Transaction, outbox: Outbox, worker: WorkerRow | undefined, task: TaskRow, why: Requeue): Promise<TaskRow> {
+  const reset = why.origin === 'retry' && why.reset;
   const toWorker = worker && (takesWorkNow(worker) || !task.fleetId);
   const to = toWorker ? 'ASSIGNED' : 'PENDING';
   assertTaskTransition(task.status, to);
@@ -675,14 +767,14 @@ export async function requeueTask(tx: Transaction, outbox: Outbox, worker: Worke
       organizationId: task.organizationId,
       type: 'Worker.assigned',
       subjectId: worker.id,
-      payload: { taskId: task.id, action: task.action, priority: task.priority, origin: 'retry', attempts },
+      payload: { taskId: task.id, action: task.action, priority: task.priority, ...(why.origin === 'retry' ? { origin: 'retry', attempts } : { origin: 'prerequisites' }) },
     });
   } else {
     await outbox.append({
       organizationId: task.organizationId,
       type: 'Fleet.task.queued',
       subjectId: task.fleetId,
-      payload: { taskId: task.id, action: task.action, priority: task.priority, attempts },
+      payload: { taskId: task.id, action: task.action, priority: task.priority, ...(why.origin === 'retry' ? { attempts } : { prerequisitesCompleted: true }) },
     });
   }
   return requeued!;

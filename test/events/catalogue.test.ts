@@ -52,7 +52,7 @@ describe('the event catalogue', () => {
       to: 'AVAILABLE' | 'BUSY' | 'OFFLINE' | 'WORKING';
     }>();
     expectTypeOf<DomainEventPayload<'Worker.assigned'>['origin']>().toEqualTypeOf<
-      'assignTask' | 'assignWork' | 'project' | 'schedule' | 'trigger' | 'queue' | 'retry' | 'rebalance' | 'transfer' | 'reassign'
+      'assignTask' | 'assignWork' | 'project' | 'schedule' | 'trigger' | 'queue' | 'retry' | 'prerequisites' | 'rebalance' | 'transfer' | 'reassign'
     >();
     expect(typeof appendCalls).toBe('function');
     expect(typeof registrations).toBe('function');

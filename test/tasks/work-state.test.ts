@@ -221,6 +221,9 @@ describe('work state', () => {
     const back = await transactionWithEvents(deps, (tx, outbox) => returnToQueue(tx, outbox, from, { notStartedOnly: true }));
     expect(back.map((row) => row.id)).toEqual([ready.id]);
     expect(await reread(ready)).toMatchObject({ status: 'PENDING', assigneeId: null });
+    // A BLOCKED task goes to the fleet too (it has not started) and stays BLOCKED.
+    const blocked = held.find((row) => row.status === 'BLOCKED')!;
+    expect(await reread(blocked)).toMatchObject({ status: 'BLOCKED', assigneeId: null });
 
     // Transfer: every open task (one waiting for its retry too) goes to the successor as ASSIGNED; finished ones stay.
     const moved = await transactionWithEvents(deps, (tx, outbox) => transferOpenTasks(tx, outbox, from, to));
@@ -228,7 +231,7 @@ describe('work state', () => {
     for (const row of held) {
       const now = await reread(row);
       if ((ENDED_TASK_STATUSES as readonly TaskStatus[]).includes(row.status)) expect(now).toEqual(row);
-      else if (row.id !== ready.id) expect(now).toMatchObject({ status: 'ASSIGNED', assigneeId: to.id, startedAt: null, runId: null, nextAttemptAt: null });
+      else if (row.id !== ready.id && row.id !== blocked.id) expect(now).toMatchObject({ status: 'ASSIGNED', assigneeId: to.id, startedAt: null, runId: null, nextAttemptAt: null });
     }
   });
 
