@@ -220,6 +220,21 @@ export interface RetryPolicy {
   retryOn: string[];
 }
 
+/**
+ * The human approval of a task that `requiresApproval` (README "Approval"): asked for when
+ * its run produced its result, decided by `approveTask` / `rejectTask`. Instants are
+ * ISO-8601 strings; `decidedBy` is the caller (its API key, null for open local access,
+ * and its label).
+ */
+export interface TaskApproval {
+  status: 'PENDING' | 'APPROVED' | 'REJECTED';
+  requestedAt: string;
+  decidedAt: string | null;
+  decidedBy: { apiKeyId: string | null; label: string } | null;
+  /** The approver's comment, or the reason of a rejection. */
+  comment: string | null;
+}
+
 /** Token counts of some model calls. */
 export interface TokenCounts {
   inputTokens: number;

@@ -43,6 +43,7 @@ import type {
   ScalingDecision,
   ShiftBriefing,
   ShiftHandoff,
+  TaskApproval,
   TeamSlot,
   TeamWorkflow,
   WebhookAttempt,
@@ -401,6 +402,9 @@ export const tasks = pgTable(
     dependsOn: uuid('depends_on').array().notNull().default([]),
     /** What a prerequisite that fails or is cancelled does to this task: FAIL it, or HOLD it BLOCKED. */
     onPrerequisiteFailure: prerequisiteFailure('on_prerequisite_failure').notNull().default('FAIL'),
+    /** The run's result waits for a human's `approveTask` / `rejectTask` before the task completes. */
+    requiresApproval: boolean('requires_approval').notNull().default(false),
+    approval: jsonb('approval').$type<TaskApproval>(),
     createdAt: createdAt(),
     assignedAt: timestamp('assigned_at', { withTimezone: true }),
     startedAt: timestamp('started_at', { withTimezone: true }),

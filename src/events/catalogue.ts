@@ -56,6 +56,9 @@ export type TaskEndedPayload = {
   reason?: string | null;
 };
 
+/** A human's approval decision on a task, for `Task.approved` / `Task.rejected`. */
+export type TaskDecisionPayload = { action: string; by: string; apiKeyId: string | null; comment: string | null; workerId: string | null };
+
 /** How a run ended, for `Run.completed` / `.failed` / `.cancelled`. */
 export type RunEndedPayload = {
   status: 'COMPLETED' | 'FAILED' | 'CANCELLED';
@@ -178,6 +181,10 @@ export type DomainEventCatalogue = {
   'Run.failed': RunEndedPayload;
   'Run.cancelled': RunEndedPayload;
 
+  /** `approveTask`: the task's (subject) result was approved by `by` (an API key's label), with a comment; it completes. */
+  'Task.approved': TaskDecisionPayload;
+  /** `rejectTask`: the task's (subject) result was rejected by `by`, `comment` being the reason; it fails. */
+  'Task.rejected': TaskDecisionPayload;
   /** The task (subject) failed after its retry policy's last attempt: FAILED with `deadLetteredAt`. */
   'Task.deadLettered': { action: string; attempts: number; error: string; workerId: string | null };
   /** `retryTask` put the failed task (subject) back to work, its attempts reset. */
@@ -284,6 +291,8 @@ const CATALOGUED: { [T in DomainEventType]: true } = {
   'Run.completed': true,
   'Run.failed': true,
   'Run.cancelled': true,
+  'Task.approved': true,
+  'Task.rejected': true,
   'Task.deadLettered': true,
   'Task.retried': true,
   'Team.created': true,

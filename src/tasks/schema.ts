@@ -4,7 +4,9 @@ import { GraphQLError, Kind } from 'graphql';
 import { DateTimeResolver } from 'graphql-scalars';
 
 import { findFirstPrepared } from '../db/prepared-reads.js';
+import type { Actor } from '../auth/actor.js';
 import type { Database } from '../db/client.js';
+import type { TaskApproval } from '../db/documents.js';
 import { prerequisiteFailure, taskPriority, tasks, taskSchedules, taskStatus } from '../db/schema.js';
 import { InvalidTransitionError, NotFoundError, ValidationError } from '../errors.js';
 import { requireVisibleTask, visibleTasks } from '../auth/visibility.js';
@@ -26,7 +28,7 @@ import {
 import { CALENDAR_DATE, DUE_DATE_EXPECTED } from './due-date.js';
 import { assignTask } from './service.js';
 import { RetryPolicyInput, RetryPolicyRef } from './retry-schema.js';
-import { cancelTask, completeTask, failTask, reassignTask, retryTasks, updateTaskDependencies, waitTask } from './transitions.js';
+import { approveTask, cancelTask, completeTask, failTask, reassignTask, rejectTask, retryTasks, updateTaskDependencies, waitTask } from './transitions.js';
 
 export const TaskStatusEnum = builder.enumType('TaskStatus', {
   description: 'PENDING → ASSIGNED → RUNNING → (WAITING) → COMPLETED / FAILED / CANCELLED; a failed run may make the task RETRYING, then ASSIGNED or PENDING again; a task with open prerequisites is BLOCKED until they complete.',
@@ -134,7 +136,29 @@ export const Task = builder.drizzleNode('tasks', {
   }),
 });
 
+const ApprovalStatusEnum = builder.enumType('ApprovalStatus', {
+  description: 'Where the human approval of a task’s result is.',
+  values: {
+    PENDING: { description: 'Its run produced a result; the task is WAITING for `approveTask` or `rejectTask`.' },
+    APPROVED: { description: 'Approved: the task completed with the result.' },
+    REJECTED: { description: 'Rejected: the task failed with the reason.' },
+  } satisfies Record<TaskApproval['status'], { description: string }>,
+});
+
+const TaskApprovalRef = builder.objectRef<TaskApproval>('TaskApproval').implement({
+  description: 'The human approval of a task’s result: asked for, then decided by whom, when and why.',
+  fields: (t) => ({
+    status: t.field({ type: ApprovalStatusEnum, description: 'Where it is.', resolve: (a) => a.status }),
+    requestedAt: t.field({ type: 'DateTime', description: 'When the run produced the result to approve.', resolve: (a) => new Date(a.requestedAt) }),
+    decidedAt: t.field({ type: 'DateTime', nullable: true, description: 'When it was decided.', resolve: (a) => (a.decidedAt ? new Date(a.decidedAt) : null) }),
+    decidedBy: t.string({ nullable: true, description: 'Who decided: the label of the API key used (`key <prefix> (<name>)`, or `open local access`).', resolve: (a) => a.decidedBy?.label ?? null }),
+    comment: t.string({ nullable: true, description: 'The approver’s comment, or the reason of the rejection.', resolve: (a) => a.comment }),
+  }),
+});
+
 builder.drizzleObjectFields(Task, (t) => ({
+  requiresApproval: t.exposeBoolean('requiresApproval', { description: 'Its run’s result waits for `approveTask` / `rejectTask` before the task completes.' }),
+  approval: t.field({ type: TaskApprovalRef, nullable: true, description: 'The approval asked for, once its run produced a result.', resolve: (task) => task.approval }),
     dependsOn: t.field({
       type: [Task],
       description: 'Its prerequisites: tasks that must be COMPLETED before it is worked on.',
@@ -151,6 +175,11 @@ builder.drizzleObjectFields(Task, (t) => ({
       resolve: (task) => task.onPrerequisiteFailure,
     }),
 }));
+
+/** Who decides an approval: the caller's key and label. */
+function approverOf(actor: Actor): { apiKeyId: string | null; label: string } {
+  return { apiKeyId: actor.apiKeyId, label: actor.label };
+}
 
 /** Tasks `ids` of the caller's organisation, in that order. */
 async function tasksById(ctx: { db: Database; actor: { organizationId: string } }, ids: string[]) {
@@ -236,6 +265,23 @@ const AssignTaskInput = builder.inputType('AssignTaskInput', {
     retry: t.field({ type: RetryPolicyInput, description: 'Its retry policy; omitted: its fleet’s, if any, else one attempt.' }),
     dependsOn: t.globalIDList({ for: Task, description: 'Prerequisites: the task is BLOCKED until they are all COMPLETED.' }),
     onPrerequisiteFailure: t.field({ type: PrerequisiteFailureEnum, description: 'What a prerequisite that fails or is cancelled does to it (default FAIL).' }),
+    requiresApproval: t.boolean({ description: 'When its run produces a result, the task is WAITING for `approveTask` / `rejectTask` (default false).' }),
+  }),
+});
+
+const ApproveTaskInput = builder.inputType('ApproveTaskInput', {
+  description: 'A task WAITING for approval and the approver’s comment.',
+  fields: (t) => ({
+    taskId: t.globalID({ required: true, for: Task, description: 'The task.' }),
+    comment: t.string({ description: 'Why, or anything the approver adds.' }),
+  }),
+});
+
+const RejectTaskInput = builder.inputType('RejectTaskInput', {
+  description: 'A task WAITING for approval and why its result is rejected.',
+  fields: (t) => ({
+    taskId: t.globalID({ required: true, for: Task, description: 'The task.' }),
+    reason: t.string({ required: true, description: 'Why the result is rejected; becomes the task’s `error`.' }),
   }),
 });
 
@@ -435,6 +481,22 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: AssignTaskInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       assignTask(ctx, ctx.actor.organizationId, { ...input, workerId: input.workerId.id, dependsOn: input.dependsOn?.map((id) => id.id) }),
+  }),
+  approveTask: t.field({
+    type: Task,
+    description:
+      'Approves the result of a task WAITING for approval: it COMPLETES with it. The caller and the comment are recorded in `approval`. Appends `Task.approved` and `Worker.task.completed`.',
+    errors: taskErrors,
+    args: { input: t.arg({ type: ApproveTaskInput, required: true }) },
+    resolve: (_root, { input }, ctx) => approveTask(ctx, ctx.actor.organizationId, approverOf(ctx.actor), { ...input, taskId: input.taskId.id }),
+  }),
+  rejectTask: t.field({
+    type: Task,
+    description:
+      'Rejects the result of a task WAITING for approval: it FAILS with the reason (`retryTask` runs it again). The caller and the reason are recorded in `approval`. Appends `Task.rejected` and `Worker.task.failed`.',
+    errors: taskErrors,
+    args: { input: t.arg({ type: RejectTaskInput, required: true }) },
+    resolve: (_root, { input }, ctx) => rejectTask(ctx, ctx.actor.organizationId, approverOf(ctx.actor), { ...input, taskId: input.taskId.id }),
   }),
   updateTaskDependencies: t.field({
     type: Task,

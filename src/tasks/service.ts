@@ -40,6 +40,7 @@ export const AssignTaskModel = z.object({
   retry: RetryPolicyModel.nullish(),
   dependsOn: withDefault(DependsOnModel, []),
   onPrerequisiteFailure: withDefault(PrerequisiteFailureModel, 'FAIL'),
+  requiresApproval: withDefault(z.boolean(), false),
 });
 export type AssignTaskInput = z.input<typeof AssignTaskModel>;
 
@@ -60,6 +61,8 @@ export interface NewTask {
   dependsOn?: string[];
   /** What a failed or cancelled prerequisite does to it; default FAIL. */
   onPrerequisiteFailure?: 'FAIL' | 'HOLD';
+  /** Its run's result waits for `approveTask` / `rejectTask`. */
+  requiresApproval?: boolean;
   /** `assignWork`: a fleet's strategy chose the worker (`Worker.assigned`'s origin); default `assignTask`. */
   origin?: 'assignWork';
 }

@@ -17,7 +17,7 @@ import type { Clock } from '../scheduler/clock.js';
 import { parseInput } from '../validation.js';
 import type { TaskRow } from './service.js';
 import { checkPrerequisites, DependsOnModel, PrerequisiteFailureModel } from './dependencies.js';
-import { finishTask, lockTask, parkTask, reassign, requeueTask, setPrerequisites, type TaskOutcome } from './work-state.js';
+import { decideApproval, finishTask, lockTask, parkTask, reassign, requeueTask, setPrerequisites, type ApprovalDecision, type TaskOutcome } from './work-state.js';
 
 /** What task services need: storage, events, and the run executor to stop stale runs. */
 export interface TaskDeps {
@@ -125,6 +125,40 @@ export async function reassignTask(deps: TaskDeps, organizationId: string, input
   });
   await stopRuns(deps, [runId]);
   return task;
+}
+
+/** What `approveTask` accepts: the task and an optional comment. */
+export const ApproveTaskModel = TaskIdModel.extend({ comment: z.string().trim().max(4000).nullish() });
+
+/** What `rejectTask` accepts: the task and why. */
+export const RejectTaskModel = TaskIdModel.extend({ reason: z.string().trim().min(1, 'must say why').max(4000) });
+
+/**
+ * Approves the result of a task WAITING for approval (README "Approval"): it COMPLETES
+ * with it. `by` is the caller, recorded with the comment in `approval` and `Task.approved`.
+ * @throws ValidationError; NotFoundError; InvalidTransitionError when it waits for no approval
+ */
+export function approveTask(deps: TaskDeps, organizationId: string, by: ApprovalDecision['by'], input: z.input<typeof ApproveTaskModel>): Promise<TaskRow> {
+  const data = parseInput(ApproveTaskModel, input);
+  return decide(deps, organizationId, data.taskId, { approved: true, by, comment: data.comment ?? null, now: deps.clock.now() });
+}
+
+/**
+ * Rejects the result of a task WAITING for approval: it FAILS with the reason (`retryTask`
+ * runs it again). `by` and the reason are recorded in `approval` and `Task.rejected`.
+ * @throws ValidationError (a reason is required); NotFoundError; InvalidTransitionError
+ *   when it waits for no approval
+ */
+export function rejectTask(deps: TaskDeps, organizationId: string, by: ApprovalDecision['by'], input: z.input<typeof RejectTaskModel>): Promise<TaskRow> {
+  const data = parseInput(RejectTaskModel, input);
+  return decide(deps, organizationId, data.taskId, { approved: false, by, comment: data.reason, now: deps.clock.now() });
+}
+
+function decide(deps: TaskDeps, organizationId: string, taskId: string, decision: ApprovalDecision): Promise<TaskRow> {
+  return transactionWithEvents(deps, async (tx, outbox) => {
+    const { task, worker } = await lockTask(tx, organizationId, taskId);
+    return decideApproval(tx, outbox, worker, task, decision);
+  });
 }
 
 /** What `updateTaskDependencies` accepts. */

@@ -22,7 +22,7 @@ import { and, arrayContains, asc, eq, inArray, ne, type SQL } from 'drizzle-orm'
 import { v7 as uuidv7 } from 'uuid';
 
 import type { Transaction } from '../db/client.js';
-import type { RetryPolicy } from '../db/documents.js';
+import type { RetryPolicy, TaskApproval } from '../db/documents.js';
 import { fleets, protocols, tasks, workers } from '../db/schema.js';
 import { DomainError, InvalidTransitionError, NotFoundError, ValidationError } from '../errors.js';
 import type { AssignmentOrigin } from '../events/catalogue.js';
@@ -165,6 +165,7 @@ export async function createTasks(
       retry: task.retry ?? null,
       dependsOn: task.dependsOn ?? [],
       onPrerequisiteFailure: task.onPrerequisiteFailure ?? 'FAIL',
+      requiresApproval: task.requiresApproval ?? false,
       assignedAt: worker ? now : null,
     };
   });
@@ -453,6 +454,7 @@ export interface Begun {
  */
 export async function beginTask(tx: Transaction, outbox: Outbox, worker: WorkerRow, task: TaskRow): Promise<Begun> {
   assertTaskTransition(task.status, 'RUNNING');
+  if (task.approval?.status === 'PENDING') throw new InvalidTransitionError('Task', task.status, 'RUNNING', 'it waits for approveTask or rejectTask');
   const resumed = (SLOT_TASK_STATUSES as readonly TaskStatus[]).includes(task.status);
   if (!resumed) {
     assertTakesWork(worker, 'RUNNING');
@@ -650,7 +652,11 @@ export async function settleTaskOfRun(tx: Transaction, outbox: Outbox, run: RunR
     (task.runId === null || task.runId === run.id);
   if (!drivenByRun || !canTransition(task.status, ending.status)) return undefined;
   const linked = task.runId === null ? (await tx.update(tasks).set({ runId: run.id }).where(eq(tasks.id, task.id)).returning())[0]! : task;
-  if (ending.status === 'COMPLETED') return finishTask(tx, outbox, worker, linked, { status: 'COMPLETED', result: ending.output });
+  if (ending.status === 'COMPLETED') {
+    return linked.requiresApproval
+      ? awaitApproval(tx, outbox, worker, linked, ending.output, now)
+      : finishTask(tx, outbox, worker, linked, { status: 'COMPLETED', result: ending.output });
+  }
   if (ending.status === 'CANCELLED') return finishTask(tx, outbox, worker, linked, { status: 'CANCELLED', reason: 'its run was cancelled' });
   const error = `${ending.error.errorType}: ${ending.error.message}`;
   const policy = await retryPolicyOf(tx, linked);
@@ -665,6 +671,63 @@ export async function settleTaskOfRun(tx: Transaction, outbox: Outbox, run: RunR
     payload: { action: task.action, attempts: linked.attempts, error, workerId: worker?.id ?? null },
   });
   return deadLettered!;
+}
+
+/**
+ * The run of a locked task that `requiresApproval` produced `result`: the task keeps it
+ * and is WAITING (it keeps its slot) for `approveTask` / `rejectTask`. Appends
+ * `Worker.task.waiting` (reason `approval`).
+ */
+async function awaitApproval(tx: Transaction, outbox: Outbox, worker: WorkerRow | undefined, task: TaskRow, result: unknown, now: Date): Promise<TaskRow> {
+  const waiting = await parkTask(tx, outbox, worker, task, 'approval');
+  const approval: TaskApproval = { status: 'PENDING', requestedAt: now.toISOString(), decidedAt: null, decidedBy: null, comment: null };
+  const [asked] = await tx.update(tasks).set({ result: result ?? null, approval }).where(eq(tasks.id, waiting.id)).returning();
+  return asked!;
+}
+
+/** Who decides an approval and why: the caller and its comment (approval) or reason (rejection). */
+export interface ApprovalDecision {
+  approved: boolean;
+  by: { apiKeyId: string | null; label: string };
+  comment: string | null;
+  now: Date;
+}
+
+/**
+ * Decides the approval a locked WAITING task asks for: approved, it COMPLETES with the
+ * result its run produced; rejected, it FAILS with the reason (`retryTask` can run it
+ * again). The decision (who, when, why) stays in `approval`; appends `Task.approved` or
+ * `Task.rejected`, then the task's end.
+ * @throws InvalidTransitionError when the task does not wait for an approval
+ */
+export async function decideApproval(tx: Transaction, outbox: Outbox, worker: WorkerRow | undefined, task: TaskRow, decision: ApprovalDecision): Promise<TaskRow> {
+  const to = decision.approved ? 'COMPLETED' : 'FAILED';
+  if (task.status !== 'WAITING' || task.approval?.status !== 'PENDING') {
+    throw new InvalidTransitionError('Task', task.status, to, 'it does not wait for an approval');
+  }
+  const approval: TaskApproval = {
+    ...task.approval,
+    status: decision.approved ? 'APPROVED' : 'REJECTED',
+    decidedAt: decision.now.toISOString(),
+    decidedBy: decision.by,
+    comment: decision.comment,
+  };
+  const [decided] = await tx.update(tasks).set({ approval }).where(eq(tasks.id, task.id)).returning();
+  await outbox.append({
+    organizationId: task.organizationId,
+    type: decision.approved ? 'Task.approved' : 'Task.rejected',
+    subjectId: task.id,
+    payload: { action: task.action, by: decision.by.label, apiKeyId: decision.by.apiKeyId, comment: decision.comment, workerId: worker?.id ?? null },
+  });
+  return finishTask(
+    tx,
+    outbox,
+    worker,
+    decided!,
+    decision.approved
+      ? { status: 'COMPLETED', result: task.result }
+      : { status: 'FAILED', error: `rejected by ${decision.by.label}${decision.comment ? `: ${decision.comment}` : ''}` },
+  );
 }
 
 /** The retry policy of a task: its own, else its fleet's, else none. */
@@ -735,7 +798,7 @@ export type Requeue = { origin: 'retry'; reset: boolean } | { origin: 'prerequis
 
 /**
  * Puts a locked task back to work: a RETRYING one whose backoff is over, a FAILED one
- * (`retryTask`, which also resets the attempts and clears the failure) or a BLOCKED one
+ * (`retryTask`, which also resets the attempts and clears the failure, result and approval) or a BLOCKED one
  * whose prerequisites completed. It goes ASSIGNED to its worker when that worker takes
  * work (`Worker.assigned` with origin `retry` or `prerequisites`), else PENDING in its
  * fleet's queue (`Fleet.task.queued`), else ASSIGNED to its worker all the same, where it
@@ -757,7 +820,7 @@ export async function requeueTask(tx: Transaction, outbox: Outbox, worker: Worke
       startedAt: null,
       runId: null,
       ...(toWorker ? { assignedAt: new Date() } : { assigneeId: null, assignedAt: null }),
-      ...(reset ? { attempts: 0, deadLetteredAt: null, error: null, completedAt: null } : {}),
+      ...(reset ? { attempts: 0, deadLetteredAt: null, error: null, completedAt: null, result: null, approval: null } : {}),
     })
     .where(eq(tasks.id, task.id))
     .returning();
