@@ -147,7 +147,7 @@ export async function createApp(
   });
   // Reactions wake the jobs an event concerns: the dispatcher for types some trigger or
   // webhook wants, the recurring job for a new, resumed or changed schedule, the deliverer for an alert's
-  // webhook, the retry job for a task waiting to be retried (it then sleeps until the retry is due). Time and the polls cover the rest.
+  // webhook or a redelivery, the retry job for a task waiting to be retried (it then sleeps until the retry is due). Time and the polls cover the rest.
   const reactions = new Reactions(logger.child({ component: 'reactions' }));
   reactions.onEvery((event) => {
     void interest.of(event.organizationId).then(
@@ -159,7 +159,7 @@ export async function createApp(
     ['Worker.recurring.assigned', 'Worker.recurring.resumed', 'Worker.recurring.updated', 'Fleet.recurring.assigned', 'Fleet.recurring.resumed', 'Fleet.recurring.updated'],
     () => scheduler.wake('recurring-tasks'),
   );
-  reactions.on('Fleet.alert.triggered', () => scheduler.wake('webhook-delivery'));
+  reactions.on(['Fleet.alert.triggered', 'Webhook.redelivery.requested'], () => scheduler.wake('webhook-delivery'));
   reactions.on('Worker.task.retrying', () => scheduler.wake('task-retries'));
   const unlistenReactions = reactions.listen(bus);
 

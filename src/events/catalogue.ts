@@ -201,6 +201,8 @@ export type DomainEventCatalogue = {
   'Trigger.deleted': { eventType: string };
   'Webhook.created': { url: string; eventTypes: string[] };
   'Webhook.deleted': { url: string };
+  /** `redeliverWebhook`: a FAILED delivery of the webhook (subject) is sent again. */
+  'Webhook.redelivery.requested': { deliveryId: string; eventSeq: number; eventType: string };
 
   'Worker.hired': { name: string; role: string; startDate: string; fleetId?: string };
   'Worker.onboarded': { training: string[]; access: string[]; mentorId: string | null; startedAt: string; learning: LearningItem[] };
@@ -305,6 +307,7 @@ const CATALOGUED: { [T in DomainEventType]: true } = {
   'Trigger.deleted': true,
   'Webhook.created': true,
   'Webhook.deleted': true,
+  'Webhook.redelivery.requested': true,
   'Worker.hired': true,
   'Worker.onboarded': true,
   'Worker.activated': true,
