@@ -36,7 +36,7 @@ import { isOpen, runsWorkOf } from './predicates.js';
 import { backoffSeconds, retries } from './retry.js';
 import { workContextOf } from './work-context.js';
 import type { NewTask, TaskRow } from './service.js';
-import { assertTaskTransition, canTransition, READY_TASK_STATUSES, sourcesOf, SLOT_TASK_STATUSES, type TaskStatus } from './state-machine.js';
+import { assertTaskTransition, canTransition, ENDED_TASK_STATUSES, READY_TASK_STATUSES, sourcesOf, SLOT_TASK_STATUSES, type TaskStatus } from './state-machine.js';
 
 /** How a task ends. `qualityScore` is 0–5, like feedback ratings. */
 export type TaskOutcome =
@@ -388,6 +388,10 @@ export async function rebalanceMove(tx: Transaction, outbox: Outbox, task: TaskR
  */
 export async function reassign(tx: Transaction, outbox: Outbox, task: TaskRow, previous: WorkerRow | undefined, target: WorkerRow): Promise<TaskRow> {
   assertTaskTransition(task.status, 'ASSIGNED');
+  // The machine lets a FAILED task go back to work, but only through retryTask.
+  if ((ENDED_TASK_STATUSES as readonly TaskStatus[]).includes(task.status)) {
+    throw new InvalidTransitionError('Task', task.status, 'ASSIGNED', 'it has ended (a FAILED task goes back to work with retryTask)');
+  }
   if (previous?.id === target.id) {
     throw new InvalidTransitionError('Task', task.status, 'ASSIGNED', `it is already assigned to ${target.name}`);
   }
