@@ -26,7 +26,8 @@ export const PrerequisiteFailureModel = z.enum(['FAIL', 'HOLD']);
 
 /**
  * Checks the prerequisites `dependsOn` of a task (`taskId`: an existing one whose
- * dependencies change; omitted: a new task, which no task depends on yet).
+ * dependencies change; omitted: a new task, which no task depends on yet); `at` is the
+ * path of the task in the input (`['tasks', '2']`), empty for the input itself.
  * @throws ValidationError naming `dependsOn` (and the index) for an unknown task, a task
  *   that depends on itself or on a task that depends on it (a cycle), and, under
  *   `onPrerequisiteFailure: FAIL`, a prerequisite that already FAILED or was CANCELLED
@@ -37,6 +38,7 @@ export async function checkPrerequisites(
   dependsOn: readonly string[],
   onPrerequisiteFailure: 'FAIL' | 'HOLD',
   taskId?: string,
+  at: string[] = [],
 ): Promise<void> {
   if (dependsOn.length === 0) return;
   const found = await tx
@@ -46,10 +48,10 @@ export async function checkPrerequisites(
   const statusOf = new Map(found.map((row) => [row.id, row.status]));
   const issues = dependsOn.flatMap((id, i) => {
     const status = statusOf.get(id);
-    if (!status) return [{ path: ['dependsOn', String(i)], message: 'no task with this ID' }];
-    if (id === taskId) return [{ path: ['dependsOn', String(i)], message: 'a task cannot depend on itself' }];
+    if (!status) return [{ path: [...at, 'dependsOn', String(i)], message: 'no task with this ID' }];
+    if (id === taskId) return [{ path: [...at, 'dependsOn', String(i)], message: 'a task cannot depend on itself' }];
     if (onPrerequisiteFailure === 'FAIL' && (status === 'FAILED' || status === 'CANCELLED')) {
-      return [{ path: ['dependsOn', String(i)], message: `the task is ${status}: it can never complete (retry it first, or use onPrerequisiteFailure: HOLD)` }];
+      return [{ path: [...at, 'dependsOn', String(i)], message: `the task is ${status}: it can never complete (retry it first, or use onPrerequisiteFailure: HOLD)` }];
     }
     return [];
   });

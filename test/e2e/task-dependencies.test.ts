@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { eventually } from '../support/fake-clock.js';
 import { activeWorker, mutate } from '../support/mutations.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
@@ -108,5 +109,29 @@ describe('task dependencies', () => {
     expect(retried.retryTask.__typename).toBe('MutationRetryTaskSuccess');
     await complete(p);
     expect((await statuses([held]))[0]).toMatchObject({ status: 'ASSIGNED', blockedBy: [] });
+  });
+
+  it('fleet work (assignWork) takes dependsOn too: BLOCKED until its prerequisite completes, then handed out', async () => {
+    const fleet = await mutate(app, 'createFleet', 'CreateFleetInput', { name: 'Analysts', workerTemplate: { role: 'Analyst' }, scaling: { min: 1, max: 1 } });
+    const first = await app.data(
+      `mutation ($input: AssignWorkInput!) { assignWork(input: $input) { __typename ... on Error { message } ... on WorkAssignment { tasks { id status } } } }`,
+      { input: { fleetId: fleet.id, tasks: [{ action: 'collect' }] } },
+    );
+    const collect = first.assignWork.tasks[0].id;
+    const second = await app.data(
+      `mutation ($input: AssignWorkInput!) { assignWork(input: $input) { __typename ... on ValidationError { issues { path message } } ... on WorkAssignment { tasks { id status assignee { id } } } } }`,
+      { input: { fleetId: fleet.id, tasks: [{ action: 'report', dependsOn: [collect] }, { action: 'bad', dependsOn: [Buffer.from(`Task:${randomUUID()}`).toString('base64')] }] } },
+    );
+    expect(second.assignWork).toEqual({ __typename: 'ValidationError', issues: [{ path: ['tasks', '1', 'dependsOn', '0'], message: 'no task with this ID' }] });
+    const third = await app.data(
+      `mutation ($input: AssignWorkInput!) { assignWork(input: $input) { ... on WorkAssignment { tasks { id status assignee { id } } } } }`,
+      { input: { fleetId: fleet.id, tasks: [{ action: 'report', dependsOn: [collect] }] } },
+    );
+    const report = third.assignWork.tasks[0];
+    expect(report.status).toBe('BLOCKED');
+    await complete(collect);
+    // Released to the worker chosen, or to the fleet queue, which hands it to the worker now free.
+    await eventually(async () => ((await statuses([report.id]))[0].status === 'ASSIGNED' ? true : undefined), 30_000, 'the report to be handed out');
+    expect((await statuses([report.id]))[0].blockedBy).toEqual([]);
   });
 });
