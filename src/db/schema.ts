@@ -37,11 +37,13 @@ import type {
   FleetResourceLimits,
   FleetScaling,
   ProtocolPrompt,
+  RetryPolicy,
   RunError,
   RunUsage,
   ScalingDecision,
   ShiftBriefing,
   ShiftHandoff,
+  TaskApproval,
   TeamSlot,
   TeamWorkflow,
   WebhookAttempt,
@@ -86,7 +88,10 @@ export const taskStatus = pgEnum('task_status', [
   'COMPLETED',
   'FAILED',
   'CANCELLED',
+  'RETRYING',
+  'BLOCKED',
 ]);
+export const prerequisiteFailure = pgEnum('prerequisite_failure', ['FAIL', 'HOLD']);
 export const runStatus = pgEnum('run_status', [
   'QUEUED',
   'RUNNING',
@@ -129,6 +134,8 @@ export const fleets = pgTable(
     /** When the fleet was last resized (by hand, autoscaler or shift): the cooldown's origin. */
     lastScaledAt: timestamp('last_scaled_at', { withTimezone: true }),
     lastScalingDecision: jsonb('last_scaling_decision').$type<ScalingDecision>(),
+    /** The retry policy of the fleet's tasks that have none of their own. */
+    retry: jsonb('retry').$type<RetryPolicy>(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -387,6 +394,21 @@ export const tasks = pgTable(
     scheduledFor: timestamp('scheduled_for', { withTimezone: true }),
     /** The trigger that made the task from an event. */
     triggerId: uuid('trigger_id').references((): AnyPgColumn => triggers.id, { onDelete: 'set null' }),
+    /** The task's own retry policy; null: its fleet's, else none (one attempt). */
+    retry: jsonb('retry').$type<RetryPolicy>(),
+    /** Attempts begun since the task was made or last retried by hand (`retryTask`). */
+    attempts: integer('attempts').notNull().default(0),
+    /** RETRYING: when the next attempt is due. */
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }),
+    /** FAILED after its retry policy's attempts were used up (dead-lettered). */
+    deadLetteredAt: timestamp('dead_lettered_at', { withTimezone: true }),
+    /** Tasks that must be COMPLETED before this one may be worked on (BLOCKED until then). */
+    dependsOn: uuid('depends_on').array().notNull().default([]),
+    /** What a prerequisite that fails or is cancelled does to this task: FAIL it, or HOLD it BLOCKED. */
+    onPrerequisiteFailure: prerequisiteFailure('on_prerequisite_failure').notNull().default('FAIL'),
+    /** The run's result waits for a human's `approveTask` / `rejectTask` before the task completes. */
+    requiresApproval: boolean('requires_approval').notNull().default(false),
+    approval: jsonb('approval').$type<TaskApproval>(),
     createdAt: createdAt(),
     assignedAt: timestamp('assigned_at', { withTimezone: true }),
     startedAt: timestamp('started_at', { withTimezone: true }),
@@ -397,6 +419,10 @@ export const tasks = pgTable(
     index('tasks_organization_idx').on(t.organizationId, t.id),
     index('tasks_assignee_status_idx').on(t.assigneeId, t.status),
     index('tasks_fleet_status_idx').on(t.fleetId, t.status),
+    // The dependants of a task that ended.
+    index('tasks_depends_on_idx').using('gin', t.dependsOn),
+    // The retry job reads the earliest due attempt.
+    index('tasks_next_attempt_idx').on(t.nextAttemptAt).where(sql`${t.nextAttemptAt} is not null`),
     // Worker performance (src/workers/performance.ts): every figure is read from this
     // index alone, ranges on completed_at within (assignee, status) included.
     index('tasks_assignee_performance_idx').on(

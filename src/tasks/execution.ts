@@ -25,6 +25,7 @@ import type { Reactions } from '../events/reactions.js';
 import { LruMap } from '../lru.js';
 import type { RunEndedHandler } from '../runs/executor.js';
 import { FINAL_RUN_STATUSES, type RunRow } from '../runs/service.js';
+import type { Clock } from '../scheduler/clock.js';
 import { coalesce, type Kicker } from '../scheduler/coalesce.js';
 import { countActiveTasks, lockWorker, takesWorkNow, takingWork } from '../workers/lifecycle.js';
 import { hasSlotToStart, isReady, occupiesSlot, runsItsWork, runsWorkOf } from './predicates.js';
@@ -57,9 +58,9 @@ function startRun(deps: Pick<TaskDeps, 'runs'>, begun: Begun): void {
  * The `onRunEnded` hook of the run executor: the task a run executed ends with it (see
  * `settleTaskOfRun`), and a budget the run's cost has spent raises its `*.budget.exceeded`.
  */
-export function createRunEndedHandler(): RunEndedHandler {
+export function createRunEndedHandler(clock: Clock): RunEndedHandler {
   return async (tx, outbox, run, ending) => {
-    await settleTaskOfRun(tx, outbox, run, ending);
+    await settleTaskOfRun(tx, outbox, run, ending, clock.now());
     // The run's cost is stored by now: its worker's and fleet's budgets may be spent.
     if (run.workerId) await raiseExceededBudgets(tx, outbox, run.workerId, run.fleetId);
   };
@@ -226,7 +227,7 @@ export async function recoverInterruptedWork(deps: TaskDeps): Promise<number> {
         .orderBy(desc(runs.createdAt))
         .limit(1);
       if (run && FINAL_RUN_STATUSES.includes(run.status)) {
-        return (await settleTaskOfRun(tx, outbox, run, endingOfRow(run))) ? { task, runId: null } : undefined;
+        return (await settleTaskOfRun(tx, outbox, run, endingOfRow(run), deps.clock.now())) ? { task, runId: null } : undefined;
       }
       if (!runsWorkOf(worker)) return undefined;
       const begun = await reattachRun(tx, outbox, worker, task, run);

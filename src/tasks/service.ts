@@ -8,6 +8,7 @@ import type { JSONSchema7 } from 'ai';
 import { z } from 'zod';
 
 import type { Database } from '../db/client.js';
+import type { RetryPolicy } from '../db/documents.js';
 import { tasks } from '../db/schema.js';
 import { transactionWithEvents } from '../events/outbox.js';
 import type { Bus } from '../realtime/bus.js';
@@ -15,7 +16,9 @@ import { schemaValidator } from '../engine/type-schemas.js';
 import { parseInput, withDefault } from '../validation.js';
 import { lockWorker } from '../workers/lifecycle.js';
 import { workerTimeZone } from '../workers/performance.js';
+import { checkPrerequisites, DependsOnModel, PrerequisiteFailureModel } from './dependencies.js';
 import { DueDateModel, dueInstant } from './due-date.js';
+import { RetryPolicyModel } from './retry.js';
 import { createTask } from './work-state.js';
 
 export type TaskRow = typeof tasks.$inferSelect;
@@ -78,6 +81,10 @@ export const AssignTaskModel = z.object({
   requiredSkills: withDefault(z.array(z.string().trim().min(1)), []),
   project: z.string().trim().min(1).nullish(),
   responseSchema: ResponseSchemaModel.nullish(),
+  retry: RetryPolicyModel.nullish(),
+  dependsOn: withDefault(DependsOnModel, []),
+  onPrerequisiteFailure: withDefault(PrerequisiteFailureModel, 'FAIL'),
+  requiresApproval: withDefault(z.boolean(), false),
 });
 export type AssignTaskInput = z.input<typeof AssignTaskModel>;
 
@@ -94,6 +101,14 @@ export interface NewTask {
   scheduleId?: string | null;
   scheduledFor?: Date | null;
   triggerId?: string | null;
+  /** Its own retry policy (retry.ts); none: its fleet's. */
+  retry?: RetryPolicy | null;
+  /** Tasks that must complete first (checked by dependencies.ts); it is BLOCKED until then. */
+  dependsOn?: string[];
+  /** What a failed or cancelled prerequisite does to it; default FAIL. */
+  onPrerequisiteFailure?: 'FAIL' | 'HOLD';
+  /** Its run's result waits for `approveTask` / `rejectTask`. */
+  requiresApproval?: boolean;
   /** `assignWork`: a fleet's strategy chose the worker (`Worker.assigned`'s origin); default `assignTask`. */
   origin?: 'assignWork';
 }
@@ -112,6 +127,7 @@ export async function assignTask(
   const data = parseInput(AssignTaskModel, input);
   return transactionWithEvents(deps, async (tx, outbox) => {
     const worker = await lockWorker(tx, organizationId, data.workerId);
+    await checkPrerequisites(tx, organizationId, data.dependsOn, data.onPrerequisiteFailure);
     return (await createTask(tx, outbox, organizationId, { worker }, { ...data, dueDate: dueInstant(data.dueDate, workerTimeZone(worker)) }))!;
   });
 }

@@ -5,6 +5,7 @@ import { findFirstPrepared } from '../../db/prepared-reads.js';
 import { fleets } from '../../db/schema.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import { builder } from '../../graphql/builder.js';
+import { RetryPolicyInput } from '../../tasks/retry-schema.js';
 import { SkillInput, Worker } from '../../workers/schema.js';
 import { FleetTeamInput } from '../teams/schema.js';
 import { AssignmentStrategyEnum, Fleet, PriorityTargetEnum, QuotaPeriodEnum, ScalingActionEnum, ScalingMetricEnum, ScalingModeEnum } from './schema.js';
@@ -131,6 +132,7 @@ const CreateFleetInput = builder.inputType('CreateFleetInput', {
       type: [FleetTeamInput],
       description: 'Teams formed with the fleet, hiring the workers they need (without `scaling.max`, their total is the max when above the default).',
     }),
+    retry: t.field({ type: RetryPolicyInput, description: 'Retry policy of its tasks that have none of their own; omitted: one attempt.' }),
   }),
 });
 
@@ -148,6 +150,7 @@ const UpdateFleetInput = builder.inputType('UpdateFleetInput', {
     distributor: t.string({ description: 'Protocol slug that chooses workers for CUSTOM.' }),
     resourceLimits: t.field({ type: ResourceLimitsInput, description: 'Resources per worker.' }),
     timezone: t.string({ description: 'IANA time zone.' }),
+    retry: t.field({ type: RetryPolicyInput, description: 'Retry policy of its tasks that have none of their own (whole).' }),
   }),
 });
 

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 
 import type { FleetBalancing, FleetScaling, PriorityRule } from '../../db/documents.js';
+import { RetryPolicyModel } from '../../tasks/retry.js';
 import { TaskPriorityModel } from '../../tasks/service.js';
 import { aliased, ModelId, RoleModel, SkillModel, TimeZone, withDefault } from '../../validation.js';
 import { TeamModel } from '../teams/model.js';
@@ -172,6 +173,7 @@ export const CreateFleetModel = z
     resourceLimits: ResourceLimitsModel.nullish(),
     timezone: withDefault(TimeZone, 'UTC'),
     teams: withDefault(z.array(TeamModel).max(50), []),
+    retry: RetryPolicyModel.nullish(),
   })
   .refine((f) => !requiresDistributor(f.balancing, f.distributor), {
     message: 'the CUSTOM strategy needs a distributor protocol',
@@ -199,5 +201,6 @@ export const UpdateFleetModel = z.object({
   distributor: z.string().trim().min(1).nullish(),
   resourceLimits: ResourceLimitsModel.nullish(),
   timezone: TimeZone.nullish(),
+  retry: RetryPolicyModel.nullish(),
 });
 export type UpdateFleetInput = z.input<typeof UpdateFleetModel>;

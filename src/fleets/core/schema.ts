@@ -10,6 +10,7 @@ import { fleets, tasks, workers } from '../../db/schema.js';
 import { builder } from '../../graphql/builder.js';
 import { isQueued } from '../../tasks/predicates.js';
 import { QUEUED_TASK_STATUSES } from '../../tasks/state-machine.js';
+import { RetryPolicyRef } from '../../tasks/retry-schema.js';
 import { SkillRef } from '../../workers/schema.js';
 
 export const ScalingMetricEnum = builder.enumType('ScalingMetric', {
@@ -165,6 +166,13 @@ export const Fleet = builder.drizzleNode('fleets', {
     distributor: t.exposeString('distributor', { nullable: true, description: 'Slug of the protocol that chooses workers for CUSTOM.' }),
     resourceLimits: t.field({ type: ResourceLimitsRef, select: { columns: { resourceLimits: true } }, nullable: true, description: 'Resources per worker.', resolve: (f) => f.resourceLimits }),
     timezone: t.exposeString('timezone', { description: 'IANA time zone for schedules, shifts and quota periods.' }),
+    retry: t.field({
+      type: RetryPolicyRef,
+      select: { columns: { retry: true } },
+      nullable: true,
+      description: 'Retry policy of its tasks that have none of their own; null: one attempt.',
+      resolve: (f) => f.retry,
+    }),
     // t.relatedCount and related totalCounts render broken SQL on drizzle-orm 1.0.0-rc.5
     // (plugin-drizzle 0.20 passes relationToSQL's chunk arrays as SQL), so counts are ours.
     size: t.int({

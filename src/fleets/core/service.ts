@@ -60,6 +60,7 @@ export async function createFleet(deps: FleetDeps, organizationId: string, input
         distributor: data.distributor ?? null,
         resourceLimits: data.resourceLimits ?? null,
         timezone: data.timezone,
+        retry: data.retry ?? null,
       })
       .returning();
     await outbox.append({ organizationId, type: 'Fleet.created', subjectId: created!.id, payload: { name: created!.name, min: data.scaling.min } });
@@ -101,6 +102,7 @@ export async function updateFleet(deps: FleetDeps, organizationId: string, input
       ...(data.distributor ? { distributor: data.distributor } : {}),
       ...(data.resourceLimits ? { resourceLimits: data.resourceLimits } : {}),
       ...(data.timezone ? { timezone: data.timezone } : {}),
+      ...(data.retry ? { retry: data.retry } : {}),
     };
     if (requiresDistributor(changes.balancing ?? fleet.balancing, changes.distributor ?? fleet.distributor)) {
       throw new ValidationError([{ path: ['distributor'], message: 'the CUSTOM strategy needs a distributor protocol' }]);
