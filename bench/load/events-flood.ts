@@ -9,7 +9,10 @@
  * buffer). WRITERS clients (default 8) post WRITES events in all (default 2 000) with
  * `publishEvent`, each payload padded to PAYLOAD_BYTES (default 1 024) so that the stalled
  * socket's backlog is large. Then: the server still runs; each reader received exactly the
- * writers' events (the seqs publishEvent answered), in increasing order, none twice; the
+ * writers' events (the seqs publishEvent answered), none twice, in the store's order
+ * (`tx_id`, `seq`): the order every `events` reader sees (docs/architecture.md, "Ordering of
+ * domain events"), which differs from the seq order where concurrent writers' transactions
+ * took their ids in one order and their seqs in the other; the
  * stalled socket is resumed and read until it closes (close code recorded) or
  * STALLED_WAIT_S (default 15) passes (then: not closed).
  *
@@ -18,6 +21,7 @@
 import { readFileSync } from 'node:fs';
 
 import { createClient } from 'graphql-ws';
+import postgres from 'postgres';
 import WebSocket from 'ws';
 
 import { envNumber, freshDatabase, gql, report, runner, startOurs } from './harness.js';
@@ -32,7 +36,8 @@ runner(async () => {
   const writers = envNumber('WRITERS', 8);
   const writes = envNumber('WRITES', 2000);
   const padding = 'x'.repeat(envNumber('PAYLOAD_BYTES', 1024));
-  const ours = await startOurs('ours', { DATABASE_URL: await freshDatabase('events_flood') });
+  const database = await freshDatabase('events_flood');
+  const ours = await startOurs('ours', { DATABASE_URL: database });
   const wsUrl = ours.url.replace(/^http/, 'ws');
 
   // The readers: each records the seqs it receives.
@@ -104,8 +109,14 @@ runner(async () => {
   const alive = ours.child.exitCode === null && (await fetch(ours.url.replace('/graphql', '/healthz')).then((r) => r.ok, () => false));
   const serverRssMB = alive ? rssMB(ours.pid) : null;
 
-  const expected = [...written].sort((a, b) => a - b);
+  const sql = postgres(database, { max: 1, onnotice() {} });
+  const stored = (await sql`select seq from events where type = 'Bench.flood' order by tx_id, seq`).map((row) => Number(row.seq));
+  await sql.end();
+  const writtenSet = new Set(written);
+  if (stored.length !== written.length || !stored.every((seq) => writtenSet.has(seq))) throw new Error('the stored events are not the ones written');
+  const expected = stored;
   const gapFree = received.filter((seqs) => seqs.length === expected.length && seqs.every((seq, i) => seq === expected[i])).length;
+  const inSeqOrder = received.filter((seqs) => seqs.every((seq, i) => i === 0 || seqs[i - 1]! < seq)).length;
 
   stalled.resume();
   let gaveUp = false;
@@ -127,6 +138,8 @@ runner(async () => {
     serverAlive: alive,
     readersGapFree: gapFree,
     readersShort: received.filter((seqs) => seqs.length < expected.length).length,
+    readersInSeqOrder: inSeqOrder,
+    storedOutOfSeqOrder: expected.filter((seq, i) => i > 0 && expected[i - 1]! > seq).length,
     subscriptionErrors: errors.slice(0, 5),
     stalledClosedByServer: !gaveUp,
     stalledClose: gaveUp ? null : stalledClose,
