@@ -179,19 +179,22 @@ describe('work state', () => {
   it('refuses every single-task move the state machine does not allow, changing nothing', async () => {
     const holder = await worker({ name: 'Holder' });
     const other = await worker({ name: 'Other' });
-    const moves: Record<string, { to: TaskStatus; run: (row: TaskRow) => Parameters<typeof attempt>[0] }> = {
+    // A move is allowed where the machine allows its edge; reassignment also refuses an
+    // ended task (the machine's FAILED → ASSIGNED edge is retryTask's alone).
+    const moves: Record<string, { to: TaskStatus; run: (row: TaskRow) => Parameters<typeof attempt>[0]; except?: readonly TaskStatus[] }> = {
       begin: { to: 'RUNNING', run: (row) => (tx, outbox) => beginTask(tx, outbox, holder, row) },
       wait: { to: 'WAITING', run: (row) => (tx, outbox) => parkTask(tx, outbox, holder, row, null) },
       complete: { to: 'COMPLETED', run: (row) => (tx, outbox) => finishTask(tx, outbox, holder, row, { status: 'COMPLETED', result: 1 }) },
       fail: { to: 'FAILED', run: (row) => (tx, outbox) => finishTask(tx, outbox, holder, row, { status: 'FAILED', error: 'no' }) },
       cancel: { to: 'CANCELLED', run: (row) => (tx, outbox) => finishTask(tx, outbox, holder, row, { status: 'CANCELLED' }) },
-      reassign: { to: 'ASSIGNED', run: (row) => (tx, outbox) => reassign(tx, outbox, row, holder, other) },
+      reassign: { to: 'ASSIGNED', run: (row) => (tx, outbox) => reassign(tx, outbox, row, holder, other), except: ENDED_TASK_STATUSES },
     };
     for (const status of STATUSES) {
       const row = await task(status, holder);
       for (const [name, move] of Object.entries(moves)) {
         const outcome = await attempt(move.run(row));
-        expect(`${name} from ${status}: ${outcome}`).toBe(`${name} from ${status}: ${canTransition(status, move.to) ? 'allowed' : 'refused'}`);
+        const allowed = canTransition(status, move.to) && !move.except?.includes(status);
+        expect(`${name} from ${status}: ${outcome}`).toBe(`${name} from ${status}: ${allowed ? 'allowed' : 'refused'}`);
         expect(await reread(row)).toEqual(row);
       }
     }
