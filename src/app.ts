@@ -28,6 +28,7 @@ import { RunExecutor } from './runs/executor.js';
 import { systemClock, type Clock } from './scheduler/clock.js';
 import { Scheduler, untilDue } from './scheduler/scheduler.js';
 import { createRunEndedHandler, WorkRunner } from './tasks/execution.js';
+import { nextRetryDue, requeueDueRetries } from './tasks/transitions.js';
 import { fireDueSchedules, nextScheduledInstant } from './tasks/recurring.js';
 import { fireTriggers } from './triggers/service.js';
 import { deliverWebhooks, nextDeliveryDue } from './webhooks/deliver.js';
@@ -94,12 +95,13 @@ export async function createApp(
     logger: logger.child({ component: 'runs' }),
     leaseMs: config.runLeaseMs,
     outbound,
-    onRunEnded: createRunEndedHandler(),
+    prices: config.modelPrices,
+    onRunEnded: createRunEndedHandler(clock),
   });
   const access = new AccessControl({ db: database.db, host: config.host, bus, logger: logger.child({ component: 'access' }), keyCacheMs: config.apiKeyCacheMs });
   const fleets = new FleetRuntime({ db: database.db, bus, runs, logger: logger.child({ component: 'fleets' }), clock });
   const services: AppServices = { db: database.db, bus, models, runs, logger, clock, access, fleets, reads: new SharedReads() };
-  const work = new WorkRunner({ db: database.db, bus, runs, logger: logger.child({ component: 'work' }) });
+  const work = new WorkRunner({ db: database.db, bus, runs, clock, logger: logger.child({ component: 'work' }) });
   const schedulerLogger = logger.child({ component: 'scheduler' });
   const interest = new EventInterest({ db: database.db, bus });
   const scheduler = new Scheduler({
@@ -132,13 +134,21 @@ export async function createApp(
           (now) => deliverWebhooks({ db: database.db, logger: schedulerLogger, outbound }, now),
         ),
       },
+      {
+        name: 'task-retries',
+        everyMs: OTHER_PROCESSES_POLL_MS,
+        run: untilDue(
+          () => nextRetryDue(database.db),
+          (now) => requeueDueRetries({ db: database.db, bus }, now),
+        ),
+      },
       { name: 'work-sweep', everyMs: config.runLeaseMs, run: () => work.sweep() },
       ...fleets.jobs(),
     ],
   });
   // Reactions wake the jobs an event concerns: the dispatcher for types some trigger or
   // webhook wants, the recurring job for a new, resumed or changed schedule, the deliverer for an alert's
-  // webhook. Time and the polls cover the rest.
+  // webhook or a redelivery, the retry job for a task waiting to be retried (it then sleeps until the retry is due). Time and the polls cover the rest.
   const reactions = new Reactions(logger.child({ component: 'reactions' }));
   reactions.onEvery((event) => {
     void interest.of(event.organizationId).then(
@@ -150,7 +160,8 @@ export async function createApp(
     ['Worker.recurring.assigned', 'Worker.recurring.resumed', 'Worker.recurring.updated', 'Fleet.recurring.assigned', 'Fleet.recurring.resumed', 'Fleet.recurring.updated'],
     () => scheduler.wake('recurring-tasks'),
   );
-  reactions.on('Fleet.alert.triggered', () => scheduler.wake('webhook-delivery'));
+  reactions.on(['Fleet.alert.triggered', 'Webhook.redelivery.requested'], () => scheduler.wake('webhook-delivery'));
+  reactions.on('Worker.task.retrying', () => scheduler.wake('task-retries'));
   const unlistenReactions = reactions.listen(bus);
 
   const rates = new RateLimiter(config.limits.rate);

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 
+import { DEFAULT_MODEL_PRICES, ModelPriceModel, type ModelPrices } from './models/prices.js';
 import { parseAllowEntry } from './net/outbound.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -13,6 +14,24 @@ const optionalString = z
   .trim()
   .transform((value) => (value === '' ? undefined : value))
   .optional();
+
+/** An optional variable holding a JSON object whose values are `value`s; `example` is shown when it is not JSON. */
+function jsonObject<T extends z.ZodType>(example: string, value: T) {
+  return optionalString.pipe(
+    z
+      .string()
+      .transform((text, ctx) => {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          ctx.addIssue({ code: 'custom', message: `must be a JSON object such as ${example}` });
+          return z.NEVER;
+        }
+      })
+      .pipe(z.record(z.string(), value))
+      .optional(),
+  );
+}
 
 const EnvironmentModel = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(4000),
@@ -26,20 +45,8 @@ const EnvironmentModel = z.object({
   DATA_DIR: z.string().trim().min(1).default('.data'),
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: optionalString.pipe(z.url({ message: 'must be an http(s) URL' }).optional()),
-  MODEL_ALIASES: optionalString.pipe(
-    z
-      .string()
-      .transform((text, ctx) => {
-        try {
-          return JSON.parse(text) as unknown;
-        } catch {
-          ctx.addIssue({ code: 'custom', message: 'must be a JSON object such as {"anthropic/x":"openai/gpt-4o"}' });
-          return z.NEVER;
-        }
-      })
-      .pipe(z.record(z.string(), z.string()))
-      .optional(),
-  ),
+  MODEL_ALIASES: jsonObject('{"anthropic/x":"openai/gpt-4o"}', z.string()),
+  MODEL_PRICES: jsonObject('{"gpt-4o":{"input":2.5,"output":10,"cachedInput":1.25}}', ModelPriceModel),
   REDIS_URL: optionalString,
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   ADMIN_API_KEY: optionalString,
@@ -144,6 +151,8 @@ export interface Config {
   openaiApiKey: string | undefined;
   openaiBaseUrl: string | undefined;
   modelAliases: Record<string, string>;
+  /** USD per million tokens by billed model id: the built-in list prices with `MODEL_PRICES` over them. */
+  modelPrices: ModelPrices;
   redisUrl: string | undefined;
   logLevel: (typeof LOG_LEVELS)[number];
   adminApiKey: string | undefined;
@@ -194,6 +203,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     openaiApiKey: e.OPENAI_API_KEY,
     openaiBaseUrl: e.OPENAI_BASE_URL,
     modelAliases: e.MODEL_ALIASES ?? {},
+    modelPrices: { ...DEFAULT_MODEL_PRICES, ...e.MODEL_PRICES },
     redisUrl: e.REDIS_URL,
     logLevel: e.LOG_LEVEL,
     adminApiKey: e.ADMIN_API_KEY,

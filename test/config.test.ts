@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { ConfigError, loadConfig } from '../src/config.js';
+import { DEFAULT_MODEL_PRICES } from '../src/models/prices.js';
 
 describe('loadConfig', () => {
   it('applies the documented defaults to an empty environment', () => {
@@ -12,6 +13,7 @@ describe('loadConfig', () => {
       openaiApiKey: undefined,
       openaiBaseUrl: undefined,
       modelAliases: {},
+      modelPrices: DEFAULT_MODEL_PRICES,
       redisUrl: undefined,
       logLevel: 'info',
       adminApiKey: undefined,
@@ -37,6 +39,15 @@ describe('loadConfig', () => {
     const config = loadConfig({ DATABASE_URL: '', MODEL_ALIASES: '{"anthropic/claude-sonnet-4-5":"openai/gpt-4o"}' });
     expect(config.databaseUrl).toBeUndefined();
     expect(config.modelAliases).toEqual({ 'anthropic/claude-sonnet-4-5': 'openai/gpt-4o' });
+  });
+
+  it('lays MODEL_PRICES over the built-in prices, and refuses a price that is not USD per million tokens', () => {
+    const config = loadConfig({ MODEL_PRICES: '{"gpt-4o":{"input":1,"output":2},"my-model":{"input":3,"output":4,"cachedInput":0.5}}' });
+    expect(config.modelPrices['gpt-4o']).toEqual({ input: 1, output: 2 });
+    expect(config.modelPrices['my-model']).toEqual({ input: 3, output: 4, cachedInput: 0.5 });
+    expect(config.modelPrices['gpt-4o-mini']).toEqual(DEFAULT_MODEL_PRICES['gpt-4o-mini']);
+    expect(() => loadConfig({ MODEL_PRICES: '{"gpt-4o":{"input":"cheap","output":2}}' })).toThrow(/MODEL_PRICES\.gpt-4o\.input: must be USD per million input tokens/);
+    expect(() => loadConfig({ MODEL_PRICES: '{"gpt-4o":{"input":-1,"output":2}}' })).toThrow(/MODEL_PRICES\.gpt-4o\.input/);
   });
 
   it('names every bad variable at once', () => {

@@ -161,6 +161,13 @@ export interface FleetScaling {
   cooldownSeconds: number;
   aggressive: boolean;
   schedule: Array<{ hours: string; target: number }>;
+  /**
+   * The fleet document's target form (`metric: 'queue_depth', target: 100`): the metric
+   * the fleet is sized by, and `target` its value per worker (docs/autoscaling.md).
+   * Absent in policies stored before the form existed: read as null.
+   */
+  metric?: ScalingRule['metric'] | null;
+  target?: number | null;
 }
 
 /** A named slot of workers in a team (docs/product/fleets.md "workers: { researchers: 5 }"). */
@@ -207,6 +214,34 @@ export interface RunError {
   message: string;
 }
 
+/**
+ * When a task whose run failed is tried again (src/tasks/retry.ts, README "Retries"):
+ * up to `maxAttempts` attempts in all, the n-th retry waiting a backoff of
+ * `min(maxSeconds, initialSeconds × multiplier^(n−1))` seconds, drawn uniformly from
+ * [0, that] with FULL jitter; only failures whose run error type is in `retryOn` retry
+ * (empty: every type).
+ */
+export interface RetryPolicy {
+  maxAttempts: number;
+  backoff: { initialSeconds: number; multiplier: number; maxSeconds: number; jitter: 'FULL' | 'NONE' };
+  retryOn: string[];
+}
+
+/**
+ * The human approval of a task that `requiresApproval` (README "Approval"): asked for when
+ * its run produced its result, decided by `approveTask` / `rejectTask`. Instants are
+ * ISO-8601 strings; `decidedBy` is the caller (its API key, null for open local access,
+ * and its label).
+ */
+export interface TaskApproval {
+  status: 'PENDING' | 'APPROVED' | 'REJECTED';
+  requestedAt: string;
+  decidedAt: string | null;
+  decidedBy: { apiKeyId: string | null; label: string } | null;
+  /** The approver's comment, or the reason of a rejection. */
+  comment: string | null;
+}
+
 /** Token counts of some model calls. */
 export interface TokenCounts {
   inputTokens: number;
@@ -214,7 +249,9 @@ export interface TokenCounts {
   totalTokens: number;
 }
 
-/** Tokens a run used, summed over its own model calls, and per thread. */
+/** Tokens a run used, summed over its own model calls, per thread and per model that answered. */
 export interface RunUsage extends TokenCounts {
   threads?: Record<string, TokenCounts>;
+  /** Keyed `provider/modelId` (ModelUsage of src/engine/execution-types.ts); absent on runs of older versions. */
+  models?: Record<string, { inputTokens: number; outputTokens: number; cachedInputTokens: number }>;
 }

@@ -37,11 +37,13 @@ import type {
   FleetResourceLimits,
   FleetScaling,
   ProtocolPrompt,
+  RetryPolicy,
   RunError,
   RunUsage,
   ScalingDecision,
   ShiftBriefing,
   ShiftHandoff,
+  TaskApproval,
   TeamSlot,
   TeamWorkflow,
   WebhookAttempt,
@@ -86,7 +88,10 @@ export const taskStatus = pgEnum('task_status', [
   'COMPLETED',
   'FAILED',
   'CANCELLED',
+  'RETRYING',
+  'BLOCKED',
 ]);
+export const prerequisiteFailure = pgEnum('prerequisite_failure', ['FAIL', 'HOLD']);
 export const runStatus = pgEnum('run_status', [
   'QUEUED',
   'RUNNING',
@@ -129,6 +134,8 @@ export const fleets = pgTable(
     /** When the fleet was last resized (by hand, autoscaler or shift): the cooldown's origin. */
     lastScaledAt: timestamp('last_scaled_at', { withTimezone: true }),
     lastScalingDecision: jsonb('last_scaling_decision').$type<ScalingDecision>(),
+    /** The retry policy of the fleet's tasks that have none of their own. */
+    retry: jsonb('retry').$type<RetryPolicy>(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -146,6 +153,8 @@ export const teams = pgTable(
     name: text('name').notNull(),
     slots: jsonb('slots').$type<TeamSlot[]>().notNull().default([]),
     workflow: jsonb('workflow').$type<TeamWorkflow>(),
+    /** What the team works on (the fleet document's `focus: 'enterprise_accounts'`), for people. */
+    focus: text('focus'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -374,6 +383,8 @@ export const tasks = pgTable(
     assigneeId: uuid('assignee_id').references(() => workers.id, { onDelete: 'set null' }),
     fleetId: uuid('fleet_id').references(() => fleets.id, { onDelete: 'set null' }),
     project: text('project'),
+    /** JSON Schema the task's result must match (a structured answer), or null for any result. */
+    responseSchema: jsonb('response_schema').$type<Record<string, unknown>>(),
     result: jsonb('result').$type<unknown>(),
     error: text('error'),
     qualityScore: doublePrecision('quality_score'),
@@ -383,6 +394,21 @@ export const tasks = pgTable(
     scheduledFor: timestamp('scheduled_for', { withTimezone: true }),
     /** The trigger that made the task from an event. */
     triggerId: uuid('trigger_id').references((): AnyPgColumn => triggers.id, { onDelete: 'set null' }),
+    /** The task's own retry policy; null: its fleet's, else none (one attempt). */
+    retry: jsonb('retry').$type<RetryPolicy>(),
+    /** Attempts begun since the task was made or last retried by hand (`retryTask`). */
+    attempts: integer('attempts').notNull().default(0),
+    /** RETRYING: when the next attempt is due. */
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }),
+    /** FAILED after its retry policy's attempts were used up (dead-lettered). */
+    deadLetteredAt: timestamp('dead_lettered_at', { withTimezone: true }),
+    /** Tasks that must be COMPLETED before this one may be worked on (BLOCKED until then). */
+    dependsOn: uuid('depends_on').array().notNull().default([]),
+    /** What a prerequisite that fails or is cancelled does to this task: FAIL it, or HOLD it BLOCKED. */
+    onPrerequisiteFailure: prerequisiteFailure('on_prerequisite_failure').notNull().default('FAIL'),
+    /** The run's result waits for a human's `approveTask` / `rejectTask` before the task completes. */
+    requiresApproval: boolean('requires_approval').notNull().default(false),
+    approval: jsonb('approval').$type<TaskApproval>(),
     createdAt: createdAt(),
     assignedAt: timestamp('assigned_at', { withTimezone: true }),
     startedAt: timestamp('started_at', { withTimezone: true }),
@@ -393,6 +419,10 @@ export const tasks = pgTable(
     index('tasks_organization_idx').on(t.organizationId, t.id),
     index('tasks_assignee_status_idx').on(t.assigneeId, t.status),
     index('tasks_fleet_status_idx').on(t.fleetId, t.status),
+    // The dependants of a task that ended.
+    index('tasks_depends_on_idx').using('gin', t.dependsOn),
+    // The retry job reads the earliest due attempt.
+    index('tasks_next_attempt_idx').on(t.nextAttemptAt).where(sql`${t.nextAttemptAt} is not null`),
     // Worker performance (src/workers/performance.ts): every figure is read from this
     // index alone, ranges on completed_at within (assignee, status) included.
     index('tasks_assignee_performance_idx').on(
@@ -439,6 +469,13 @@ export const runs = pgTable(
     /** Nesting depth: 0 for a run started by a client, parent's depth + 1 for a child. */
     depth: integer('depth').notNull().default(0),
     usage: jsonb('usage').$type<RunUsage>().notNull().default({ inputTokens: 0, outputTokens: 0, totalTokens: 0 }),
+    /** The fleet of `workerId` when the run was queued: whose spending the run counts to. */
+    fleetId: uuid('fleet_id').references(() => fleets.id, { onDelete: 'set null' }),
+    /**
+     * USD of the run's tokens at the configured prices (src/models/prices.ts), set when the
+     * run ends; null while it runs and when a model it used has no price.
+     */
+    cost: doublePrecision('cost'),
     /** Seq of the newest stored run event; the next event gets lastSeq + 1. */
     lastSeq: integer('last_seq').notNull().default(0),
     leaseOwner: text('lease_owner'),
@@ -452,6 +489,40 @@ export const runs = pgTable(
     index('runs_organization_idx').on(t.organizationId, t.id),
     index('runs_status_lease_idx').on(t.status, t.leaseExpiresAt),
     index('runs_parent_idx').on(t.parentRunId),
+    // Spending per worker, fleet and task over a period (src/budgets/spending.ts).
+    index('runs_worker_finished_idx').on(t.workerId, t.finishedAt),
+    index('runs_fleet_finished_idx').on(t.fleetId, t.finishedAt),
+    index('runs_task_idx').on(t.taskId),
+  ],
+);
+
+export const budgetPeriod = pgEnum('budget_period', ['DAILY', 'MONTHLY']);
+export const budgetOnExceeded = pgEnum('budget_on_exceeded', ['WAIT', 'FAIL']);
+
+/**
+ * Spending limits of a worker or a fleet, one per period (README "Cost and budgets"):
+ * exactly one of `workerId` and `fleetId` is set.
+ */
+export const budgets = pgTable(
+  'budgets',
+  {
+    id: id(),
+    organizationId: organizationId(),
+    workerId: uuid('worker_id').references(() => workers.id, { onDelete: 'cascade' }),
+    fleetId: uuid('fleet_id').references(() => fleets.id, { onDelete: 'cascade' }),
+    period: budgetPeriod('period').notNull(),
+    /** USD that may be spent per period. */
+    limit: doublePrecision('limit').notNull(),
+    onExceeded: budgetOnExceeded('on_exceeded').notNull().default('WAIT'),
+    /** Start of the last period in which `*.budget.exceeded` was raised: it is raised once per period. */
+    exceededPeriodStart: timestamp('exceeded_period_start', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('budgets_worker_period_key').on(t.workerId, t.period).where(sql`${t.workerId} is not null`),
+    uniqueIndex('budgets_fleet_period_key').on(t.fleetId, t.period).where(sql`${t.fleetId} is not null`),
+    check('budgets_one_owner', sql`(${t.workerId} is null) <> (${t.fleetId} is null)`),
   ],
 );
 

@@ -135,6 +135,10 @@ export const BLOCK_SPECS: { readonly [K in BlockKind]: BlockSpec } = {
       thread: thread('Thread name; default `main`.'),
       output: variable('Variable receiving the reply (text, or the object with responseType).'),
       responseType: { description: 'Object type the reply must match.', schema: { type: 'string' } },
+      responseSchema: {
+        description: 'A value holding the JSON Schema the reply must match, by name and dot path (`TASK.responseSchema`); no value: the reply is text. Not with responseType.',
+        schema: { type: 'string' },
+      },
       independent: { description: '`true`: the reply does not join the thread history.', schema: { type: 'boolean' } },
     },
   },

@@ -165,6 +165,8 @@ export interface UsageCost {
   /** True when the caller's own provider key paid for the tokens. */
   byok: boolean;
   estimatedProviderFee?: number;
+  /** Ours: a model the run used has no price, so the fees count only the priced ones (README "Cost and budgets"). */
+  unpriced?: true;
 }
 
 /**

@@ -34,7 +34,7 @@
 import { BLOCK_SPECS, defaultBlockDisplay } from './blocks.js';
 import type { BlockStartEvent, ResolvedModelInfo, StreamEvent, TokenUsage, UsageCost } from './events.js';
 import { describeError, ExecutionFailure, RunCancelled } from './execution-errors.js';
-import type { ExecuteWorkerOptions, ExecutionHost, ExecutionLimits, PendingBatch, RunState, ThreadUsage, WorkerOutcome } from './execution-types.js';
+import type { ExecuteWorkerOptions, ExecutionHost, ExecutionLimits, PendingBatch, RunState, RunTotals, WorkerOutcome } from './execution-types.js';
 import { RunClock, resolveLimits } from './limits.js';
 import { McpConnections } from './mcp-servers.js';
 import { generateImageBlock } from './media-blocks.js';
@@ -49,7 +49,7 @@ import { addMessage, serializeThreadBlock, startThread } from './thread-blocks.j
 import { toolCallBlock } from './tool-call-block.js';
 import { checkToolResults } from './tool-results.js';
 import type { Block, BlockKind, Protocol } from './types.js';
-import { threadUsage, zeroUsage } from './usage.js';
+import { totalsOf, zeroUsage } from './usage.js';
 
 export type * from './execution-types.js';
 
@@ -69,10 +69,15 @@ export const EXECUTABLE_BLOCK_KINDS: readonly BlockKind[] = [
 const MAX_ATTEMPTS = 2;
 
 /**
- * We have no price table: fees are reported as 0, and `byok` is true because the
- * server's operator supplies the provider keys.
+ * The `usage` event's cost of `fee` USD (the host's price of the run's tokens): all of it
+ * is the provider's fee, and `byok` is true because the server's operator supplies the
+ * provider keys. `fee` null (a model without a price) gives fees of 0 marked `unpriced`;
+ * undefined (the host prices nothing) fees of 0.
  */
-const NO_COST: UsageCost = { currency: 'USD', bandwidthFee: 0, providerFee: 0, totalFee: 0, byok: true };
+export function usageCost(fee: number | null | undefined): UsageCost {
+  const cost: UsageCost = { currency: 'USD', bandwidthFee: 0, providerFee: fee ?? 0, totalFee: fee ?? 0, byok: true };
+  return fee === null ? { ...cost, unpriced: true } : cost;
+}
 
 /** A fresh run's state: step 0, variables at their declared defaults, no threads. */
 export function initialRunState(protocol: Protocol): RunState {
@@ -86,11 +91,11 @@ export function initialRunState(protocol: Protocol): RunState {
  * `finish{stop}`; the worker reports `cancelled: true`; `usage` follows `finish`). Also
  * used by hosts that cancel an execution that is not running (queued or paused).
  */
-export function cancellationEvents(options: { workerId: string; executionId: string; usage: TokenUsage }): StreamEvent[] {
+export function cancellationEvents(options: { workerId: string; executionId: string; usage: TokenUsage; cost: UsageCost }): StreamEvent[] {
   return [
     { type: 'worker-result', workerId: options.workerId, cancelled: true, usage: options.usage },
     { type: 'finish', finishReason: 'stop', executionId: options.executionId },
-    { type: 'usage', tokens: options.usage, cost: NO_COST },
+    { type: 'usage', tokens: options.usage, cost: options.cost },
   ];
 }
 
@@ -133,10 +138,10 @@ async function runLeg(
 ): Promise<WorkerOutcome> {
   const { host, executionId, workerId } = options;
   const emit = (event: StreamEvent): void => channel.emit(event, false);
-  const totals = (): { usage: TokenUsage; threadUsage: ThreadUsage } => ({ usage: state.usage, threadUsage: threadUsage(state) });
+  const totals = (): RunTotals => totalsOf(state);
 
   const cancel = (): WorkerOutcome => {
-    for (const event of cancellationEvents({ workerId, executionId, usage: state.usage })) emit(event);
+    for (const event of cancellationEvents({ workerId, executionId, usage: state.usage, cost: usageCost(host.costOf?.(state.models ?? {})) })) emit(event);
     return { status: 'cancelled', ...totals() };
   };
   const fail = (error: unknown): WorkerOutcome => {
@@ -197,7 +202,7 @@ async function runLeg(
   const output = hasOutput ? outputValue(protocol, state) : undefined;
   emit({ type: 'worker-result', workerId, ...(hasOutput ? { output } : {}), usage: state.usage });
   emit({ type: 'finish', finishReason: 'stop', executionId });
-  emit({ type: 'usage', tokens: state.usage, cost: NO_COST });
+  emit({ type: 'usage', tokens: state.usage, cost: usageCost(host.costOf?.(state.models ?? {})) });
   return { status: 'completed', ...(hasOutput ? { output } : {}), ...totals() };
 }
 
@@ -230,7 +235,7 @@ async function pause(exec: Execution, batch: PendingBatch): Promise<WorkerOutcom
   );
   exec.emit({ type: 'finish', finishReason: 'client-tool-calls', executionId }, false);
   await exec.checkpoint();
-  return { status: 'paused', pendingToolCalls: batch.calls, usage: state.usage, threadUsage: threadUsage(state) };
+  return { status: 'paused', pendingToolCalls: batch.calls, ...totalsOf(state) };
 }
 
 /** Section 10: the output variable's value; a variable never set gives null (OPEN; its default is already in place). */

@@ -179,6 +179,11 @@ export interface ExecutionHost {
    * should be stored with it.
    */
   checkpoint(state: RunState): Promise<void>;
+  /**
+   * The USD cost of `usage` (the run's tokens per model that answered), for the `usage`
+   * event's `cost`; null when some model has no price. Without it the fees are 0.
+   */
+  costOf?(usage: ModelUsage): number | null;
   /** Aborting it cancels the run (between blocks, or inside a model or tool call). */
   signal?: AbortSignal;
   /**
@@ -356,6 +361,8 @@ export interface RunState {
   threads: Record<string, ThreadState>;
   /** Tokens used by this run's own model calls (not its nested workers'), every leg included. */
   usage: TokenUsage;
+  /** The same tokens per model that answered (absent in checkpoints of older versions). */
+  models?: ModelUsage;
   /** The agentic turn in progress, when a pause or a mid-turn checkpoint cut it. */
   turn?: TurnState;
   /** Set while the run waits for client tools. */
@@ -374,13 +381,32 @@ export interface RunState {
 /** Tokens per thread name (the threads of this run). */
 export type ThreadUsage = Record<string, TokenUsage>;
 
+/** Tokens of one model's calls; `cachedInputTokens` (read from the provider's prompt cache) are part of `inputTokens`. */
+export interface ModelTokens {
+  inputTokens: number;
+  outputTokens: number;
+  cachedInputTokens: number;
+}
+
+/** Tokens per model that answered, keyed `provider/modelId` as resolved (`openai/gpt-4o-mini`), for pricing. */
+export type ModelUsage = Record<string, ModelTokens>;
+
+/** A run's token counts: in total, per thread and per model that answered. */
+export interface RunTotals {
+  usage: TokenUsage;
+  threadUsage: ThreadUsage;
+  modelUsage: ModelUsage;
+}
+
 /** How `executeWorker` ended. `usage` counts this run's own model calls. */
-export type WorkerOutcome =
-  | { status: 'completed'; output?: unknown; usage: TokenUsage; threadUsage: ThreadUsage }
-  | { status: 'failed'; error: { errorType: ErrorType; message: string }; usage: TokenUsage; threadUsage: ThreadUsage }
-  | { status: 'cancelled'; usage: TokenUsage; threadUsage: ThreadUsage }
-  /**
-   * Waiting for client tools: `client-tool-request` and `finish{client-tool-calls}` were
-   * emitted and the state (with `pending`) checkpointed. Resume with `toolResults`.
-   */
-  | { status: 'paused'; pendingToolCalls: PendingToolCall[]; usage: TokenUsage; threadUsage: ThreadUsage };
+export type WorkerOutcome = RunTotals &
+  (
+    | { status: 'completed'; output?: unknown }
+    | { status: 'failed'; error: { errorType: ErrorType; message: string } }
+    | { status: 'cancelled' }
+    /**
+     * Waiting for client tools: `client-tool-request` and `finish{client-tool-calls}` were
+     * emitted and the state (with `pending`) checkpointed. Resume with `toolResults`.
+     */
+    | { status: 'paused'; pendingToolCalls: PendingToolCall[] }
+  );

@@ -7,7 +7,7 @@ export { loadProtocolPackage, loadProtocolPackageOrThrow, parseProtocolSource, M
 export type { LoadResult, ProtocolPackageSource, ProtocolSections } from './parse.js';
 export { readProtocolPackage, type ProtocolPackageFiles } from './package-files.js';
 export { formatDiagnostic, hasErrors, ProtocolValidationError, type Diagnostic, type DiagnosticSeverity } from './diagnostics.js';
-export { executeWorker, initialRunState, blockStartEvent, cancellationEvents, EXECUTABLE_BLOCK_KINDS } from './execute.js';
+export { executeWorker, initialRunState, blockStartEvent, cancellationEvents, usageCost, EXECUTABLE_BLOCK_KINDS } from './execute.js';
 export type * from './execution-types.js';
 export { checkToolResults, ToolResultsError, type ToolResultsProblem } from './tool-results.js';
 export { DEFAULT_LIMITS } from './limits.js';

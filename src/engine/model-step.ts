@@ -143,7 +143,7 @@ async function streamStep(run: BlockRun, request: StepRequest, model: ResolvedMo
         break;
       }
       case 'finish':
-        recordUsage(exec.state, threadName, part.totalUsage);
+        recordUsage(exec.state, threadName, `${model.provider}/${model.modelId}`, part.totalUsage);
         break;
       case 'error':
         failure ??= { error: part.error };

@@ -15,6 +15,8 @@
  * final step's text (OPEN, section 7), or with `responseType` that text parsed as
  * JSON and validated against the type (section 5).
  */
+import type { JSONSchema7 } from 'ai';
+
 import { ExecutionFailure } from './execution-errors.js';
 import type { TurnState } from './execution-types.js';
 import { runModelStep } from './model-step.js';
@@ -22,6 +24,7 @@ import type { BlockOutcome, BlockRun, Resumption } from './run-context.js';
 import { runToolCalls, toolResultMessage } from './tool-calls.js';
 import { deliverToolResults } from './tool-results.js';
 import { threadToolBindings } from './thread-tools.js';
+import { pathInto } from './render.js';
 import { schemaValidator, typeJsonSchema } from './type-schemas.js';
 import type { BlockOf } from './types.js';
 
@@ -37,7 +40,10 @@ export async function nextMessage(run: BlockRun, block: BlockOf<'next-message'>,
   const turn: TurnState = state.turn?.blockIndex === block.index ? state.turn : { blockIndex: block.index, steps: 0, messages: [], text: '', parts: 0 };
   state.turn = turn;
   const bindings = await threadToolBindings(run, block.thread);
-  const responseType = block.responseType === undefined ? undefined : { name: block.responseType, schema: typeJsonSchema(block.responseType, exec.protocol.types) };
+  const responseType =
+    block.responseType !== undefined
+      ? { name: block.responseType, schema: typeJsonSchema(block.responseType, exec.protocol.types) }
+      : block.responseSchema && responseSchemaOf(run, block.responseSchema);
 
   if (resume) {
     const delivered = deliverToolResults(run, resume.batch, resume.results);
@@ -64,6 +70,31 @@ export async function nextMessage(run: BlockRun, block: BlockOf<'next-message'>,
   if (block.output !== undefined) state.variables[block.output] = responseType ? parseReply(block.name, responseType, turn.text) : turn.text;
   delete state.turn;
   return { status: 'done' };
+}
+
+/** The name a response schema taken from a value goes by (`text-start.responseType`, the structured-output request). */
+export const RESPONSE_SCHEMA_NAME = 'Response';
+
+/**
+ * Section 5, "A response schema from a value": the JSON Schema held by the value at
+ * `source` (a dot path from an input, variable, resource or context input), or undefined
+ * when it holds none (the reply is then text).
+ * @throws ExecutionFailure (`validation_error`) when the value is not a JSON Schema of an object.
+ */
+function responseSchemaOf(run: BlockRun, source: { name: string; path: string[] }): { name: string; schema: JSONSchema7 } | undefined {
+  const entry = pathInto(run.exec.scope.lookup(source.name), source.path);
+  if (entry.state !== 'set' || entry.value === null || entry.value === undefined) return undefined;
+  const schema = entry.value;
+  const where = `\`${[source.name, ...source.path].join('.')}\` (used as \`responseSchema\`)`;
+  if (typeof schema !== 'object' || Array.isArray(schema) || (schema as JSONSchema7).type !== 'object') {
+    throw new ExecutionFailure('validation_error', `${where} must be a JSON Schema of an object (\`"type": "object"\`); got ${JSON.stringify(schema)}.`);
+  }
+  try {
+    schemaValidator(schema as JSONSchema7);
+  } catch (error) {
+    throw new ExecutionFailure('validation_error', `${where} is not a JSON Schema this server can check: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return { name: RESPONSE_SCHEMA_NAME, schema: schema as JSONSchema7 };
 }
 
 /** The tool call ids of the turn's last assistant message, in the order the model made them. */

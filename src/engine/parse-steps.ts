@@ -8,6 +8,7 @@ import { BLOCK_SPECS, blockFieldNames, BLOCK_KINDS, isBlockKind } from './blocks
 import { DISPLAY_MODES } from './events.js';
 import { MODEL_ID, UPPER_SNAKE_CASE } from './naming.js';
 import type { SectionNode } from './parse-declarations.js';
+import { splitName } from './prompt-template.js';
 import {
   THINKING_LEVELS,
   type Block,
@@ -149,6 +150,8 @@ const BUILDERS: { [K in BlockKind]: Builder<K> } = {
     };
     assign(block, 'output', fields.string('output', false));
     assign(block, 'responseType', fields.string('responseType', false));
+    const responseSchema = fields.string('responseSchema', false);
+    if (responseSchema !== undefined) block.responseSchema = splitName(responseSchema);
     return block;
   },
 

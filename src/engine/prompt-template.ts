@@ -66,7 +66,7 @@ export function parseCondition(text: string): Condition | null {
 }
 
 /** `WORKER.persona.background` → name `WORKER`, path `['persona', 'background']`. */
-function splitName(dotted: string): { name: string; path: string[] } {
+export function splitName(dotted: string): { name: string; path: string[] } {
   const [name = '', ...path] = dotted.split('.');
   return { name, path };
 }

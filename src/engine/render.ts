@@ -122,7 +122,7 @@ export function renderPrompt(name: string, options: RenderOptions): string {
  * The value at `path` (object keys, or array indexes) inside a set value; a path that
  * leads nowhere is `unset`, so its placeholder stays unchanged and a condition sees it absent.
  */
-function pathInto(entry: ScopeEntry, path: readonly string[]): ScopeEntry {
+export function pathInto(entry: ScopeEntry, path: readonly string[]): ScopeEntry {
   if (path.length === 0 || entry.state !== 'set') return path.length === 0 ? entry : { state: 'unset' };
   let value: unknown = entry.value;
   for (const key of path) {

@@ -276,6 +276,12 @@ export interface NextMessageBlock extends BlockBase {
   output?: string;
   /** Object type name the reply must match (section 5). */
   responseType?: string;
+  /**
+   * A value holding the JSON Schema the reply must match, named by a dot path
+   * (`TASK.responseSchema`: `name` TASK, `path` ['responseSchema']); when it holds no value
+   * the reply is text (section 5, "A response schema from a value").
+   */
+  responseSchema?: { name: string; path: string[] };
   /** `true`: the reply does not join the thread's history. Default false. */
   independent: boolean;
 }

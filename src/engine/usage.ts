@@ -5,7 +5,7 @@
  * token twice.
  */
 import type { TokenUsage } from './events.js';
-import type { RunState, ThreadUsage } from './execution-types.js';
+import type { ModelTokens, RunState, RunTotals, ThreadUsage } from './execution-types.js';
 
 /** No tokens. */
 export function zeroUsage(): TokenUsage {
@@ -17,16 +17,32 @@ export interface CallUsage {
   inputTokens: number | undefined;
   outputTokens: number | undefined;
   totalTokens: number | undefined;
+  inputTokenDetails?: { cacheReadTokens: number | undefined };
 }
 
-/** Adds one call's tokens to thread `thread` and to the run. */
-export function recordUsage(state: RunState, thread: string, usage: CallUsage): void {
+/**
+ * Adds one call's tokens to thread `thread`, to the run, and to the model that answered
+ * (`model`: `provider/modelId` as resolved, the key prices are looked up by).
+ */
+export function recordUsage(state: RunState, thread: string, model: string, usage: CallUsage): void {
   const input = usage.inputTokens ?? 0;
   const output = usage.outputTokens ?? 0;
   const call: TokenUsage = { inputTokens: input, outputTokens: output, totalTokens: usage.totalTokens ?? input + output };
   state.usage = sum(state.usage, call);
   const threadState = state.threads[thread];
   if (threadState) threadState.usage = sum(threadState.usage ?? zeroUsage(), call);
+  const models = (state.models ??= {});
+  const before: ModelTokens = models[model] ?? { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0 };
+  models[model] = {
+    inputTokens: before.inputTokens + input,
+    outputTokens: before.outputTokens + output,
+    cachedInputTokens: before.cachedInputTokens + (usage.inputTokenDetails?.cacheReadTokens ?? 0),
+  };
+}
+
+/** The run's token counts so far: in total, per thread and per model. */
+export function totalsOf(state: RunState): RunTotals {
+  return { usage: state.usage, threadUsage: threadUsage(state), modelUsage: state.models ?? {} };
 }
 
 /** Tokens per thread of the run, zero for a thread that made no call yet. */

@@ -11,6 +11,7 @@ import type { BlockOf, InputMappingEntry, Protocol } from './types.js';
 import { validatePrompts, type PromptUsage } from './validate-prompts.js';
 import { validateSupport } from './validate-support.js';
 import { checkTypeReference, validateTypes } from './validate-types.js';
+import { CONTEXT_INPUTS } from './run-input.js';
 import { ValidationContext } from './validation-context.js';
 import type { SourceMap } from './yaml-reader.js';
 
@@ -146,6 +147,10 @@ function validateSteps(ctx: ValidationContext): PromptUsage[] {
       case 'next-message':
         requireThread(block.thread);
         if (block.responseType !== undefined) checkResponseType(ctx, block.responseType, at('responseType'));
+        if (block.responseSchema !== undefined) {
+          if (block.responseType !== undefined) ctx.error(at('responseSchema'), '`responseSchema` and `responseType` cannot both be given; keep one.');
+          else if (!CONTEXT_INPUTS.includes(block.responseSchema.name)) checkReadable(ctx, block.responseSchema.name, at('responseSchema'));
+        }
         break;
       case 'serialize-thread':
         requireThread(block.thread);

@@ -26,6 +26,8 @@ type AlertDirection = (typeof fleetAlerts.$inferSelect)['direction'];
  * - `project`: `assignProject`, or a team pipeline's stage (`project`: its name);
  * - `schedule`: a recurring schedule's instant; `trigger`: a trigger fired;
  * - `queue`: handed out from the fleet queue after `waitedMs` in it;
+ * - `retry`: back after a failed attempt's backoff, or `retryTask` (`attempts`: made so far);
+ * - `prerequisites`: it was BLOCKED and its prerequisites have all completed;
  * - `rebalance`, `transfer` (offboarding with a successor), `reassign`
  *   (`reassignTask`): moved from `previousAssigneeId` (null: it was in no one's hands).
  */
@@ -35,6 +37,8 @@ export type AssignmentOrigin =
   | { origin: 'schedule'; scheduleId: string }
   | { origin: 'trigger'; triggerId: string }
   | { origin: 'queue'; waitedMs: number }
+  | { origin: 'retry'; attempts: number }
+  | { origin: 'prerequisites' }
   | { origin: 'rebalance' | 'transfer'; previousAssigneeId: string }
   | { origin: 'reassign'; previousAssigneeId: string | null };
 
@@ -52,11 +56,28 @@ export type TaskEndedPayload = {
   reason?: string | null;
 };
 
+/** A human's approval decision on a task, for `Task.approved` / `Task.rejected`. */
+export type TaskDecisionPayload = { action: string; by: string; apiKeyId: string | null; comment: string | null; workerId: string | null };
+
 /** How a run ended, for `Run.completed` / `.failed` / `.cancelled`. */
 export type RunEndedPayload = {
   status: 'COMPLETED' | 'FAILED' | 'CANCELLED';
   /** FAILED only. */
   error?: RunError;
+};
+
+/**
+ * A budget's period spending reached its limit (src/budgets/service.ts), for
+ * `Worker.budget.exceeded` / `Fleet.budget.exceeded`: raised once per budget and period.
+ * `limit` and `spent` are USD; `periodStart` is the start of the period (ISO 8601).
+ */
+export type BudgetExceededPayload = {
+  budgetId: string;
+  period: 'DAILY' | 'MONTHLY';
+  limit: number;
+  spent: number;
+  periodStart: string;
+  onExceeded: 'WAIT' | 'FAIL';
 };
 
 /** An alert's crossing, for `Fleet.alert.triggered` / `.resolved`. */
@@ -79,6 +100,10 @@ export type TaskQueuedPayload = {
   triggerId?: string;
   /** The worker that handed it back (offboarded, retired or scaled down). */
   returnedFrom?: string;
+  /** Back for another attempt (a retry's backoff is over, or `retryTask`): the attempts made so far. */
+  attempts?: number;
+  /** It was BLOCKED and its prerequisites have all completed. */
+  prerequisitesCompleted?: true;
 };
 
 /**
@@ -141,6 +166,7 @@ export type DomainEventCatalogue = {
     alerts: Array<{ alertId: string; metric: string; threshold: number; direction: AlertDirection; channel: string }>;
   };
   'Fleet.alert.triggered': AlertCrossingPayload;
+  'Fleet.budget.exceeded': BudgetExceededPayload;
   'Fleet.alert.resolved': AlertCrossingPayload;
   'Fleet.shifts.configured': {
     timezone: string;
@@ -170,7 +196,15 @@ export type DomainEventCatalogue = {
   'Run.failed': RunEndedPayload;
   'Run.cancelled': RunEndedPayload;
 
-  'Team.created': { name: string; fleetId: string; slots: Array<{ name: string; size: number }>; stages: number };
+  /** `approveTask`: the task's (subject) result was approved by `by` (an API key's label), with a comment; it completes. */
+  'Task.approved': TaskDecisionPayload;
+  /** `rejectTask`: the task's (subject) result was rejected by `by`, `comment` being the reason; it fails. */
+  'Task.rejected': TaskDecisionPayload;
+  /** The task (subject) failed after its retry policy's last attempt: FAILED with `deadLetteredAt`. */
+  'Task.deadLettered': { action: string; attempts: number; error: string; workerId: string | null };
+  /** `retryTask` put the failed task (subject) back to work, its attempts reset. */
+  'Task.retried': { action: string; status: TaskStatus; workerId: string | null; fleetId: string | null };
+  'Team.created': { name: string; fleetId: string; slots: Array<{ name: string; size: number }>; stages: number; focus: string | null };
   /** `deleteTeam` (or `deleteFleet`): what stopped with it. */
   'Team.deleted': { name: string; fleetId: string; workflowRunsStopped: number; tasksCancelled: number; workersReleased: number };
   'Team.workflow.started': { workflowRunId: string; stages: number };
@@ -182,6 +216,8 @@ export type DomainEventCatalogue = {
   'Trigger.deleted': { eventType: string };
   'Webhook.created': { url: string; eventTypes: string[] };
   'Webhook.deleted': { url: string };
+  /** `redeliverWebhook`: a FAILED delivery of the webhook (subject) is sent again. */
+  'Webhook.redelivery.requested': { deliveryId: string; eventSeq: number; eventType: string };
 
   'Worker.hired': { name: string; role: string; startDate: string; fleetId?: string };
   'Worker.onboarded': { training: string[]; access: string[]; mentorId: string | null; startedAt: string; learning: LearningItem[] };
@@ -212,6 +248,9 @@ export type DomainEventCatalogue = {
   'Worker.task.failed': TaskEndedPayload;
   'Worker.task.cancelled': TaskEndedPayload;
   'Worker.task.reassigned': { taskId: string; action: string; to: string };
+  'Worker.budget.exceeded': BudgetExceededPayload;
+  /** A run of the task failed and its retry policy tries again at `nextAttemptAt` (ISO-8601). */
+  'Worker.task.retrying': { taskId: string; action: string; attempts: number; error: string; nextAttemptAt: string };
   'Worker.goal.achieved': { kpi: string; period: string; target: number; actual: number; periodStart: string; taskId: string };
   'Worker.feedback.received': { feedbackId: string; type: string; rating: number | null; from: string | null };
   'Worker.message.received': { messageId: string; from: string; subject: string | null; priority: string };
@@ -256,6 +295,7 @@ const CATALOGUED: { [T in DomainEventType]: true } = {
   'Fleet.sla.breached': true,
   'Fleet.alerts.configured': true,
   'Fleet.alert.triggered': true,
+  'Fleet.budget.exceeded': true,
   'Fleet.alert.resolved': true,
   'Fleet.shifts.configured': true,
   'Fleet.shift.started': true,
@@ -270,6 +310,10 @@ const CATALOGUED: { [T in DomainEventType]: true } = {
   'Run.completed': true,
   'Run.failed': true,
   'Run.cancelled': true,
+  'Task.approved': true,
+  'Task.rejected': true,
+  'Task.deadLettered': true,
+  'Task.retried': true,
   'Team.created': true,
   'Team.deleted': true,
   'Team.workflow.started': true,
@@ -280,11 +324,13 @@ const CATALOGUED: { [T in DomainEventType]: true } = {
   'Trigger.deleted': true,
   'Webhook.created': true,
   'Webhook.deleted': true,
+  'Webhook.redelivery.requested': true,
   'Worker.hired': true,
   'Worker.onboarded': true,
   'Worker.activated': true,
   'Worker.promoted': true,
   'Worker.updated': true,
+  'Worker.budget.exceeded': true,
   'Worker.offboarded': true,
   'Worker.retiring': true,
   'Worker.retirement.cancelled': true,
@@ -302,6 +348,7 @@ const CATALOGUED: { [T in DomainEventType]: true } = {
   'Worker.task.failed': true,
   'Worker.task.cancelled': true,
   'Worker.task.reassigned': true,
+  'Worker.task.retrying': true,
   'Worker.goal.achieved': true,
   'Worker.feedback.received': true,
   'Worker.message.received': true,

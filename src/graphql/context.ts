@@ -34,4 +34,6 @@ export type { Actor };
 
 export interface AppContext extends AppServices {
   actor: Actor;
+  /** Aborts when the client of an HTTP request goes away (absent over graphql-ws, whose socket ends its subscriptions itself). */
+  signal?: AbortSignal;
 }

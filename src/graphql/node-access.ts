@@ -23,6 +23,7 @@ import {
   teams,
   teamWorkflowRuns,
   triggers,
+  webhookDeliveries,
   webhooks,
   workerFeedback,
   workerMeetings,
@@ -47,6 +48,7 @@ const NODE_TABLES = {
   Meeting: workerMeetings,
   Trigger: triggers,
   Webhook: webhooks,
+  WebhookDelivery: webhookDeliveries,
 } as const;
 
 const Uuid = z.uuid();

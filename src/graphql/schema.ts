@@ -22,6 +22,7 @@ import '../webhooks/schema.js';
 import '../protocols/schema.js';
 import '../runs/event-types.js';
 import '../runs/schema.js';
+import '../budgets/schema.js';
 import '../auth/schema.js';
 
 /** Builds the executable schema (once per process). */

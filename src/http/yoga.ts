@@ -68,7 +68,7 @@ export function createYogaServer(options: {
     graphqlEndpoint: GRAPHQL_PATH,
     // graphql-ws authenticates once per socket and hands the actor in; HTTP (and SSE)
     // requests were authenticated from their headers when they arrived.
-    context: ({ request, actor }) => ({ ...services, actor: actor ?? authentication.actorOf(request) }),
+    context: ({ request, actor }) => ({ ...services, actor: actor ?? authentication.actorOf(request), ...(request ? { signal: request.signal } : {}) }),
     graphiql: limits.graphiql ? { title: 'Workforce GraphQL', defaultQuery, subscriptionsProtocol: 'WS' } : false,
     maskedErrors,
     // MAX_BODY_BYTES is enforced by useBodySizeLimit; yoga's own limit would copy every body through a counting stream.

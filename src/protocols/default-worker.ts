@@ -2,7 +2,8 @@
  * The built-in default worker protocol (docs/protocol.md, "The default worker protocol"):
  * what a worker with a model and no protocol of its own runs. Its system prompt is written
  * from the worker's identity (`WORKER`), the request is the task (`TASK`: action and the
- * input taken whole) and its output is the model's answer. It is stored in each
+ * input taken whole) and its output is the model's answer: text, or the object matching
+ * the task's `responseSchema` when it has one. It is stored in each
  * organisation under the slug {@link DEFAULT_WORKER_PROTOCOL} the first time one of its
  * workers needs it, so runs name it, `protocols` lists it and `updateProtocol` can change
  * it for every worker without a protocol.
@@ -16,8 +17,8 @@ const SOURCE = `# The default worker protocol: the worker's identity is the syst
 # the task is the request, the answer is the result.
 variables:
   ANSWER:
-    type: string
-    description: The worker's answer to the task.
+    type: unknown
+    description: The worker's answer to the task (an object matching the task's response schema when it has one).
 steps:
   Start:
     block: start-thread
@@ -31,6 +32,7 @@ steps:
   Answer:
     block: next-message
     thread: main
+    responseSchema: TASK.responseSchema
     output: ANSWER
 output: ANSWER
 `;

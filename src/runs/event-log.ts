@@ -29,6 +29,7 @@ export type RunPatch = Partial<
     | 'output'
     | 'error'
     | 'usage'
+    | 'cost'
     | 'finishedAt'
     | 'pendingToolCalls'
     | 'toolResults'

@@ -127,7 +127,7 @@ const FIELDS = {
   // usage
   usage: [TokenUsageRef as never, false, 'Tokens the worker’s own model calls used.'],
   tokens: [TokenUsageRef as never, true, 'Tokens used.'],
-  cost: ['JSON', true, 'Cost {currency bandwidthFee providerFee totalFee byok}.'],
+  cost: ['JSON', true, 'Cost {currency bandwidthFee providerFee totalFee byok unpriced?} in USD at the configured prices; `unpriced: true` when a model used has no price.'],
 } satisfies Record<string, FieldSpec>;
 
 type FieldName = keyof typeof FIELDS;

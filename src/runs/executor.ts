@@ -11,12 +11,12 @@ import { randomUUID } from 'node:crypto';
 import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 
 import type { Database, Transaction } from '../db/client.js';
-import type { RunUsage } from '../db/documents.js';
 import { runs } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import type { ModelRegistry } from '../models/registry.js';
 import type { OutboundPolicy } from '../net/outbound.js';
-import { cancellationEvents, executeWorker, type ExecutionLimits, type RunState } from '../engine/execute.js';
+import { cancellationEvents, executeWorker, usageCost, type ExecutionLimits, type RunState, type RunTotals } from '../engine/execute.js';
+import { costOf, DEFAULT_MODEL_PRICES, type ModelPrices } from '../models/prices.js';
 import type { Outbox } from '../events/outbox.js';
 import type { Bus } from '../realtime/bus.js';
 import { loadVersion } from '../protocols/service.js';
@@ -51,6 +51,8 @@ export interface RunExecutorOptions {
   leaseMs?: number;
   /** Bounds on every run (engine defaults when absent). */
   limits?: ExecutionLimits;
+  /** Prices a run's tokens when it ends (default: `DEFAULT_MODEL_PRICES`). */
+  prices?: ModelPrices;
   onRunEnded?: RunEndedHandler;
 }
 
@@ -76,11 +78,12 @@ export class RunExecutor {
       bus: options.bus,
       recent: this.recent,
       models: options.models,
+      prices: options.prices ?? DEFAULT_MODEL_PRICES,
       builtinTools: options.builtinTools ?? defaultBuiltinTools(),
       outbound: options.outbound,
       lease: { owner: this.owner, ms: this.leaseMs },
       track: (log) => this.logs.add(log),
-      end: (log, run, ending, usage) => this.end(log, run, ending, usage),
+      end: (log, run, ending, totals) => this.end(log, run, ending, totals),
     };
   }
 
@@ -264,7 +267,8 @@ export class RunExecutor {
   /** Writes the cancellation events of a run this process has just claimed and ends it. */
   private async cancelClaimed(run: RunRow): Promise<void> {
     const log = new RunEventLog(this.hostContext, run, run.lastSeq, this.hostContext.lease);
-    for (const event of cancellationEvents({ workerId: run.id, executionId: run.id, usage: run.usage })) log.append(event);
+    const cost = usageCost(costOf(this.hostContext.prices, run.usage.models ?? {}));
+    for (const event of cancellationEvents({ workerId: run.id, executionId: run.id, usage: run.usage, cost })) log.append(event);
     await this.end(log, run, { status: 'CANCELLED' });
   }
 
@@ -287,10 +291,9 @@ export class RunExecutor {
         ...(resuming ? { toolResults: run.toolResults } : {}),
         host: createRunHost(this.hostContext, run, version, log, signal),
       });
-      const usage = { ...outcome.usage, threads: outcome.threadUsage };
       // A pause was recorded by the host's last checkpoint (see run-host.ts `pause`).
       if (outcome.status === 'paused') return;
-      await this.end(log, run, endingOf(outcome), usage);
+      await this.end(log, run, endingOf(outcome), outcome);
     } catch (error) {
       if (error instanceof LeaseLostError) {
         logger.warn({ runId }, 'another process took this run over; stopping here');
@@ -304,17 +307,21 @@ export class RunExecutor {
   }
 
   /**
-   * Records the end of a run: final status, released lease, the `Run.<status>` domain
-   * event and whatever `onRunEnded` changes, with the last events, in one transaction.
+   * Records the end of a run: final status, released lease, its tokens (`totals`, when the
+   * engine reported them; else those last stored) and their cost, the `Run.<status>`
+   * domain event and whatever `onRunEnded` changes, with the last events, in one
+   * transaction.
    */
-  private async end(log: RunEventLog, run: RunRow, ending: RunEnding, usage?: RunUsage): Promise<void> {
+  private async end(log: RunEventLog, run: RunRow, ending: RunEnding, totals?: RunTotals): Promise<void> {
     this.logs.delete(log);
+    const usage = totals ? { ...totals.usage, threads: totals.threadUsage, models: totals.modelUsage } : run.usage;
     await log.flush(
       {
         status: ending.status,
         ...(ending.status === 'COMPLETED' ? { output: ending.output } : {}),
         ...(ending.status === 'FAILED' ? { error: ending.error } : {}),
-        ...(usage ? { usage } : {}),
+        ...(totals ? { usage } : {}),
+        cost: costOf(this.hostContext.prices, usage.models ?? {}),
         pendingToolCalls: [],
         toolResults: [],
         leaseOwner: null,

@@ -8,9 +8,10 @@ import type { Database } from '../db/client.js';
 import type { RunUsage } from '../db/documents.js';
 import { runs } from '../db/schema.js';
 import { transactionWithEvents } from '../events/outbox.js';
+import { costOf, type ModelPrices } from '../models/prices.js';
 import type { ModelRegistry } from '../models/registry.js';
 import type { OutboundPolicy } from '../net/outbound.js';
-import type { ChildWorker, ExecutionHost, RunState, WorkerOutcome } from '../engine/execute.js';
+import type { ChildWorker, ExecutionHost, RunState, RunTotals, WorkerOutcome } from '../engine/execute.js';
 import type { Bus } from '../realtime/bus.js';
 import { findLatestVersion, parsedVersion, type LoadedVersion } from '../protocols/service.js';
 import { connectMcpServer } from '../tools/mcp.js';
@@ -33,6 +34,8 @@ export interface RunHostContext {
   /** Where run event logs keep committed events for this process's subscribers. */
   recent: RecentRunEvents;
   models: ModelRegistry;
+  /** Prices of the runs' tokens (src/models/prices.ts). */
+  prices: ModelPrices;
   builtinTools: BuiltinTools;
   /** Where HTTP tools and MCP servers may be reached. */
   outbound: OutboundPolicy;
@@ -41,7 +44,7 @@ export interface RunHostContext {
   /** Makes the heartbeat renew `log`'s lease while its run works (until `end`). */
   track(log: RunEventLog): void;
   /** Records the end of a run (status, last events, domain event) in one transaction. */
-  end(log: RunEventLog, run: RunRow, ending: RunEnding, usage?: RunUsage): Promise<void>;
+  end(log: RunEventLog, run: RunRow, ending: RunEnding, totals?: RunTotals): Promise<void>;
 }
 
 /** The ending of an outcome that is not a pause. */
@@ -56,12 +59,12 @@ export function endingOf(outcome: Exclude<WorkerOutcome, { status: 'paused' }>):
   }
 }
 
-/** The run's usage as stored: its totals and the per-thread counts of its state. */
-export function usageOf(state: Pick<RunState, 'usage' | 'threads'>): RunUsage {
+/** The run's usage as stored: its totals and the per-thread and per-model counts of its state. */
+export function usageOf(state: Pick<RunState, 'usage' | 'threads' | 'models'>): RunUsage {
   const threads = Object.fromEntries(
     Object.entries(state.threads).flatMap(([name, thread]) => (thread.usage ? [[name, thread.usage]] : [])),
   );
-  return { ...state.usage, threads };
+  return { ...state.usage, threads, models: state.models ?? {} };
 }
 
 /**
@@ -80,6 +83,7 @@ export function createRunHost(
   const { db, models } = context;
   return {
     resolveModel: (id) => models.resolve(id),
+    costOf: (usage) => costOf(context.prices, usage),
     emit: (event, meta) => {
       if (!meta.hidden) log.append(event);
     },
@@ -142,6 +146,8 @@ async function startChildRun(
         protocolVersionId: version.id,
         version: version.version,
         workerId: parent.workerId,
+        // A nested worker's tokens count to the same worker and fleet as its parent's.
+        fleetId: parent.fleetId,
         parentRunId: parent.id,
         depth: request.depth,
         status: 'RUNNING',
@@ -172,7 +178,7 @@ async function startChildRun(
         await context.end(log, child, { status: 'FAILED', error: { errorType: 'internal_error', message: 'a nested worker paused' } });
         return;
       }
-      await context.end(log, child, endingOf(outcome), { ...outcome.usage, threads: outcome.threadUsage });
+      await context.end(log, child, endingOf(outcome), outcome);
     },
   };
 }

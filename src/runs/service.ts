@@ -4,7 +4,7 @@
  * background; the stored event stream is the single source for queries and
  * subscriptions, so a subscriber never misses or repeats an event.
  */
-import { and, asc, eq, gt } from 'drizzle-orm';
+import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import { z } from 'zod';
 
 import type { Database, Transaction } from '../db/client.js';
@@ -94,6 +94,8 @@ export async function queueRun(
       protocolVersionId: version.id,
       version: version.version,
       workerId: request.workerId,
+      // The run counts to the fleet the worker is in now, even if it moves later.
+      fleetId: request.workerId === null ? null : sql`(select ${workers.fleetId} from ${workers} where ${workers.id} = ${request.workerId})`,
       taskId: request.taskId,
       input: request.input,
     })

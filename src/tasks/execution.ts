@@ -16,6 +16,7 @@
  */
 import { and, asc, desc, eq, inArray, isNull, or, sql } from 'drizzle-orm';
 
+import { BudgetExceededError, raiseExceededBudgets } from '../budgets/service.js';
 import { runs, tasks, workers } from '../db/schema.js';
 import { InvalidTransitionError } from '../errors.js';
 import { eventTypesOf } from '../events/catalogue.js';
@@ -24,6 +25,7 @@ import type { Reactions } from '../events/reactions.js';
 import { LruMap } from '../lru.js';
 import type { RunEndedHandler } from '../runs/executor.js';
 import { FINAL_RUN_STATUSES, type RunRow } from '../runs/service.js';
+import type { Clock } from '../scheduler/clock.js';
 import { coalesce, type Kicker } from '../scheduler/coalesce.js';
 import { countActiveTasks, lockWorker, takesWorkNow, takingWork } from '../workers/lifecycle.js';
 import { hasSlotToStart, isReady, occupiesSlot, runsItsWork, runsWorkOf } from './predicates.js';
@@ -54,11 +56,13 @@ function startRun(deps: Pick<TaskDeps, 'runs'>, begun: Begun): void {
 
 /**
  * The `onRunEnded` hook of the run executor: the task a run executed ends with it (see
- * `settleTaskOfRun`).
+ * `settleTaskOfRun`), and a budget the run's cost has spent raises its `*.budget.exceeded`.
  */
-export function createRunEndedHandler(): RunEndedHandler {
+export function createRunEndedHandler(clock: Clock): RunEndedHandler {
   return async (tx, outbox, run, ending) => {
-    await settleTaskOfRun(tx, outbox, run, ending);
+    await settleTaskOfRun(tx, outbox, run, ending, clock.now());
+    // The run's cost is stored by now: its worker's and fleet's budgets may be spent.
+    if (run.workerId) await raiseExceededBudgets(tx, outbox, run.workerId, run.fleetId);
   };
 }
 
@@ -151,8 +155,21 @@ export class WorkRunner {
       return;
     }
     for (;;) {
-      const begun = await transactionWithEvents(this.deps, async (tx, outbox) => {
-        const worker = await lockWorker(tx, peek.organizationId, workerId);
+      const begun = await this.begin(peek.organizationId, workerId);
+      if (!begun) return;
+      startRun(this.deps, begun);
+    }
+  }
+
+  /**
+   * Begins the next ASSIGNED task of `workerId` if it has a free slot.
+   * @returns what began, or undefined when nothing can (no task, no slot, a spent WAIT
+   *   budget: the work waits for the sweep after the period rolls over, or a new limit)
+   */
+  private async begin(organizationId: string, workerId: string): Promise<Begun | undefined> {
+    try {
+      return await transactionWithEvents(this.deps, async (tx, outbox) => {
+        const worker = await lockWorker(tx, organizationId, workerId);
         if (!takesWorkNow(worker)) return undefined;
         if ((await countActiveTasks(tx, worker.id)) >= worker.concurrency) return undefined;
         const [next] = await tx
@@ -164,8 +181,9 @@ export class WorkRunner {
           .for('update', { skipLocked: true });
         return next ? beginTask(tx, outbox, worker, next) : undefined;
       });
-      if (!begun) return;
-      startRun(this.deps, begun);
+    } catch (error) {
+      if (error instanceof BudgetExceededError) return undefined;
+      throw error;
     }
   }
 }
@@ -209,7 +227,7 @@ export async function recoverInterruptedWork(deps: TaskDeps): Promise<number> {
         .orderBy(desc(runs.createdAt))
         .limit(1);
       if (run && FINAL_RUN_STATUSES.includes(run.status)) {
-        return (await settleTaskOfRun(tx, outbox, run, endingOfRow(run))) ? { task, runId: null } : undefined;
+        return (await settleTaskOfRun(tx, outbox, run, endingOfRow(run), deps.clock.now())) ? { task, runId: null } : undefined;
       }
       if (!runsWorkOf(worker)) return undefined;
       const begun = await reattachRun(tx, outbox, worker, task, run);

@@ -21,7 +21,7 @@ import {
   SLOT_TASK_STATUSES,
 } from './state-machine.js';
 
-/** The task row is not finished (PENDING, ASSIGNED, RUNNING, WAITING). */
+/** The task row is not finished (PENDING, ASSIGNED, RUNNING, WAITING, RETRYING, BLOCKED). */
 export const isOpen = inArray(tasks.status, OPEN_TASK_STATUSES);
 
 /** The task row is finished (COMPLETED, FAILED, CANCELLED). */

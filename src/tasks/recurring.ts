@@ -28,10 +28,10 @@ import { lockFleet } from '../fleets/core/store.js';
 import type { Logger } from '../logger.js';
 import type { Bus } from '../realtime/bus.js';
 import type { Clock } from '../scheduler/clock.js';
-import { parseInput, TimeZone, withDefault } from '../validation.js';
+import { parseInput, TimeZone } from '../validation.js';
 import { assertTakesWork, lockWorker } from '../workers/lifecycle.js';
 import { workerTimeZone } from '../workers/performance.js';
-import { ActionModel, TaskPriorityModel } from './service.js';
+import { ActionModel, hasOneTarget, TargetedWorkFields, TaskPriorityModel } from './service.js';
 import { createTask } from './work-state.js';
 
 export type TaskScheduleRow = typeof taskSchedules.$inferSelect;
@@ -53,17 +53,13 @@ const Schedule = z.string().trim().min(1, 'must be $.Hourly, $.Daily, $.Weekly, 
 /** What `assignRecurringTask` accepts: exactly one target, a worker or a fleet. */
 export const AssignRecurringTaskModel = z
   .object({
-    workerId: z.uuid().nullish(),
-    fleetId: z.uuid().nullish(),
-    action: ActionModel,
-    input: z.unknown().optional(),
-    priority: withDefault(TaskPriorityModel, 'NORMAL'),
+    ...TargetedWorkFields,
     schedule: Schedule,
     time: LocalTime.nullish(),
     dayOfWeek: z.enum(WEEKDAYS).nullish(),
     timezone: TimeZone.nullish(),
   })
-  .refine((input) => !input.workerId !== !input.fleetId, { path: ['workerId'], message: 'give either workerId or fleetId, not both' });
+  .refine(...hasOneTarget);
 export type AssignRecurringTaskInput = z.input<typeof AssignRecurringTaskModel>;
 
 /**

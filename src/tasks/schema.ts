@@ -4,7 +4,10 @@ import { GraphQLError, Kind } from 'graphql';
 import { DateTimeResolver } from 'graphql-scalars';
 
 import { findFirstPrepared } from '../db/prepared-reads.js';
-import { taskPriority, tasks, taskSchedules, taskStatus } from '../db/schema.js';
+import type { Actor } from '../auth/actor.js';
+import type { Database } from '../db/client.js';
+import type { TaskApproval } from '../db/documents.js';
+import { prerequisiteFailure, taskPriority, tasks, taskSchedules, taskStatus } from '../db/schema.js';
 import { InvalidTransitionError, NotFoundError, ValidationError } from '../errors.js';
 import { requireVisibleTask, visibleTasks } from '../auth/visibility.js';
 import { builder } from '../graphql/builder.js';
@@ -24,10 +27,12 @@ import {
 } from './recurring.js';
 import { CALENDAR_DATE, DUE_DATE_EXPECTED } from './due-date.js';
 import { assignTask } from './service.js';
-import { cancelTask, completeTask, failTask, reassignTask, waitTask } from './transitions.js';
+import { DEFAULT_WORK_WAIT_SECONDS, MAX_WORK_WAIT_SECONDS, taskUpdates, work } from './work.js';
+import { RetryPolicyInput, RetryPolicyRef } from './retry-schema.js';
+import { approveTask, cancelTask, completeTask, failTask, reassignTask, rejectTask, retryTasks, updateTaskDependencies, waitTask } from './transitions.js';
 
 export const TaskStatusEnum = builder.enumType('TaskStatus', {
-  description: 'PENDING → ASSIGNED → RUNNING → (WAITING) → COMPLETED / FAILED / CANCELLED.',
+  description: 'PENDING → ASSIGNED → RUNNING → (WAITING) → COMPLETED / FAILED / CANCELLED; a failed run may make the task RETRYING, then ASSIGNED or PENDING again; a task with open prerequisites is BLOCKED until they complete.',
   values: {
     PENDING: { description: 'In a fleet queue, without a worker.' },
     ASSIGNED: { description: 'Given to a worker, waiting for one of its slots.' },
@@ -36,6 +41,8 @@ export const TaskStatusEnum = builder.enumType('TaskStatus', {
     COMPLETED: { description: 'Done, with a result.' },
     FAILED: { description: 'Ended without a result; `error` says why.' },
     CANCELLED: { description: 'Called off.' },
+    RETRYING: { description: 'Its run failed and its retry policy tries again at `nextAttemptAt`; it holds no slot meanwhile.' },
+    BLOCKED: { description: 'Waits for its prerequisites (`blockedBy`) to complete; then ASSIGNED to its worker or PENDING in its fleet’s queue.' },
   } satisfies Record<(typeof taskStatus.enumValues)[number], { description: string }>,
 });
 
@@ -72,6 +79,14 @@ export const TaskPriorityEnum = builder.enumType('TaskPriority', {
   } satisfies Record<(typeof taskPriority.enumValues)[number], { description: string }>,
 });
 
+export const PrerequisiteFailureEnum = builder.enumType('PrerequisiteFailure', {
+  description: 'What a prerequisite that fails or is cancelled does to the tasks that depend on it.',
+  values: {
+    FAIL: { description: 'They fail too, naming it (the default); so, in turn, do theirs.' },
+    HOLD: { description: 'They stay BLOCKED until it is retried (`retryTask`) and completes.' },
+  } satisfies Record<(typeof prerequisiteFailure.enumValues)[number], { description: string }>,
+});
+
 const WeekdayEnum = builder.enumType('Weekday', {
   description: 'A day of the week.',
   values: ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY', 'SUNDAY'] as const,
@@ -91,6 +106,11 @@ export const Task = builder.drizzleNode('tasks', {
     assignee: t.relation('assignee', { nullable: true, description: 'The worker doing it.' }),
     fleet: t.relation('fleet', { nullable: true, description: 'The fleet whose queue it belongs to.' }),
     project: t.exposeString('project', { nullable: true, description: 'Project name, when part of one.' }),
+    responseSchema: t.expose('responseSchema', {
+      type: 'JSON',
+      nullable: true,
+      description: 'The JSON Schema (of an object) the result must match, when the task asks for a structured answer; runs receive it as `TASK.responseSchema`.',
+    }),
     result: t.expose('result', { type: 'JSON', nullable: true, description: 'What the work produced (the run output).' }),
     error: t.exposeString('error', { nullable: true, description: 'Why it failed or was cancelled.' }),
     qualityScore: t.exposeFloat('qualityScore', { nullable: true, description: 'Quality 0–5, when rated.' }),
@@ -106,8 +126,74 @@ export const Task = builder.drizzleNode('tasks', {
     startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true, description: 'When work started.' }),
     completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true, description: 'When it ended.' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'Last change.' }),
+    retry: t.field({
+      type: RetryPolicyRef,
+      nullable: true,
+      description: 'The task’s own retry policy; null: its fleet’s applies, if any.',
+      resolve: (task) => task.retry,
+    }),
+    attempts: t.exposeInt('attempts', { description: 'Attempts begun since it was made or last retried by `retryTask`.' }),
+    nextAttemptAt: t.expose('nextAttemptAt', { type: 'DateTime', nullable: true, description: 'RETRYING: when the next attempt is due.' }),
+    deadLettered: t.boolean({
+      description: 'FAILED after its retry policy’s last attempt; `retryTask` puts it back.',
+      resolve: (task) => task.deadLetteredAt !== null,
+    }),
+    deadLetteredAt: t.expose('deadLetteredAt', { type: 'DateTime', nullable: true, description: 'When it was dead-lettered.' }),
   }),
 });
+
+const ApprovalStatusEnum = builder.enumType('ApprovalStatus', {
+  description: 'Where the human approval of a task’s result is.',
+  values: {
+    PENDING: { description: 'Its run produced a result; the task is WAITING for `approveTask` or `rejectTask`.' },
+    APPROVED: { description: 'Approved: the task completed with the result.' },
+    REJECTED: { description: 'Rejected: the task failed with the reason.' },
+  } satisfies Record<TaskApproval['status'], { description: string }>,
+});
+
+const TaskApprovalRef = builder.objectRef<TaskApproval>('TaskApproval').implement({
+  description: 'The human approval of a task’s result: asked for, then decided by whom, when and why.',
+  fields: (t) => ({
+    status: t.field({ type: ApprovalStatusEnum, description: 'Where it is.', resolve: (a) => a.status }),
+    requestedAt: t.field({ type: 'DateTime', description: 'When the run produced the result to approve.', resolve: (a) => new Date(a.requestedAt) }),
+    decidedAt: t.field({ type: 'DateTime', nullable: true, description: 'When it was decided.', resolve: (a) => (a.decidedAt ? new Date(a.decidedAt) : null) }),
+    decidedBy: t.string({ nullable: true, description: 'Who decided: the label of the API key used (`key <prefix> (<name>)`, or `open local access`).', resolve: (a) => a.decidedBy?.label ?? null }),
+    comment: t.string({ nullable: true, description: 'The approver’s comment, or the reason of the rejection.', resolve: (a) => a.comment }),
+  }),
+});
+
+builder.drizzleObjectFields(Task, (t) => ({
+  requiresApproval: t.exposeBoolean('requiresApproval', { description: 'Its run’s result waits for `approveTask` / `rejectTask` before the task completes.' }),
+  approval: t.field({ type: TaskApprovalRef, nullable: true, description: 'The approval asked for, once its run produced a result.', resolve: (task) => task.approval }),
+    dependsOn: t.field({
+      type: [Task],
+      description: 'Its prerequisites: tasks that must be COMPLETED before it is worked on.',
+      resolve: (task, _args, ctx) => tasksById(ctx, task.dependsOn),
+    }),
+    blockedBy: t.field({
+      type: [Task],
+      description: 'Its prerequisites not COMPLETED yet; empty once it may be worked on.',
+      resolve: async (task, _args, ctx) => (await tasksById(ctx, task.dependsOn)).filter((prerequisite) => prerequisite.status !== 'COMPLETED'),
+    }),
+    onPrerequisiteFailure: t.field({
+      type: PrerequisiteFailureEnum,
+      description: 'What a prerequisite that fails or is cancelled does to it.',
+      resolve: (task) => task.onPrerequisiteFailure,
+    }),
+}));
+
+/** Who decides an approval: the caller's key and label. */
+function approverOf(actor: Actor): { apiKeyId: string | null; label: string } {
+  return { apiKeyId: actor.apiKeyId, label: actor.label };
+}
+
+/** Tasks `ids` of the caller's organisation, in that order. */
+async function tasksById(ctx: { db: Database; actor: { organizationId: string } }, ids: string[]) {
+  if (ids.length === 0) return [];
+  const rows = await ctx.db.query.tasks.findMany({ where: { organizationId: ctx.actor.organizationId, id: { in: ids } } });
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return ids.flatMap((id) => byId.get(id) ?? []);
+}
 
 export const TaskScheduleStatusEnum = builder.enumType('TaskScheduleStatus', {
   description: 'Whether a recurring schedule makes tasks.',
@@ -172,6 +258,10 @@ const ProjectRef = builder.objectRef<ProjectData>('Project').implement({
 });
 
 
+/** The description of the `responseSchema` input of `assignTask` and `work`. */
+const RESPONSE_SCHEMA_DESCRIPTION =
+  'A JSON Schema of an object (`"type": "object"`) the result must match: the default worker protocol answers with such an object, and runs receive it as `TASK.responseSchema`.';
+
 const AssignTaskInput = builder.inputType('AssignTaskInput', {
   description: 'A task for one ACTIVE worker (seed `worker.assign`).',
   fields: (t) => ({
@@ -182,6 +272,53 @@ const AssignTaskInput = builder.inputType('AssignTaskInput', {
     dueDate: t.field({ type: DueDateScalar, description: 'Due date: a date-time, or a date alone for the end of that day in the worker’s time zone.' }),
     requiredSkills: t.stringList({ description: 'Skills needed.' }),
     project: t.string({ description: 'Project name.' }),
+    responseSchema: t.field({ type: 'JSON', description: RESPONSE_SCHEMA_DESCRIPTION }),
+    retry: t.field({ type: RetryPolicyInput, description: 'Its retry policy; omitted: its fleet’s, if any, else one attempt.' }),
+    dependsOn: t.globalIDList({ for: Task, description: 'Prerequisites: the task is BLOCKED until they are all COMPLETED.' }),
+    onPrerequisiteFailure: t.field({ type: PrerequisiteFailureEnum, description: 'What a prerequisite that fails or is cancelled does to it (default FAIL).' }),
+    requiresApproval: t.boolean({ description: 'When its run produces a result, the task is WAITING for `approveTask` / `rejectTask` (default false).' }),
+  }),
+});
+
+const WorkInput = builder.inputType('WorkInput', {
+  description: `Work to do now (seed \`worker.work\`): give \`workerId\` or \`fleetId\`. The task runs on the worker's protocol, or the default worker protocol when it has a model and no protocol.`,
+  fields: (t) => ({
+    workerId: t.globalID({ for: Worker, description: 'The worker to do it; it must run its work (a protocol, or a model).' }),
+    fleetId: t.globalID({ for: Fleet, description: 'The fleet whose queue the task joins; it is handed out like any queued work.' }),
+    action: t.string({ required: true, description: 'What to do.' }),
+    input: t.field({ type: 'JSON', description: 'Task data, any JSON, as the product documents write it (`{ lead }`); runs receive it as `TASK.input`.' }),
+    priority: t.field({ type: TaskPriorityEnum, description: 'Urgency, default NORMAL.' }),
+    dueDate: t.field({ type: DueDateScalar, description: 'Due date: a date-time, or a date alone for the end of that day in the worker’s (or fleet’s) time zone.' }),
+    requiredSkills: t.stringList({ description: 'Skills needed.' }),
+    responseSchema: t.field({ type: 'JSON', description: RESPONSE_SCHEMA_DESCRIPTION }),
+    wait: t.int({
+      description: `Seconds to wait for the task to end, from 0 (do not wait) to ${MAX_WORK_WAIT_SECONDS}; default ${DEFAULT_WORK_WAIT_SECONDS}. The answer is the ended task with its result, or the task as it is when the wait ends first (follow it with \`taskUpdated\`).`,
+    }),
+  }),
+});
+
+const ApproveTaskInput = builder.inputType('ApproveTaskInput', {
+  description: 'A task WAITING for approval and the approver’s comment.',
+  fields: (t) => ({
+    taskId: t.globalID({ required: true, for: Task, description: 'The task.' }),
+    comment: t.string({ description: 'Why, or anything the approver adds.' }),
+  }),
+});
+
+const RejectTaskInput = builder.inputType('RejectTaskInput', {
+  description: 'A task WAITING for approval and why its result is rejected.',
+  fields: (t) => ({
+    taskId: t.globalID({ required: true, for: Task, description: 'The task.' }),
+    reason: t.string({ required: true, description: 'Why the result is rejected; becomes the task’s `error`.' }),
+  }),
+});
+
+const UpdateTaskDependenciesInput = builder.inputType('UpdateTaskDependenciesInput', {
+  description: 'New prerequisites of a task not started yet.',
+  fields: (t) => ({
+    taskId: t.globalID({ required: true, for: Task, description: 'The task.' }),
+    dependsOn: t.globalIDList({ required: true, for: Task, description: 'All its prerequisites (an empty list removes them).' }),
+    onPrerequisiteFailure: t.field({ type: PrerequisiteFailureEnum, description: 'What a prerequisite that fails or is cancelled does to it; omitted: unchanged.' }),
   }),
 });
 
@@ -370,7 +507,42 @@ builder.mutationFields((t) => ({
     description: 'Assigns a new task to one ACTIVE worker. Appends `Worker.assigned`.',
     errors: taskErrors,
     args: { input: t.arg({ type: AssignTaskInput, required: true }) },
-    resolve: (_root, { input }, ctx) => assignTask(ctx, ctx.actor.organizationId, { ...input, workerId: input.workerId.id }),
+    resolve: (_root, { input }, ctx) =>
+      assignTask(ctx, ctx.actor.organizationId, { ...input, workerId: input.workerId.id, dependsOn: input.dependsOn?.map((id) => id.id) }),
+  }),
+  approveTask: t.field({
+    type: Task,
+    description:
+      'Approves the result of a task WAITING for approval: it COMPLETES with it. The caller and the comment are recorded in `approval`. Appends `Task.approved` and `Worker.task.completed`.',
+    errors: taskErrors,
+    args: { input: t.arg({ type: ApproveTaskInput, required: true }) },
+    resolve: (_root, { input }, ctx) => approveTask(ctx, ctx.actor.organizationId, approverOf(ctx.actor), { ...input, taskId: input.taskId.id }),
+  }),
+  rejectTask: t.field({
+    type: Task,
+    description:
+      'Rejects the result of a task WAITING for approval: it FAILS with the reason (`retryTask` runs it again). The caller and the reason are recorded in `approval`. Appends `Task.rejected` and `Worker.task.failed`.',
+    errors: taskErrors,
+    args: { input: t.arg({ type: RejectTaskInput, required: true }) },
+    resolve: (_root, { input }, ctx) => rejectTask(ctx, ctx.actor.organizationId, approverOf(ctx.actor), { ...input, taskId: input.taskId.id }),
+  }),
+  updateTaskDependencies: t.field({
+    type: Task,
+    description:
+      'Replaces the prerequisites of a task not started yet: it is BLOCKED while one of them has not COMPLETED and goes to work when none is left open. Refuses unknown tasks and cycles, naming `dependsOn`.',
+    errors: taskErrors,
+    args: { input: t.arg({ type: UpdateTaskDependenciesInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      updateTaskDependencies(ctx, ctx.actor.organizationId, { ...input, taskId: input.taskId.id, dependsOn: input.dependsOn.map((id) => id.id) }),
+  }),
+  work: t.field({
+    type: Task,
+    description:
+      'Does work now: makes a task for the worker (or the fleet’s queue), it runs, and the answer waits up to `wait` seconds for it to end, with its `result`. Appends `Worker.assigned` (`Fleet.task.queued`).',
+    errors: taskErrors,
+    args: { input: t.arg({ type: WorkInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      work(ctx, ctx.actor, { ...input, workerId: input.workerId?.id, fleetId: input.fleetId?.id }, ctx.signal),
   }),
   assignRecurringTask: t.field({
     type: TaskSchedule,
@@ -487,6 +659,14 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: CancelTaskInput, required: true }) },
     resolve: (_root, { input }, ctx) => cancelTask(ctx, ctx.actor.organizationId, { ...input, taskId: input.taskId.id }),
   }),
+  retryTask: t.field({
+    type: [Task],
+    description:
+      'Puts FAILED tasks (dead-lettered or not) back to work, their attempts reset: each to its worker when that worker takes work, else to its fleet’s queue. All or nothing. Appends `Task.retried` per task and `Worker.assigned` (origin `retry`) or `Fleet.task.queued`.',
+    errors: taskErrors,
+    args: { ids: t.arg.globalIDList({ required: true, for: Task, description: 'The tasks, 1–100.' }) },
+    resolve: (_root, { ids }, ctx) => retryTasks(ctx, ctx.actor.organizationId, { ids: ids.map((id) => id.id) }),
+  }),
   reassignTask: t.field({
     type: Task,
     description: 'Gives an open task to another ACTIVE worker; it starts over there as ASSIGNED. Appends `Worker.assigned`.',
@@ -496,3 +676,20 @@ builder.mutationFields((t) => ({
       reassignTask(ctx, ctx.actor.organizationId, { taskId: input.taskId.id, workerId: input.workerId.id }),
   }),
 }));
+
+builder.subscriptionField('taskUpdated', (t) =>
+  t.field({
+    authScopes: { viewer: true, worker: true },
+    skipTypeScopes: true,
+    type: Task,
+    description:
+      'The task now, then again at each change of its status; completes after its final status (COMPLETED, FAILED, CANCELLED), which carries its `result` or `error`. Statuses passed between two reads of the task show as the newest. Visible as `task(id)`.',
+    args: { taskId: t.arg.globalID({ required: true, for: Task, description: 'The task.' }) },
+    subscribe: async (_root, args, ctx) => {
+      // Refused here, before the stream, so that the error reaches the client as NOT_FOUND.
+      await requireVisibleTask(ctx.db, ctx.actor, args.taskId.id);
+      return taskUpdates(ctx, ctx.actor, args.taskId.id, ctx.signal);
+    },
+    resolve: (task) => task,
+  }),
+);

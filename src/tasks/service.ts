@@ -4,16 +4,21 @@
  * so the rules (only ACTIVE workers take work) and the events (`Worker.assigned`,
  * `Fleet.task.queued`) are the same for all of them.
  */
+import type { JSONSchema7 } from 'ai';
 import { z } from 'zod';
 
 import type { Database } from '../db/client.js';
+import type { RetryPolicy } from '../db/documents.js';
 import { tasks } from '../db/schema.js';
 import { transactionWithEvents } from '../events/outbox.js';
 import type { Bus } from '../realtime/bus.js';
+import { schemaValidator } from '../engine/type-schemas.js';
 import { parseInput, withDefault } from '../validation.js';
 import { lockWorker } from '../workers/lifecycle.js';
 import { workerTimeZone } from '../workers/performance.js';
+import { checkPrerequisites, DependsOnModel, PrerequisiteFailureModel } from './dependencies.js';
 import { DueDateModel, dueInstant } from './due-date.js';
+import { RetryPolicyModel } from './retry.js';
 import { createTask } from './work-state.js';
 
 export type TaskRow = typeof tasks.$inferSelect;
@@ -25,6 +30,47 @@ export const TaskPriorityModel = z.enum(['CRITICAL', 'HIGH', 'NORMAL', 'LOW']);
 /** An action name, e.g. `qualify_lead`. */
 export const ActionModel = z.string().trim().min(1, 'must not be empty').max(200);
 
+/**
+ * The fields of work for a worker or a fleet (`assignRecurringTask`, `work`): the target,
+ * exactly one of `workerId` and `fleetId` (refine with {@link hasOneTarget}), and the
+ * task's action, input and priority.
+ */
+export const TargetedWorkFields = {
+  workerId: z.uuid().nullish(),
+  fleetId: z.uuid().nullish(),
+  action: ActionModel,
+  input: z.unknown().optional(),
+  priority: withDefault(TaskPriorityModel, 'NORMAL'),
+};
+
+/** The refinement of a model with {@link TargetedWorkFields}: one target, named on `workerId` when not. */
+export const hasOneTarget: [check: (input: { workerId?: string | null; fleetId?: string | null }) => boolean, issue: { path: string[]; message: string }] = [
+  (input) => !input.workerId !== !input.fleetId,
+  { path: ['workerId'], message: 'give either workerId or fleetId, not both' },
+];
+
+/** Whether `schema` compiles as a JSON Schema the engine checks replies with. */
+function compiles(schema: Record<string, unknown>): boolean {
+  try {
+    schemaValidator(schema as JSONSchema7);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A task's `responseSchema`: a JSON Schema of an object (`"type": "object"`), as the
+ * engine's structured output takes it (docs/protocol.md section 5, "A response schema
+ * from a value"); the result of a run of the task is then an object matching it.
+ */
+export const ResponseSchemaModel = z.unknown().pipe(
+  z
+    .record(z.string(), z.unknown(), 'must be a JSON Schema object')
+    .refine((schema) => schema.type === 'object', 'must be a JSON Schema of an object ("type": "object")')
+    .refine(compiles, 'must be a JSON Schema this server can check (draft 2020-12 or 7 keywords)'),
+);
+
 /** What `assignTask` accepts. */
 export const AssignTaskModel = z.object({
   workerId: z.uuid(),
@@ -34,6 +80,11 @@ export const AssignTaskModel = z.object({
   dueDate: DueDateModel.nullish(),
   requiredSkills: withDefault(z.array(z.string().trim().min(1)), []),
   project: z.string().trim().min(1).nullish(),
+  responseSchema: ResponseSchemaModel.nullish(),
+  retry: RetryPolicyModel.nullish(),
+  dependsOn: withDefault(DependsOnModel, []),
+  onPrerequisiteFailure: withDefault(PrerequisiteFailureModel, 'FAIL'),
+  requiresApproval: withDefault(z.boolean(), false),
 });
 export type AssignTaskInput = z.input<typeof AssignTaskModel>;
 
@@ -45,9 +96,19 @@ export interface NewTask {
   dueDate?: Date | null;
   requiredSkills?: string[];
   project?: string | null;
+  /** The JSON Schema the result must match ({@link ResponseSchemaModel}). */
+  responseSchema?: Record<string, unknown> | null;
   scheduleId?: string | null;
   scheduledFor?: Date | null;
   triggerId?: string | null;
+  /** Its own retry policy (retry.ts); none: its fleet's. */
+  retry?: RetryPolicy | null;
+  /** Tasks that must complete first (checked by dependencies.ts); it is BLOCKED until then. */
+  dependsOn?: string[];
+  /** What a failed or cancelled prerequisite does to it; default FAIL. */
+  onPrerequisiteFailure?: 'FAIL' | 'HOLD';
+  /** Its run's result waits for `approveTask` / `rejectTask`. */
+  requiresApproval?: boolean;
   /** `assignWork`: a fleet's strategy chose the worker (`Worker.assigned`'s origin); default `assignTask`. */
   origin?: 'assignWork';
 }
@@ -66,6 +127,7 @@ export async function assignTask(
   const data = parseInput(AssignTaskModel, input);
   return transactionWithEvents(deps, async (tx, outbox) => {
     const worker = await lockWorker(tx, organizationId, data.workerId);
+    await checkPrerequisites(tx, organizationId, data.dependsOn, data.onPrerequisiteFailure);
     return (await createTask(tx, outbox, organizationId, { worker }, { ...data, dueDate: dueInstant(data.dueDate, workerTimeZone(worker)) }))!;
   });
 }

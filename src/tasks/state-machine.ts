@@ -3,6 +3,20 @@
  * CANCELLED. An open task can also move back: to another worker (reassignment, transfer
  * on offboarding, a rebalance move: ASSIGNED again) or to its fleet's queue (PENDING).
  *
+ * Failure (README "Retries"): a task whose run failed and whose retry policy allows
+ * another attempt goes RETRYING until its backoff is over, then back to its worker
+ * (ASSIGNED) or its fleet's queue (PENDING). One that used up its attempts is FAILED
+ * and dead-lettered (`deadLetteredAt`, a column, not a status: it is a failure like any
+ * other for counts and metrics). `retryTask` takes a FAILED task back to ASSIGNED or
+ * PENDING: the only way out of an ended status.
+ *
+ * Dependencies (README "Dependencies"): a task made with prerequisites (`dependsOn`) not
+ * all COMPLETED is BLOCKED — with its worker or fleet, holding no slot — until the last
+ * completes, then ASSIGNED or PENDING like a new task. A prerequisite that fails or is
+ * cancelled fails its BLOCKED dependants (`onPrerequisiteFailure: FAIL`, the default) or
+ * leaves them BLOCKED (HOLD) until `retryTask` gets it done. `updateTaskDependencies`
+ * blocks a task not started yet (PENDING, ASSIGNED) or releases a BLOCKED one.
+ *
  * The status sets below are the only definitions of what is open, what is queued, what
  * occupies a slot …; SQL predicates (predicates.ts) and the single writer of task state
  * (work-state.ts) are built from them.
@@ -13,19 +27,21 @@ import { InvalidTransitionError } from '../errors.js';
 export type TaskStatus = (typeof tasks.$inferSelect)['status'];
 
 const TRANSITIONS: Record<TaskStatus, readonly TaskStatus[]> = {
-  PENDING: ['ASSIGNED', 'CANCELLED'],
-  ASSIGNED: ['PENDING', 'ASSIGNED', 'RUNNING', 'CANCELLED'],
-  RUNNING: ['PENDING', 'ASSIGNED', 'WAITING', 'COMPLETED', 'FAILED', 'CANCELLED'],
-  WAITING: ['PENDING', 'ASSIGNED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'],
+  PENDING: ['ASSIGNED', 'CANCELLED', 'BLOCKED'],
+  ASSIGNED: ['PENDING', 'ASSIGNED', 'RUNNING', 'CANCELLED', 'BLOCKED'],
+  RUNNING: ['PENDING', 'ASSIGNED', 'WAITING', 'COMPLETED', 'FAILED', 'CANCELLED', 'RETRYING'],
+  WAITING: ['PENDING', 'ASSIGNED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'RETRYING'],
   COMPLETED: [],
-  FAILED: [],
+  FAILED: ['PENDING', 'ASSIGNED'],
   CANCELLED: [],
+  RETRYING: ['PENDING', 'ASSIGNED', 'CANCELLED'],
+  BLOCKED: ['PENDING', 'ASSIGNED', 'FAILED', 'CANCELLED'],
 };
 
-/** Tasks that are not finished: they move with their worker on offboarding. */
-export const OPEN_TASK_STATUSES = ['PENDING', 'ASSIGNED', 'RUNNING', 'WAITING'] as const satisfies readonly TaskStatus[];
+/** Tasks that are not finished. */
+export const OPEN_TASK_STATUSES = ['PENDING', 'ASSIGNED', 'RUNNING', 'WAITING', 'RETRYING', 'BLOCKED'] as const satisfies readonly TaskStatus[];
 
-/** Tasks that will never change again. */
+/** Tasks that have ended: only `retryTask` moves one again (a FAILED one). */
 export const ENDED_TASK_STATUSES = ['COMPLETED', 'FAILED', 'CANCELLED'] as const satisfies readonly TaskStatus[];
 
 /** Tasks waiting in a fleet queue for a worker. */

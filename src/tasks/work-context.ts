@@ -67,6 +67,8 @@ export interface TaskContext {
   /** ISO 8601 instant, or null. */
   dueDate: string | null;
   project: string | null;
+  /** The JSON Schema the task's result must match, or null (docs/protocol.md section 5). */
+  responseSchema: Record<string, unknown> | null;
 }
 
 /** The context inputs of a run of `worker`'s `task`. */
@@ -113,6 +115,7 @@ export async function workContextOf(db: Executor, worker: WorkerRow, task: TaskR
       priority: task.priority,
       dueDate: task.dueDate?.toISOString() ?? null,
       project: task.project,
+      responseSchema: task.responseSchema,
     },
   };
 }

@@ -6,7 +6,7 @@ import { webhookDeliveries, webhookDeliveryStatus, webhooks } from '../db/schema
 import { InvalidTransitionError, NotFoundError, ValidationError } from '../errors.js';
 import { builder } from '../graphql/builder.js';
 import { MAX_ATTEMPTS } from './deliver.js';
-import { createWebhook, deleteWebhook } from './service.js';
+import { createWebhook, deleteWebhook, redeliverWebhook } from './service.js';
 import { SIGNATURE_HEADER } from './signature.js';
 
 const DeliveryStatusEnum = builder.enumType('WebhookDeliveryStatus', {
@@ -29,9 +29,10 @@ const AttemptRef = builder.objectRef<WebhookAttempt>('WebhookAttempt').implement
 });
 
 // Referenced by table name from `Webhook.deliveries`.
-builder.drizzleObject('webhookDeliveries', {
+const WebhookDelivery = builder.drizzleNode('webhookDeliveries', {
   name: 'WebhookDelivery',
-  description: 'One event sent (or to be sent) to one webhook, with its attempts.',
+  description: 'One event sent (or to be sent) to one webhook, with its attempts; its ID is the `deliveryId` of the POSTed body.',
+  id: { column: (delivery) => delivery.id },
   fields: (t) => ({
     eventSeq: t.exposeInt('eventSeq', { description: '`seq` of the event delivered.' }),
     eventType: t.exposeString('eventType', { description: 'Type of the event.' }),
@@ -78,6 +79,11 @@ const CreateWebhookInput = builder.inputType('CreateWebhookInput', {
   }),
 });
 
+const RedeliverWebhookInput = builder.inputType('RedeliverWebhookInput', {
+  description: 'The FAILED delivery to send again.',
+  fields: (t) => ({ deliveryId: t.globalID({ required: true, for: WebhookDelivery, description: 'The delivery.' }) }),
+});
+
 const DeleteWebhookInput = builder.inputType('DeleteWebhookInput', {
   description: 'The webhook to delete.',
   fields: (t) => ({ webhookId: t.globalID({ required: true, for: Webhook, description: 'The webhook.' }) }),
@@ -103,6 +109,14 @@ builder.mutationFields((t) => ({
     errors: { types: [ValidationError] },
     args: { input: t.arg({ type: CreateWebhookInput, required: true }) },
     resolve: (_root, { input }, ctx) => createWebhook(ctx, ctx.actor.organizationId, input),
+  }),
+  redeliverWebhook: t.field({
+    type: WebhookDelivery,
+    description:
+      'Sends a FAILED delivery of a live webhook again: it is PENDING, due at once, and gets one more attempt (its earlier attempts stay in `attempts`); failing, it is FAILED again. Appends `Webhook.redelivery.requested`.',
+    errors: { types: [NotFoundError, InvalidTransitionError] },
+    args: { input: t.arg({ type: RedeliverWebhookInput, required: true }) },
+    resolve: (_root, { input }, ctx) => redeliverWebhook(ctx, ctx.actor.organizationId, input.deliveryId.id),
   }),
   deleteWebhook: t.field({
     type: Webhook,

@@ -13,9 +13,11 @@ import type { EventHandler } from '../events/dispatcher.js';
 import { interestChanged, matchesEventType } from '../events/interest.js';
 import { transactionWithEvents } from '../events/outbox.js';
 import type { Bus } from '../realtime/bus.js';
+import type { Clock } from '../scheduler/clock.js';
 import { parseInput, withoutSemanticPrefix } from '../validation.js';
 
 export type WebhookRow = typeof webhooks.$inferSelect;
+type DeliveryRow = typeof webhookDeliveries.$inferSelect;
 
 /** An event type, `*` (every event) or `Subject.*` (every event of a subject), with or without `$.`. */
 const EventTypePattern = z
@@ -77,6 +79,41 @@ export async function deleteWebhook(deps: { db: Database; bus: Bus }, organizati
   });
   interestChanged(deps.bus, organizationId);
   return deleted;
+}
+
+/**
+ * Sends a FAILED delivery again (README "Events, triggers, webhooks"): it becomes PENDING,
+ * due at `now`, and the deliverer makes one more attempt — its attempts so far are kept, so
+ * a failing one is FAILED again at once. Appends `Webhook.redelivery.requested`, which
+ * wakes the deliverer.
+ * @throws NotFoundError for an unknown delivery; InvalidTransitionError when the delivery
+ *   is not FAILED or its webhook was deleted
+ */
+export async function redeliverWebhook(deps: { db: Database; bus: Bus; clock: Clock }, organizationId: string, deliveryId: string): Promise<DeliveryRow> {
+  return transactionWithEvents(deps, async (tx, outbox) => {
+    const [found] = await tx
+      .select({ delivery: webhookDeliveries, deletedAt: webhooks.deletedAt })
+      .from(webhookDeliveries)
+      .innerJoin(webhooks, eq(webhooks.id, webhookDeliveries.webhookId))
+      .where(and(eq(webhookDeliveries.organizationId, organizationId), eq(webhookDeliveries.id, deliveryId)))
+      .for('update', { of: webhookDeliveries });
+    if (!found) throw new NotFoundError('WebhookDelivery', deliveryId);
+    const { delivery } = found;
+    if (found.deletedAt) throw new InvalidTransitionError('WebhookDelivery', delivery.status, 'PENDING', 'its webhook was deleted');
+    if (delivery.status !== 'FAILED') throw new InvalidTransitionError('WebhookDelivery', delivery.status, 'PENDING', 'only a FAILED delivery is sent again');
+    const [pending] = await tx
+      .update(webhookDeliveries)
+      .set({ status: 'PENDING', nextAttemptAt: deps.clock.now() })
+      .where(eq(webhookDeliveries.id, delivery.id))
+      .returning();
+    await outbox.append({
+      organizationId,
+      type: 'Webhook.redelivery.requested',
+      subjectId: delivery.webhookId,
+      payload: { deliveryId: delivery.id, eventSeq: delivery.eventSeq, eventType: delivery.eventType },
+    });
+    return pending!;
+  });
 }
 
 /**

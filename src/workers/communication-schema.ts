@@ -92,7 +92,23 @@ const WorkerStatusRef = builder.objectRef<WorkerStatus>('WorkerStatus').implemen
     currentTask: t.field({ type: Task, nullable: true, description: 'The oldest task it works on.', resolve: (s) => s.currentTask }),
     activeTasks: t.exposeInt('activeTasks', { description: 'Tasks RUNNING or WAITING.' }),
     queuedTasks: t.exposeInt('queuedTasks', { description: 'Tasks ASSIGNED, waiting for a slot.' }),
-    availability: t.exposeString('availability', { description: 'When it can take more work: `free now`, `after 2 queued tasks`, `offline` …' }),
+    availability: t.exposeString('availability', {
+      description: 'When it can take more work, for people: `free now`, `free in about 2 hours`, `after 2 queued tasks` (no measured completion time yet), `offline` …',
+    }),
+    nextFreeAt: t.expose('nextFreeAt', {
+      type: 'DateTime',
+      nullable: true,
+      description:
+        'When a slot is estimated to be free for new work: its queue placed on its slots, each task taking `avgCompletionTimeMs`. Null when not known: no measured completion time, not ACTIVE, OFFLINE, or holding tasks it cannot run.',
+    }),
+    avgCompletionTimeMs: t.exposeFloat('avgCompletionTimeMs', {
+      nullable: true,
+      description: 'Mean start-to-completion time of its last 20 completed tasks, milliseconds (a Float: durations can pass the 32-bit Int range); null before its first.',
+    }),
+    reason: t.exposeString('reason', {
+      nullable: true,
+      description: 'Why the tasks it holds do not start by themselves (not ACTIVE, OFFLINE, or no protocol and no model); null when they do or it holds none.',
+    }),
     location: t.exposeString('location', { nullable: true, description: 'Where it works, e.g. `remote`.' }),
   }),
 });
@@ -101,7 +117,7 @@ builder.drizzleObjectFields(Worker, (t) => ({
   status: t.field({
     type: WorkerStatusRef,
     description: 'What the worker is doing now.',
-    resolve: (worker, _args, ctx) => readWorkerStatus(ctx.db, worker.organizationId, worker.id),
+    resolve: (worker, _args, ctx) => readWorkerStatus(ctx.db, worker.organizationId, worker.id, ctx.clock.now()),
   }),
   feedback: t.drizzleConnection({
     type: 'workerFeedback',

@@ -45,6 +45,14 @@ const PromoteWorkerInput = builder.inputType('PromoteWorkerInput', {
   }),
 });
 
+const OffboardTransitionInput = builder.inputType('OffboardTransitionInput', {
+  description: 'The hand-over, as the worker document nests it (`offboard({ transition: { transferWorkTo, documentationComplete } })`).',
+  fields: (t) => ({
+    transferWorkTo: t.globalID({ for: Worker, description: 'As `OffboardWorkerInput.transferWorkTo`.' }),
+    documentationComplete: t.boolean({ description: 'As `OffboardWorkerInput.documentationComplete`.' }),
+  }),
+});
+
 const OffboardWorkerInput = builder.inputType('OffboardWorkerInput', {
   description: 'Offboarding of a worker (seed `worker.offboard`).',
   fields: (t) => ({
@@ -52,6 +60,7 @@ const OffboardWorkerInput = builder.inputType('OffboardWorkerInput', {
     reason: t.string({ required: true, description: 'Why, e.g. `role_change`.' }),
     transferWorkTo: t.globalID({ for: Worker, description: 'An ACTIVE worker that takes every open task and schedule; without it open tasks return to the fleet queue.' }),
     documentationComplete: t.boolean({ description: 'Whether hand-over documentation is complete.' }),
+    transition: t.field({ type: OffboardTransitionInput, description: 'The worker document’s nesting of `transferWorkTo` and `documentationComplete`; give each in one place.' }),
   }),
 });
 
@@ -111,6 +120,7 @@ builder.mutationFields((t) => ({
         ...input,
         workerId: input.workerId.id,
         transferWorkTo: input.transferWorkTo?.id,
+        transition: input.transition ? { ...input.transition, transferWorkTo: input.transition.transferWorkTo?.id } : input.transition,
       }),
   }),
   setWorkerAvailability: t.field({

@@ -52,12 +52,23 @@ export const PromoteWorkerModel = WorkerIdModel.extend({
   effectiveDate: z.date().nullish(),
 });
 
-/** What `offboardWorker` accepts (seed: reason, transition.transferWorkTo, documentationComplete). */
+/**
+ * What `offboardWorker` accepts (seed: reason, transition.transferWorkTo, documentationComplete).
+ * `transition: { transferWorkTo, documentationComplete }` is the worker document's nesting of
+ * the two top-level fields; each may be given in one of the two places (both is an issue on
+ * `transition`).
+ */
 export const OffboardWorkerModel = WorkerIdModel.extend({
   reason: z.string().trim().min(1, 'must say why').max(2000),
   transferWorkTo: z.uuid().nullish(),
-  documentationComplete: withDefault(z.boolean(), false),
-});
+  documentationComplete: z.boolean().nullish(),
+  transition: z.object({ transferWorkTo: z.uuid().nullish(), documentationComplete: z.boolean().nullish() }).nullish(),
+}).transform(({ transition, ...data }, ctx) => ({
+  ...data,
+  transferWorkTo: aliased({ transferWorkTo: data.transferWorkTo, transition: transition?.transferWorkTo }, 'transferWorkTo', 'transition', ctx),
+  documentationComplete:
+    aliased({ documentationComplete: data.documentationComplete, transition: transition?.documentationComplete }, 'documentationComplete', 'transition', ctx) ?? false,
+}));
 
 /** What `setWorkerAvailability` accepts: WORKING is not set by hand, it follows running tasks. */
 export const SetAvailabilityModel = WorkerIdModel.extend({

@@ -1,18 +1,20 @@
 /**
  * A worker's status (state, current task, availability, location) and its live stream
  * for the `workerStatus` subscription: the current value first, then a new value after
- * each of the worker's events that changed it.
+ * each of the worker's events that changed it. The availability estimate and the reason a
+ * held queue does not move are documented in README.md "Worker status".
  */
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, isNotNull, sql } from 'drizzle-orm';
 
 import type { Database } from '../db/client.js';
 import { tasks, workers } from '../db/schema.js';
 import { NotFoundError } from '../errors.js';
 import type { Bus } from '../realtime/bus.js';
 import type { SharedReads } from '../realtime/shared-reads.js';
+import type { Clock } from '../scheduler/clock.js';
 import { wakeUpsWhere } from '../realtime/wake-up.js';
 import type { TaskRow } from '../tasks/service.js';
-import { isHeld, isReady, occupiesSlot } from '../tasks/predicates.js';
+import { isHeld, isReady, occupiesSlot, runsWorkOf } from '../tasks/predicates.js';
 import type { WorkerAvailability, WorkerLifecycle, WorkerRow } from './lifecycle.js';
 
 export interface WorkerStatus {
@@ -25,16 +27,25 @@ export interface WorkerStatus {
   activeTasks: number;
   /** ASSIGNED tasks waiting for a slot. */
   queuedTasks: number;
-  /** When it can take more work, for people: `free now`, `after 2 queued tasks`, `offline`. */
+  /** When it can take more work, for people: `free now`, `free in about 2 hours`, `after 2 queued tasks`, `offline`. */
   availability: string;
+  /** When a slot is estimated to be free for new work (see {@link estimateNextFree}); null when unknown. */
+  nextFreeAt: Date | null;
+  /** Mean start-to-completion time of its last {@link RECENT_COMPLETED_TASKS} completed tasks, ms; null before its first. */
+  avgCompletionTimeMs: number | null;
+  /** Why the tasks it holds do not move by themselves, for people; null when they do or it holds none. */
+  reason: string | null;
   location: string | null;
 }
+
+/** How many of a worker's latest completed tasks its measured completion time is averaged over. */
+export const RECENT_COMPLETED_TASKS = 20;
 
 /**
  * The status of worker `workerId` now.
  * @throws NotFoundError
  */
-export async function readWorkerStatus(db: Database, organizationId: string, workerId: string): Promise<WorkerStatus> {
+export async function readWorkerStatus(db: Database, organizationId: string, workerId: string, now: Date): Promise<WorkerStatus> {
   const [worker] = await db
     .select()
     .from(workers)
@@ -53,8 +64,32 @@ export async function readWorkerStatus(db: Database, organizationId: string, wor
     .where(and(eq(tasks.assigneeId, worker.id), occupiesSlot))
     .orderBy(asc(tasks.startedAt), asc(tasks.id))
     .limit(1);
+  const running = await db
+    .select({ startedAt: tasks.startedAt })
+    .from(tasks)
+    .where(and(eq(tasks.assigneeId, worker.id), occupiesSlot));
+  const recent = db
+    .select({ ms: sql<number>`extract(epoch from ${tasks.completedAt} - ${tasks.startedAt}) * 1000`.as('ms') })
+    .from(tasks)
+    .where(and(eq(tasks.assigneeId, worker.id), eq(tasks.status, 'COMPLETED'), isNotNull(tasks.startedAt)))
+    .orderBy(desc(tasks.completedAt))
+    .limit(RECENT_COMPLETED_TASKS)
+    .as('recent');
+  const [measured] = await db.select({ avgMs: sql<number | null>`avg(${recent.ms})::float8` }).from(recent);
+  const avgCompletionTimeMs = measured?.avgMs === null || measured?.avgMs === undefined ? null : Math.round(Number(measured.avgMs));
   const activeTasks = counts?.active ?? 0;
   const queuedTasks = counts?.queued ?? 0;
+  const reason = stallReason(worker, activeTasks + queuedTasks, queuedTasks);
+  const nextFreeAt =
+    worker.lifecycle !== 'ACTIVE' || worker.availability === 'OFFLINE' || (queuedTasks > 0 && !runsWorkOf(worker))
+      ? null
+      : estimateNextFree({
+          now,
+          concurrency: worker.concurrency,
+          runningSince: running.map((task) => task.startedAt ?? now),
+          queued: queuedTasks,
+          avgMs: avgCompletionTimeMs,
+        });
   return {
     worker,
     state: worker.availability,
@@ -62,17 +97,66 @@ export async function readWorkerStatus(db: Database, organizationId: string, wor
     currentTask: currentTask ?? null,
     activeTasks,
     queuedTasks,
-    availability: describeAvailability(worker, activeTasks, queuedTasks),
+    availability: describeAvailability(worker, activeTasks, queuedTasks, now, nextFreeAt),
+    nextFreeAt,
+    avgCompletionTimeMs,
+    reason,
     location: worker.location,
   };
 }
 
-function describeAvailability(worker: WorkerRow, active: number, queued: number): string {
+/**
+ * When one of a worker's `concurrency` slots is free for new work, estimated from its
+ * queue and its measured completion time `avgMs` (ms): a running task is expected to take
+ * `avgMs` from its start (at least until `now`), each of the `queued` ASSIGNED tasks takes
+ * the slot that frees first and holds it for `avgMs`, and the answer is the first slot free
+ * after them. `now` when a slot is free after the queue is placed; null when that depends on
+ * a duration never measured (`avgMs` null).
+ */
+export function estimateNextFree(input: { now: Date; concurrency: number; runningSince: readonly Date[]; queued: number; avgMs: number | null }): Date | null {
+  const { now, concurrency, runningSince, queued, avgMs } = input;
+  if (runningSince.length + queued < concurrency) return now;
+  if (avgMs === null) return null;
+  const slots = runningSince.map((startedAt) => Math.max(0, startedAt.getTime() + avgMs - now.getTime()));
+  while (slots.length < concurrency) slots.push(0);
+  for (let i = 0; i < queued; i++) {
+    const first = slots.indexOf(Math.min(...slots));
+    slots[first] = slots[first]! + avgMs;
+  }
+  return new Date(now.getTime() + Math.min(...slots));
+}
+
+/** Why the `held` tasks (`queued` of them ASSIGNED) of `worker` do not move by themselves, or null. */
+function stallReason(worker: WorkerRow, held: number, queued: number): string | null {
+  if (held === 0) return null;
+  const tasksHeld = `holds ${held} task${held === 1 ? '' : 's'}`;
+  if (worker.lifecycle !== 'ACTIVE') return `${tasksHeld} but is ${worker.lifecycle}: none starts until it is activated`;
+  if (worker.availability === 'OFFLINE') return `${tasksHeld} but is OFFLINE: none starts until it is available again`;
+  if (queued > 0 && !runsWorkOf(worker)) {
+    return `${tasksHeld} it cannot run: it has no protocol and no model (give it one with updateWorker, or start and complete its tasks with startTask and completeTask)`;
+  }
+  return null;
+}
+
+function describeAvailability(worker: WorkerRow, active: number, queued: number, now: Date, nextFreeAt: Date | null): string {
   if (worker.lifecycle !== 'ACTIVE') return `not working (${worker.lifecycle.toLowerCase()})`;
   if (worker.availability === 'OFFLINE') return 'offline';
   if (worker.availability === 'BUSY') return 'busy';
-  if (active < worker.concurrency) return 'free now';
+  if (active + queued < worker.concurrency) return 'free now';
+  const waitMs = nextFreeAt === null ? null : nextFreeAt.getTime() - now.getTime();
+  if (waitMs !== null && waitMs > 0) return `free in about ${roughDuration(waitMs)}`;
+  // Not measured yet, or its tasks already took longer than they usually do.
   return queued > 0 ? `after ${queued} queued task${queued === 1 ? '' : 's'}` : 'when its current task ends';
+}
+
+/** `ms` for people, rounded: `less than a minute`, `25 minutes`, `2 hours`, `3 days`. */
+function roughDuration(ms: number): string {
+  const minutes = Math.round(ms / 60_000);
+  if (minutes < 1) return 'less than a minute';
+  const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
+  if (minutes < 90) return plural(minutes, 'minute');
+  const hours = Math.round(minutes / 60);
+  return hours < 48 ? plural(hours, 'hour') : plural(Math.round(hours / 24), 'day');
 }
 
 /**
@@ -83,7 +167,7 @@ function describeAvailability(worker: WorkerRow, active: number, queued: number)
  * @throws NotFoundError
  */
 export async function* streamWorkerStatus(
-  deps: { db: Database; bus: Bus; reads: SharedReads },
+  deps: { db: Database; bus: Bus; reads: SharedReads; clock: Clock },
   organizationId: string,
   workerId: string,
 ): AsyncGenerator<WorkerStatus> {
@@ -93,7 +177,7 @@ export async function* streamWorkerStatus(
   try {
     for (;;) {
       const status = await deps.reads.read(`workerStatus:${organizationId}:${workerId}`, notifications.arrivedAt, () =>
-        readWorkerStatus(deps.db, organizationId, workerId),
+        readWorkerStatus(deps.db, organizationId, workerId, deps.clock.now()),
       );
       const { worker: _row, ...shown } = status;
       const key = JSON.stringify(shown);

@@ -177,6 +177,12 @@ describe('autoscaling schedule', () => {
     await app?.close();
   });
 
+  /** Sets the fake clock to `instant` and runs the scheduler once. */
+  const tickAt = async (instant: string) => {
+    clock.set(instant);
+    await app.app.scheduler.tick();
+  };
+
   it('follows time-of-day targets in the fleet’s time zone, across midnight', async () => {
     const fleetId = await createFleet(app, {
       name: 'Support',
@@ -193,6 +199,9 @@ describe('autoscaling schedule', () => {
         ],
       },
     });
+    // Created at 10:00 in New York, inside the day window: it starts with that window's 4.
+    expect((await readFleet(app, fleetId)).size).toBe(4);
+    await scaleTo(app, fleetId, 1);
     const day = await evaluate(app, fleetId);
     expect(day.decision).toMatchObject({ action: 'SCALE_UP', from: 1, to: 4, reason: 'schedule 8:00-20:00 targets 4', applied: true });
     clock.set('2037-01-13T01:30:00Z'); // 20:30 in New York
@@ -202,4 +211,54 @@ describe('autoscaling schedule', () => {
     clock.set('2037-01-13T13:00:00Z'); // 8:00
     expect((await evaluate(app, fleetId)).decision).toMatchObject({ action: 'SCALE_UP', to: 4 });
   });
+
+  it('resizes a MANUAL fleet when a schedule window begins, and keeps a resize by hand until the next one', async () => {
+    clock.set('2037-01-12T15:00:00Z'); // Monday 10:00 in New York
+    // The customer support fleet of docs/product/fleets.md "Use Cases": no mode, so MANUAL.
+    const fleetId = await createFleet(app, {
+      name: 'Customer Support Fleet',
+      workerTemplate: { role: '$.CustomerSupportRepresentative', capabilities: ['ticket_triage', 'issue_resolution', 'escalation'] },
+      timezone: 'America/New_York',
+      scaling: { min: 1, max: 5, schedule: [{ hours: '8:00-20:00', target: 4 }, { hours: '20:00-8:00', target: 2 }] },
+    });
+    expect((await readFleet(app, fleetId)).size).toBe(4);
+
+    // By hand during the window: the schedule does not undo it.
+    await scaleTo(app, fleetId, 3);
+    await tickAt('2037-01-12T20:00:00Z'); // 15:00
+    expect((await readFleet(app, fleetId)).size).toBe(3);
+
+    // The night window begins: its target, through the scheduler.
+    await tickAt('2037-01-13T01:00:00Z'); // 20:00
+    expect((await readFleet(app, fleetId)).size).toBe(2);
+    expect((await lastDecision(app, fleetId)).lastScalingDecision).toMatchObject({ action: 'SCALE_DOWN', from: 3, to: 2, reason: 'schedule 20:00-8:00 began: targets 2', applied: true });
+    await tickAt('2037-01-13T05:00:00Z'); // midnight: the same window
+    expect((await readFleet(app, fleetId)).size).toBe(2);
+    await tickAt('2037-01-13T13:00:00Z'); // 8:00
+    expect((await readFleet(app, fleetId)).size).toBe(4);
+
+    // Rules of a MANUAL fleet are still only reported.
+    expect((await evaluate(app, fleetId, true)).decision).toMatchObject({ action: 'NONE' });
+  });
+
+  it('sizes by the fleet document’s metric + target form: target queued tasks per worker', async () => {
+    clock.set('2037-01-14T15:00:00Z');
+    // The quick start's scaling, smaller: no mode (AUTO, as the form implies), 2 queued tasks per worker.
+    const fleetId = await createFleet(app, {
+      name: 'Sales Development Fleet',
+      workerTemplate: { role: '$.SalesDevelopmentRepresentative', capabilities: ['research', 'outreach', 'qualification'] },
+      scaling: { min: 0, max: 3, metric: 'QUEUE_DEPTH', target: 2, cooldownSeconds: 0 },
+    });
+    const { fleet } = await app.data(`query ($id: ID!) { fleet(id: $id) { size scaling { mode metric target } } }`, { id: fleetId });
+    expect(fleet).toEqual({ size: 0, scaling: { mode: 'AUTO', metric: 'QUEUE_DEPTH', target: 2 } });
+
+    await assignWork(app, fleetId, [1, 2, 3, 4, 5].map((n) => ({ action: 'qualify_lead', input: { lead: n } })));
+    expect((await evaluate(app, fleetId)).decision).toMatchObject({ action: 'SCALE_UP', from: 0, to: 3, reason: 'queue_depth 5 / target 2 per worker: 3 workers' });
+  });
 });
+
+/** Resizes fleet `fleetId` to `count` by hand. */
+async function scaleTo(app: TestApp, fleetId: string, count: number) {
+  const scaled = await mutate(app, 'scaleFleet', 'ScaleFleetInput', { fleetId, count }, '... on FleetScaleResult { fleet { size } }');
+  expect(scaled.fleet?.size, JSON.stringify(scaled)).toBe(count);
+}

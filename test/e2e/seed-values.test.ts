@@ -237,4 +237,62 @@ describe('the product documents’ values', () => {
     const both = await mutate(app, 'onboardWorker', 'OnboardWorkerInput', { workerId: other.id, mentor: mentor.id, mentorId: mentor.id }, '');
     expect(both.issues).toEqual([{ path: ['mentor'], message: 'give mentor or mentorId, not both' }]);
   });
+
+  it('forms the fleet document’s focus teams inside createFleet, setting max to their total when scaling names none', async () => {
+    const created = await mutate(
+      app,
+      'createFleet',
+      'CreateFleetInput',
+      {
+        name: 'SDR Fleet',
+        workerTemplate: { role: '$.SalesDevelopmentRepresentative', capabilities: ['research', 'outreach', 'qualification'] },
+        teams: [
+          { name: 'enterprise', workers: 2, focus: 'enterprise_accounts' },
+          { name: 'smb', workers: 3, focus: 'smb_accounts' },
+        ],
+      },
+      '... on Fleet { id size scaling { min max } teams { name focus stages { action } slots { name size } members { slot } } }',
+    );
+    expect(created).toMatchObject({
+      __typename: 'Fleet',
+      size: 5,
+      scaling: { min: 0, max: 10 },
+      teams: [
+        { name: 'enterprise', focus: 'enterprise_accounts', stages: [], slots: [{ name: 'enterprise', size: 2 }] },
+        { name: 'smb', focus: 'smb_accounts', stages: [], slots: [{ name: 'smb', size: 3 }] },
+      ],
+    });
+    expect(created.teams.map((team: { members: unknown[] }) => team.members.length)).toEqual([2, 3]);
+    const big = await mutate(app, 'createFleet', 'CreateFleetInput', { name: 'Big', workerTemplate: { role: 'Agent' }, teams: [{ name: 'a', workers: 12 }] }, '... on Fleet { size scaling { max } }');
+    expect(big).toMatchObject({ size: 12, scaling: { max: 12 } });
+
+    const refused = await mutate(app, 'createFleet', 'CreateFleetInput', { name: 'Bad', workerTemplate: { role: 'Agent' }, scaling: { max: 3 }, teams: [{ name: 'a', workers: 4 }, { name: 'a', workers: 1 }] }, '');
+    expect(refused.issues).toEqual([{ path: ['teams', '1', 'name'], message: 'is used twice' }]);
+    const tooMany = await mutate(app, 'createFleet', 'CreateFleetInput', { name: 'Bad', workerTemplate: { role: 'Agent' }, scaling: { max: 3 }, teams: [{ name: 'a', workers: 4 }] }, '');
+    expect(tooMany.issues).toEqual([{ path: ['teams'], message: 'the teams need 4 workers, more than scaling.max 3' }]);
+    const both = await mutate(app, 'createFleet', 'CreateFleetInput', { name: 'Bad', workerTemplate: { role: 'Agent' }, teams: [{ name: 'a', workers: 1, slots: [{ name: 'x', size: 1 }] }] }, '');
+    expect(both.issues).toEqual([{ path: ['teams', '0', 'slots'], message: 'give either slots or workers (one slot named after the team)' }]);
+
+    // A focus team has no pipeline to process.
+    const teamId = (await app.data(`query ($id: ID!) { fleet(id: $id) { teams { id } } }`, { id: created.id })).fleet.teams[0].id;
+    const processed = await mutate(app, 'processTeamWorkflow', 'ProcessTeamWorkflowInput', { teamId, input: {} }, '');
+    expect(processed.issues).toEqual([{ path: ['teamId'], message: 'the team has no pipeline stages' }]);
+  });
+
+  it('takes the worker document’s offboard({ transition: { transferWorkTo, documentationComplete } })', async () => {
+    const fleetId = await createFleet(app, { name: 'Offboarding', workerTemplate: { role: 'Agent' }, scaling: { min: 0, max: 3 } });
+    const leaving = await hireInto(app, fleetId, { name: 'Leaving' });
+    const taking = await hireInto(app, fleetId, { name: 'Taking over' });
+    await mutate(app, 'assignTask', 'AssignTaskInput', { workerId: leaving, action: 'call' }, '... on Task { id }');
+    const offboard = (input: Record<string, unknown>) =>
+      mutate(app, 'offboardWorker', 'OffboardWorkerInput', { workerId: leaving, reason: 'role_change', ...input }, '... on Worker { lifecycle offboarding { documentationComplete transferredTo { name } } tasks { totalCount } }');
+    expect((await offboard({ transferWorkTo: taking, transition: { transferWorkTo: taking } })).issues).toEqual([
+      { path: ['transition'], message: 'give transition or transferWorkTo, not both' },
+    ]);
+    expect(await offboard({ transition: { transferWorkTo: taking, documentationComplete: true } })).toMatchObject({
+      lifecycle: 'OFFBOARDED',
+      offboarding: { documentationComplete: true, transferredTo: { name: 'Taking over' } },
+      tasks: { totalCount: 0 },
+    });
+  });
 });

@@ -60,7 +60,7 @@ const DELIVERIES = /* GraphQL */ `
   query ($id: ID!) {
     node(id: $id) {
       ... on Webhook {
-        deliveries(first: 50) { totalCount edges { node { eventSeq eventType status nextAttemptAt deliveredAt attempts { statusCode error } } } }
+        deliveries(first: 50) { totalCount edges { node { id eventSeq eventType status nextAttemptAt deliveredAt attempts { statusCode error } } } }
       }
     }
   }
@@ -247,6 +247,32 @@ describe('events in and out', () => {
     const failed = (await deliveries()).find((d: { eventSeq: number }) => d.eventSeq === lost.seq);
     expect(failed).toMatchObject({ status: 'FAILED', nextAttemptAt: null, deliveredAt: null });
     expect(failed.attempts.map((a: { statusCode: number }) => a.statusCode)).toEqual(Array(RETRY_DELAYS_SECONDS.length + 1).fill(503));
+  });
+
+  it('redelivers a FAILED delivery on request: one more attempt, the earlier ones kept', async () => {
+    const redeliver = (deliveryId: string) =>
+      app.data(
+        `mutation ($id: ID!) { redeliverWebhook(input: { deliveryId: $id }) { __typename ... on Error { message } ... on WebhookDelivery { id status nextAttemptAt } } }`,
+        { id: deliveryId },
+      );
+    const log = await deliveries();
+    const failed = log.find((d: { eventType: string; status: string }) => d.eventType === 'Lead.lost' && d.status === 'FAILED');
+    const delivered = log.find((d: { status: string }) => d.status === 'DELIVERED');
+    expect((await redeliver(delivered.id)).redeliverWebhook).toMatchObject({ __typename: 'InvalidTransitionError', message: expect.stringContaining('only a FAILED delivery') });
+
+    answer = () => 204;
+    // The deliverer is woken at once, so the answer may already show its claim or the outcome.
+    expect((await redeliver(failed.id)).redeliverWebhook).toMatchObject({ __typename: 'WebhookDelivery', id: failed.id });
+    const done = await eventually(async () => {
+      await app.app.scheduler.tick();
+      const now = (await deliveries()).find((d: { id: string }) => d.id === failed.id);
+      return now.status === 'DELIVERED' ? now : undefined;
+    }, undefined, 'the redelivery');
+    expect(done.attempts.map((a: { statusCode: number }) => a.statusCode)).toEqual([...Array(RETRY_DELAYS_SECONDS.length + 1).fill(503), 204]);
+    const rawId = Buffer.from(failed.id, 'base64').toString().split(':')[1];
+    expect(receiver.received.filter((r) => r.body.deliveryId === rawId).at(-1)!.body).toMatchObject({ type: 'Lead.lost', payload: { reason: 'budget' } });
+    // Delivered now: not again.
+    expect((await redeliver(failed.id)).redeliverWebhook.__typename).toBe('InvalidTransitionError');
   });
 
   it('never holds up the mutation that raised the event', async () => {

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { eventually } from '../support/fake-clock.js';
 import { lastUserText, startFakeOpenAI, type ChatCompletionRequest, type FakeOpenAIServer } from '../support/fake-openai-server.js';
+import { activeWorker as activeWorkerOn, mutate as mutateOn } from '../support/mutations.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
 /** The system message of a recorded request. */
@@ -32,21 +33,8 @@ describe('identity drives the work', () => {
     await llm?.close();
   });
 
-  /** Runs mutation `field` with `input` and returns its result, failing on an error result. */
-  const mutate = async (field: string, type: string, input: Record<string, unknown>, selection = '... on Node { id }') => {
-    const result = await app.data(`mutation ($input: ${type}!) { ${field}(input: $input) { __typename ... on Error { message } ${selection} } }`, { input });
-    const value = result[field] as Record<string, any>;
-    expect(value.message, `${field} answered ${value.__typename}`).toBeUndefined();
-    return value;
-  };
-
-  /** Hires, onboards and activates a worker. */
-  const activeWorker = async (input: Record<string, unknown>): Promise<string> => {
-    const { id } = await mutate('hireWorker', 'HireWorkerInput', input);
-    await mutate('onboardWorker', 'OnboardWorkerInput', { workerId: id });
-    await mutate('activateWorker', 'ActivateWorkerInput', { workerId: id });
-    return id as string;
-  };
+  const mutate = (field: string, type: string, input: Record<string, unknown>, selection?: string) => mutateOn(app, field, type, input, selection);
+  const activeWorker = (input: Record<string, unknown>) => activeWorkerOn(app, input);
 
   /** Assigns a task to `workerId` and waits until it has ended. */
   const finishedTask = async (workerId: string, task: Record<string, unknown>) => {

@@ -22,7 +22,13 @@ describe('executeWorker: the title generator', () => {
       workerId: 'worker-1',
     });
 
-    expect(outcome).toEqual({ status: 'completed', output: 'Battery breakthroughs', usage: USAGE.tokens, threadUsage: { 'title-gen': USAGE.tokens } });
+    expect(outcome).toEqual({
+      status: 'completed',
+      output: 'Battery breakthroughs',
+      usage: USAGE.tokens,
+      threadUsage: { 'title-gen': USAGE.tokens },
+      modelUsage: { 'mock/mock-model': { inputTokens: 10, outputTokens: 4, cachedInputTokens: 0 } },
+    });
     expect(host.events).toEqual([
       { type: 'start', executionId: 'exec-1' },
       {
@@ -259,6 +265,7 @@ describe('executeWorker: errors', () => {
       error: { errorType: 'rate_limit_error', message: 'Provider answered 429' },
       usage: { inputTokens: 0, outputTokens: 0, totalTokens: 0 },
       threadUsage: { 'title-gen': { inputTokens: 0, outputTokens: 0, totalTokens: 0 } },
+      modelUsage: {},
     });
     expect(host.types.slice(-3)).toEqual(['block-start', 'worker-result', 'error']);
     expect(host.events.at(-2)).toEqual({ type: 'worker-result', workerId: 'w', error: 'Provider answered 429', usage: { inputTokens: 0, outputTokens: 0, totalTokens: 0 } });
@@ -522,6 +529,57 @@ output: RESULT
     });
   });
 
+  describe('a response schema from a value (section 5)', () => {
+    const source = `
+variables:
+  RESULT: { type: unknown }
+steps:
+  Start: { block: start-thread, thread: main, model: test/model, system: sys }
+  Ask: { block: add-message, role: user, prompt: sys }
+  Judge: { block: next-message, output: RESULT, responseSchema: TASK.responseSchema }
+output: RESULT
+`;
+    const schema = { type: 'object', properties: { score: { type: 'integer' } }, required: ['score'], additionalProperties: false };
+    const run = (responseSchema: unknown, reply: string[]) => {
+      const model = scriptedModel([textReply(reply)]);
+      const host = new RecordingHost({ 'test/model': model });
+      const outcome = executeWorker(load(source, { sys: 'Score this.' }), {
+        input: { TASK: { id: 't', action: 'score', input: null, priority: 'NORMAL', dueDate: null, project: null, responseSchema } },
+        host,
+        executionId: 'e',
+        workerId: 'w',
+      });
+      return { outcome, model, host };
+    };
+
+    it('asks for JSON matching the schema the value holds and returns the object', async () => {
+      const { outcome, model, host } = run(schema, ['{"score":', '42}']);
+      expect(await outcome).toMatchObject({ status: 'completed', output: { score: 42 } });
+      expect(model.doStreamCalls[0]!.responseFormat).toMatchObject({ type: 'json', name: 'Response', schema });
+      expect(host.ofType('text-start')[0]).toMatchObject({ responseType: 'Response' });
+    });
+
+    it('answers text when the value holds nothing', async () => {
+      const { outcome, model } = run(null, ['plain', ' text']);
+      expect(await outcome).toMatchObject({ status: 'completed', output: 'plain text' });
+      expect(model.doStreamCalls[0]!.responseFormat).toBeUndefined();
+    });
+
+    it('fails on a reply that does not match, and on a value that is not an object schema', async () => {
+      expect(await run(schema, ['{"score":"high"}']).outcome).toMatchObject({
+        status: 'failed',
+        error: { errorType: 'execution_error', message: expect.stringContaining("the model's reply does not match type `Response`") },
+      });
+      expect(await run({ type: 'string' }, ['x']).outcome).toMatchObject({
+        status: 'failed',
+        error: {
+          errorType: 'validation_error',
+          message: '`TASK.responseSchema` (used as `responseSchema`) must be a JSON Schema of an object (`"type": "object"`); got {"type":"string"}.',
+        },
+      });
+    });
+  });
+
   it('gives null for an output variable that no step set and has no default', async () => {
     const protocol = load(
       `
@@ -545,7 +603,7 @@ output: NEVER
     const host = new RecordingHost({ 'test/model': scriptedModel([textReply(['x'])]) });
     const outcome = await executeWorker(protocol, { input: {}, host, executionId: 'e', workerId: 'w' });
     const zero = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
-    expect(outcome).toEqual({ status: 'completed', usage: zero, threadUsage: { main: zero } });
+    expect(outcome).toEqual({ status: 'completed', usage: zero, threadUsage: { main: zero }, modelUsage: {} });
     expect(host.ofType('worker-result')[0]).toEqual({ type: 'worker-result', workerId: 'w', usage: zero });
   });
 });

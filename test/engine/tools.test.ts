@@ -12,6 +12,8 @@ import { load, RecordingHost, scriptedModel, textReply, toolCallReply } from './
 const ZERO = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
 const ONE_CALL = { inputTokens: 10, outputTokens: 4, totalTokens: 14 };
 const times = (n: number) => ({ inputTokens: 10 * n, outputTokens: 4 * n, totalTokens: 14 * n });
+/** The same tokens per model that answered, as priced. */
+const byModel = (n: number) => ({ 'mock/mock-model': { inputTokens: 10 * n, outputTokens: 4 * n, cachedInputTokens: 0 } });
 
 const ASSISTANT = `
 variables:
@@ -75,7 +77,7 @@ describe('server tools', () => {
 
     const outcome = await run(assistant(), host);
 
-    expect(outcome).toEqual({ status: 'completed', output: 'Order 42 shipped.', usage: times(2), threadUsage: { main: times(2) } });
+    expect(outcome).toEqual({ status: 'completed', output: 'Order 42 shipped.', usage: times(2), threadUsage: { main: times(2) }, modelUsage: byModel(2) });
     expect(fromAnswer(host)).toEqual([
       { type: 'block-start', blockId: 'e:2', blockName: 'Answer', blockType: 'next-message', display: 'stream', outputToChat: true, thread: 'main' },
       { type: 'tool-input-start', toolCallId: 'c1', toolName: 'lookup-order', display: 'description' },
@@ -209,7 +211,7 @@ describe('client tools: pause and resume (section 12)', () => {
     const paused = await run(assistant(), host);
 
     const pending = [{ toolCallId: 'c2', toolName: 'confirm', args: { question: 'Ship today?' }, source: 'llm', thread: 'main' }];
-    expect(paused).toEqual({ status: 'paused', pendingToolCalls: pending, usage: ONE_CALL, threadUsage: { main: ONE_CALL } });
+    expect(paused).toEqual({ status: 'paused', pendingToolCalls: pending, usage: ONE_CALL, threadUsage: { main: ONE_CALL }, modelUsage: byModel(1) });
     expect(host.events.slice(-4)).toEqual([
       { type: 'tool-input-available', toolCallId: 'c2', toolName: 'confirm', input: { question: 'Ship today?' } },
       { type: 'tool-output-available', toolCallId: 'c1', output: { status: 'packed' } },
@@ -223,7 +225,7 @@ describe('client tools: pause and resume (section 12)', () => {
     const resumed = new RecordingHost({ 'test/model': model });
     const outcome = await run(assistant(), resumed, { state, toolResults: [{ toolCallId: 'c2', result: 'yes' }] });
 
-    expect(outcome).toEqual({ status: 'completed', output: 'Shipping today.', usage: times(2), threadUsage: { main: times(2) } });
+    expect(outcome).toEqual({ status: 'completed', output: 'Shipping today.', usage: times(2), threadUsage: { main: times(2) }, modelUsage: byModel(2) });
     expect(resumed.events).toEqual([
       { type: 'start', executionId: 'e' },
       { type: 'tool-output-available', toolCallId: 'c2', output: 'yes' },

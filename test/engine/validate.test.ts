@@ -210,6 +210,15 @@ ${START}`;
     expect(only(source)).toMatchObject({ message: expect.stringContaining('`responseType` must be an object type; `Tags` is an array type'), line: 11, column: 19 });
   });
 
+  it('responseSchema beside responseType, or naming an undeclared value', () => {
+    const both = `types:\n  Verdict: { label: { type: string } }\ninput:\n  SCHEMA: { type: unknown }\nsteps:\n${START}  Reply:\n    block: next-message\n    responseType: Verdict\n    responseSchema: SCHEMA\n`;
+    expect(only(both)).toMatchObject({ message: '`responseSchema` and `responseType` cannot both be given; keep one.', line: 14, column: 21 });
+    const undeclared = `steps:\n${START}  Reply:\n    block: next-message\n    responseSchema: SCHEMA.shape\n`;
+    expect(only(undeclared)).toMatchObject({ message: '`SCHEMA` is not a declared input, variable or resource.', line: 9, column: 21 });
+    // A context input needs no declaration.
+    expect(diagnose(`steps:\n${START}  Reply:\n    block: next-message\n    responseSchema: TASK.responseSchema\n`, { sys: 'x' })).toEqual([]);
+  });
+
   it('anthropic options on a non-Anthropic model, sandboxTimeout above one hour', () => {
     const source = `steps:\n${START}    anthropic: { effort: high }\n    sandboxTimeout: 7200000\n`;
     expect(diagnose(source, { sys: 'x' }).map((d) => [d.message, d.line, d.column])).toEqual([

@@ -52,7 +52,7 @@ describe('the event catalogue', () => {
       to: 'AVAILABLE' | 'BUSY' | 'OFFLINE' | 'WORKING';
     }>();
     expectTypeOf<DomainEventPayload<'Worker.assigned'>['origin']>().toEqualTypeOf<
-      'assignTask' | 'assignWork' | 'project' | 'schedule' | 'trigger' | 'queue' | 'rebalance' | 'transfer' | 'reassign'
+      'assignTask' | 'assignWork' | 'project' | 'schedule' | 'trigger' | 'queue' | 'retry' | 'prerequisites' | 'rebalance' | 'transfer' | 'reassign'
     >();
     expect(typeof appendCalls).toBe('function');
     expect(typeof registrations).toBe('function');
@@ -60,6 +60,7 @@ describe('the event catalogue', () => {
 
   it('lists families from the catalogue, not by prefix of whatever arrives', () => {
     expect(DOMAIN_EVENT_TYPES.length).toBeGreaterThanOrEqual(50);
+    expect(eventTypesOf('Task')).toEqual(['Task.approved', 'Task.rejected', 'Task.deadLettered', 'Task.retried']);
     expect(eventTypesOf('Team')).toEqual(['Team.created', 'Team.deleted', 'Team.workflow.started', 'Team.workflow.stage.completed', 'Team.workflow.completed', 'Team.workflow.failed']);
     expect(DOMAIN_EVENT_TYPES).toContain('Worker.hired');
     expect(DOMAIN_EVENT_TYPES).not.toContain('Lead.created');

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 
 import type { FleetBalancing, FleetScaling } from '../../src/db/documents.js';
-import { decideScaling } from '../../src/fleets/scaling/autoscaler.js';
+import { decideScaling, scheduleBoundary } from '../../src/fleets/scaling/autoscaler.js';
 import { planWork, type Candidate, type WorkItem } from '../../src/fleets/handout/strategies.js';
 
 const balancing = (strategy: FleetBalancing['strategy'], extra: Partial<FleetBalancing> = {}): FleetBalancing => ({
@@ -141,10 +141,33 @@ describe('decideScaling', () => {
   });
 
   it('moves to the schedule target when no rule says otherwise, and keeps it as a floor', () => {
-    const scheduled = { hours: '8:00-20:00', target: 6 };
+    const scheduled = { hours: '8:00-20:00', target: 6, startedAt: new Date('2030-01-01T08:00:00Z') };
     expect(decide(3, {}, { scheduled })).toMatchObject({ action: 'SCALE_UP', to: 6, reason: 'schedule 8:00-20:00 targets 6' });
     expect(decide(8, {}, { scheduled })).toMatchObject({ action: 'SCALE_DOWN', to: 6 });
     expect(decide(7, { avgUtilization: 0.1 }, { scheduled })).toMatchObject({ action: 'SCALE_DOWN', to: 6, ruleIndex: 1 });
+  });
+
+  it('sizes by the target form: queued tasks per worker, or the other metrics proportionally, beside the rules', () => {
+    const byQueue = { ...scaling, rules: [], metric: 'QUEUE_DEPTH' as const, target: 10 };
+    expect(decide(3, { queueDepth: 41 }, { scaling: byQueue })).toMatchObject({ action: 'SCALE_UP', to: 5, reason: 'queue_depth 41 / target 10 per worker: 5 workers' });
+    expect(decide(5, { queueDepth: 25 }, { scaling: byQueue })).toMatchObject({ action: 'SCALE_DOWN', to: 3 });
+    expect(decide(5, { queueDepth: 0 }, { scaling: byQueue })).toMatchObject({ action: 'SCALE_DOWN', to: 2 }); // min
+    expect(decide(3, { queueDepth: 30 }, { scaling: byQueue })).toMatchObject({ action: 'NONE' });
+    // A firing rule that grows further wins; the target form's larger size wins over a smaller step.
+    expect(decide(3, { queueDepth: 60 }, { scaling: { ...scaling, metric: 'QUEUE_DEPTH', target: 30 } })).toMatchObject({ action: 'SCALE_UP', to: 8, ruleIndex: 0 });
+    expect(decide(3, { queueDepth: 90 }, { scaling: { ...scaling, metric: 'QUEUE_DEPTH', target: 10 } })).toMatchObject({ action: 'SCALE_UP', to: 9, ruleIndex: null });
+    const byUtilization = { ...scaling, rules: [], metric: 'AVG_UTILIZATION' as const, target: 0.5 };
+    expect(decide(4, { avgUtilization: 0.9 }, { scaling: byUtilization })).toMatchObject({ action: 'SCALE_UP', to: 8, reason: 'avg_utilization 0.9 × 4 workers / target 0.5: 8 workers' });
+  });
+
+  it('in MANUAL mode resizes only when a schedule window began after the last resize', () => {
+    const manual = { ...scaling, mode: 'MANUAL' as const };
+    const scheduled = { hours: '8:00-20:00', target: 6, startedAt: new Date('2030-01-01T08:00:00Z') };
+    const input = { scaling: manual, size: 3, metrics: { queueDepth: 0, avgUtilization: 0.5, responseTimeSeconds: 0 }, now, scheduled };
+    expect(scheduleBoundary({ ...input, lastScaledAt: new Date('2030-01-01T07:59:00Z') })).toMatchObject({ action: 'SCALE_UP', to: 6, reason: 'schedule 8:00-20:00 began: targets 6' });
+    expect(scheduleBoundary({ ...input, lastScaledAt: null })).toMatchObject({ to: 6 });
+    expect(scheduleBoundary({ ...input, lastScaledAt: new Date('2030-01-01T09:00:00Z') })).toBeNull();
+    expect(scheduleBoundary({ ...input, size: 6, lastScaledAt: null })).toBeNull();
   });
 
   it('returns inside [min, max] whatever the rules say', () => {

@@ -12,7 +12,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { Database } from '../../src/db/client.js';
-import { organizations, protocols, protocolVersions, runs, tasks, workers } from '../../src/db/schema.js';
+import { organizations, protocols, protocolVersions, runs, tasks, taskStatus, workers } from '../../src/db/schema.js';
 import { InvalidTransitionError } from '../../src/errors.js';
 import { transactionWithEvents } from '../../src/events/outbox.js';
 import type { Bus } from '../../src/realtime/bus.js';
@@ -57,7 +57,7 @@ import type { WorkerRow } from '../../src/workers/lifecycle.js';
 import { eventually } from '../support/fake-clock.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
-const STATUSES: TaskStatus[] = ['PENDING', 'ASSIGNED', 'RUNNING', 'WAITING', 'COMPLETED', 'FAILED', 'CANCELLED'];
+const STATUSES: TaskStatus[] = [...taskStatus.enumValues];
 
 const PROTOCOL = `input:
   TOPIC:
@@ -139,6 +139,7 @@ describe('work state', () => {
         status,
         assigneeId: status === 'PENDING' ? null : (assignee?.id ?? null),
         ...(status === 'RUNNING' || status === 'WAITING' ? { startedAt: new Date() } : {}),
+        ...(status === 'RETRYING' ? { nextAttemptAt: new Date() } : {}),
         ...values,
       })
       .returning();
@@ -178,19 +179,22 @@ describe('work state', () => {
   it('refuses every single-task move the state machine does not allow, changing nothing', async () => {
     const holder = await worker({ name: 'Holder' });
     const other = await worker({ name: 'Other' });
-    const moves: Record<string, { to: TaskStatus; run: (row: TaskRow) => Parameters<typeof attempt>[0] }> = {
+    // A move is allowed where the machine allows its edge; reassignment also refuses an
+    // ended task (the machine's FAILED → ASSIGNED edge is retryTask's alone).
+    const moves: Record<string, { to: TaskStatus; run: (row: TaskRow) => Parameters<typeof attempt>[0]; except?: readonly TaskStatus[] }> = {
       begin: { to: 'RUNNING', run: (row) => (tx, outbox) => beginTask(tx, outbox, holder, row) },
       wait: { to: 'WAITING', run: (row) => (tx, outbox) => parkTask(tx, outbox, holder, row, null) },
       complete: { to: 'COMPLETED', run: (row) => (tx, outbox) => finishTask(tx, outbox, holder, row, { status: 'COMPLETED', result: 1 }) },
       fail: { to: 'FAILED', run: (row) => (tx, outbox) => finishTask(tx, outbox, holder, row, { status: 'FAILED', error: 'no' }) },
       cancel: { to: 'CANCELLED', run: (row) => (tx, outbox) => finishTask(tx, outbox, holder, row, { status: 'CANCELLED' }) },
-      reassign: { to: 'ASSIGNED', run: (row) => (tx, outbox) => reassign(tx, outbox, row, holder, other) },
+      reassign: { to: 'ASSIGNED', run: (row) => (tx, outbox) => reassign(tx, outbox, row, holder, other), except: ENDED_TASK_STATUSES },
     };
     for (const status of STATUSES) {
       const row = await task(status, holder);
       for (const [name, move] of Object.entries(moves)) {
         const outcome = await attempt(move.run(row));
-        expect(`${name} from ${status}: ${outcome}`).toBe(`${name} from ${status}: ${canTransition(status, move.to) ? 'allowed' : 'refused'}`);
+        const allowed = canTransition(status, move.to) && !move.except?.includes(status);
+        expect(`${name} from ${status}: ${outcome}`).toBe(`${name} from ${status}: ${allowed ? 'allowed' : 'refused'}`);
         expect(await reread(row)).toEqual(row);
       }
     }
@@ -220,14 +224,17 @@ describe('work state', () => {
     const back = await transactionWithEvents(deps, (tx, outbox) => returnToQueue(tx, outbox, from, { notStartedOnly: true }));
     expect(back.map((row) => row.id)).toEqual([ready.id]);
     expect(await reread(ready)).toMatchObject({ status: 'PENDING', assigneeId: null });
+    // A BLOCKED task goes to the fleet too (it has not started) and stays BLOCKED.
+    const blocked = held.find((row) => row.status === 'BLOCKED')!;
+    expect(await reread(blocked)).toMatchObject({ status: 'BLOCKED', assigneeId: null });
 
-    // Transfer: every open task goes to the successor as ASSIGNED; finished ones stay.
+    // Transfer: every open task (one waiting for its retry too) goes to the successor as ASSIGNED; finished ones stay.
     const moved = await transactionWithEvents(deps, (tx, outbox) => transferOpenTasks(tx, outbox, from, to));
-    expect(moved.map((row) => row.status).sort()).toEqual(['RUNNING', 'WAITING']);
+    expect(moved.map((row) => row.status).sort()).toEqual(['RETRYING', 'RUNNING', 'WAITING']);
     for (const row of held) {
       const now = await reread(row);
       if ((ENDED_TASK_STATUSES as readonly TaskStatus[]).includes(row.status)) expect(now).toEqual(row);
-      else if (row.id !== ready.id) expect(now).toMatchObject({ status: 'ASSIGNED', assigneeId: to.id, startedAt: null, runId: null });
+      else if (row.id !== ready.id && row.id !== blocked.id) expect(now).toMatchObject({ status: 'ASSIGNED', assigneeId: to.id, startedAt: null, runId: null, nextAttemptAt: null });
     }
   });
 

@@ -5,7 +5,9 @@ import { findFirstPrepared } from '../../db/prepared-reads.js';
 import { fleets } from '../../db/schema.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import { builder } from '../../graphql/builder.js';
+import { RetryPolicyInput } from '../../tasks/retry-schema.js';
 import { SkillInput, Worker } from '../../workers/schema.js';
+import { FleetTeamInput } from '../teams/schema.js';
 import { AssignmentStrategyEnum, Fleet, PriorityTargetEnum, QuotaPeriodEnum, ScalingActionEnum, ScalingMetricEnum, ScalingModeEnum } from './schema.js';
 import { createFleet, deleteFleet, updateFleet, type FleetDeletion } from './service.js';
 
@@ -40,15 +42,23 @@ const ScheduleTargetInput = builder.inputType('ScalingScheduleTargetInput', {
 });
 
 const ScalingInput = builder.inputType('FleetScalingInput', {
-  description: 'Scaling policy; omitted fields take their defaults (MANUAL, 0–10, cooldown 300 s).',
+  description:
+    'Scaling policy; omitted fields take their defaults (MANUAL, or AUTO when `metric` is given; 0–10; cooldown 300 s). docs/autoscaling.md describes each form.',
   fields: (t) => ({
-    mode: t.field({ type: ScalingModeEnum, description: 'Manual or automatic.' }),
+    mode: t.field({ type: ScalingModeEnum, description: 'Manual or automatic (default MANUAL, AUTO with `metric`). Schedule windows resize the fleet in both modes.' }),
     min: t.int({ description: 'Fewest workers; the fleet hires them when created.' }),
     max: t.int({ description: 'Most workers.' }),
     rules: t.field({ type: [ScalingRuleInput], description: 'Rules.' }),
     cooldownSeconds: t.int({ description: 'Seconds between actions.' }),
     aggressive: t.boolean({ description: 'Faster scale-up.' }),
     schedule: t.field({ type: [ScheduleTargetInput], description: 'Time-of-day targets.' }),
+    metric: t.field({
+      type: ScalingMetricEnum,
+      description: 'The fleet document’s target form: the metric the fleet is sized by, with `target` its value per worker (`QUEUE_DEPTH`, `target: 100`: one worker per 100 queued tasks).',
+    }),
+    target: t.float({
+      description: 'The value of `metric` per worker: tasks queued per worker, utilization 0–1, or seconds of wait. Default 5 for QUEUE_DEPTH; required with the others.',
+    }),
   }),
 });
 
@@ -106,7 +116,7 @@ const ResourceLimitsInput = builder.inputType('FleetResourceLimitsInput', {
 });
 
 const CreateFleetInput = builder.inputType('CreateFleetInput', {
-  description: 'A new fleet; it hires `scaling.min` workers at once.',
+  description: 'A new fleet; it hires `scaling.min` workers at once (the active schedule window’s target, if any), and what its `teams` need.',
   fields: (t) => ({
     name: t.string({ required: true, description: 'Display name.' }),
     description: t.string({ description: 'What it is for.' }),
@@ -118,6 +128,11 @@ const CreateFleetInput = builder.inputType('CreateFleetInput', {
     distributor: t.string({ description: 'Protocol slug that chooses workers for CUSTOM.' }),
     resourceLimits: t.field({ type: ResourceLimitsInput, description: 'Resources per worker.' }),
     timezone: t.string({ description: 'IANA time zone, default UTC.' }),
+    teams: t.field({
+      type: [FleetTeamInput],
+      description: 'Teams formed with the fleet, hiring the workers they need (without `scaling.max`, their total is the max when above the default).',
+    }),
+    retry: t.field({ type: RetryPolicyInput, description: 'Retry policy of its tasks that have none of their own; omitted: one attempt.' }),
   }),
 });
 
@@ -135,6 +150,7 @@ const UpdateFleetInput = builder.inputType('UpdateFleetInput', {
     distributor: t.string({ description: 'Protocol slug that chooses workers for CUSTOM.' }),
     resourceLimits: t.field({ type: ResourceLimitsInput, description: 'Resources per worker.' }),
     timezone: t.string({ description: 'IANA time zone.' }),
+    retry: t.field({ type: RetryPolicyInput, description: 'Retry policy of its tasks that have none of their own (whole).' }),
   }),
 });
 

@@ -6,8 +6,10 @@
 import { z } from 'zod';
 
 import type { FleetBalancing, FleetScaling, PriorityRule } from '../../db/documents.js';
+import { RetryPolicyModel } from '../../tasks/retry.js';
 import { TaskPriorityModel } from '../../tasks/service.js';
 import { aliased, ModelId, RoleModel, SkillModel, TimeZone, withDefault } from '../../validation.js';
+import { TeamModel } from '../teams/model.js';
 
 const Name = z.string().trim().min(1, 'must not be empty').max(200);
 
@@ -42,26 +44,53 @@ export const DEFAULT_SCALING: FleetScaling = {
   cooldownSeconds: 300,
   aggressive: false,
   schedule: [],
+  metric: null,
+  target: null,
 };
+
+/**
+ * The per-worker target of a `metric` given without `target` (the data processing fleet of
+ * docs/product/fleets.md: `metric: 'queue_depth'` alone): 5, KEDA's default for its queue
+ * scalers (Azure Storage Queue `queueLength`, Redis list `listLength`). Other metrics need
+ * a target.
+ */
+export const DEFAULT_QUEUE_DEPTH_TARGET = 5;
 
 /** Most workers one fleet may have; a guard against typos such as `max: 100000`. */
 export const MAX_FLEET_SIZE = 1000;
 
+/**
+ * A scaling policy. `mode` omitted is AUTO when the policy names a `metric` (the fleet
+ * document's `metric` + `target` form implies automatic sizing), MANUAL otherwise.
+ */
 export const ScalingModel = z
   .object({
-    mode: withDefault(z.enum(['MANUAL', 'AUTO']), DEFAULT_SCALING.mode),
+    mode: z.enum(['MANUAL', 'AUTO']).nullish(),
     min: withDefault(z.number().int().nonnegative(), DEFAULT_SCALING.min),
     max: withDefault(z.number().int().positive().max(MAX_FLEET_SIZE), DEFAULT_SCALING.max),
     rules: withDefault(z.array(ScalingRuleModel), []),
     cooldownSeconds: withDefault(z.number().int().nonnegative(), DEFAULT_SCALING.cooldownSeconds),
     aggressive: withDefault(z.boolean(), false),
     schedule: withDefault(z.array(z.object({ hours: HoursModel, target: z.number().int().nonnegative() })), []),
+    metric: ScalingRuleModel.shape.metric.nullish(),
+    target: z.number().finite().positive('must be above 0').nullish(),
   })
   .refine((s) => s.min <= s.max, { message: 'min must not exceed max', path: ['min'] })
   .refine((s) => s.schedule.every((entry) => entry.target >= s.min && entry.target <= s.max), {
     message: 'every schedule target must lie within [min, max]',
     path: ['schedule'],
-  });
+  })
+  .refine((s) => s.metric || s.target === null || s.target === undefined, { message: 'a target needs its metric, e.g. QUEUE_DEPTH', path: ['metric'] })
+  .refine((s) => !s.metric || s.metric === 'QUEUE_DEPTH' || (s.target !== null && s.target !== undefined), {
+    message: 'must be given with AVG_UTILIZATION or RESPONSE_TIME (only QUEUE_DEPTH has a default)',
+    path: ['target'],
+  })
+  .transform(({ mode, metric, target, ...scaling }): FleetScaling => ({
+    ...scaling,
+    mode: mode ?? (metric ? 'AUTO' : 'MANUAL'),
+    metric: metric ?? null,
+    target: metric ? (target ?? DEFAULT_QUEUE_DEPTH_TARGET) : null,
+  }));
 
 /** SLA targets in seconds, under their own names or the fleet document's (`responseTime`, `resolutionTime`). */
 export const SlaModel = z
@@ -143,10 +172,19 @@ export const CreateFleetModel = z
     distributor: z.string().trim().min(1).nullish(),
     resourceLimits: ResourceLimitsModel.nullish(),
     timezone: withDefault(TimeZone, 'UTC'),
+    teams: withDefault(z.array(TeamModel).max(50), []),
+    retry: RetryPolicyModel.nullish(),
   })
   .refine((f) => !requiresDistributor(f.balancing, f.distributor), {
     message: 'the CUSTOM strategy needs a distributor protocol',
     path: ['distributor'],
+  })
+  .superRefine((f, ctx) => {
+    const names = new Set<string>();
+    f.teams.forEach((team, i) => {
+      if (names.has(team.name)) ctx.addIssue({ code: 'custom', path: ['teams', i, 'name'], message: 'is used twice' });
+      names.add(team.name);
+    });
   });
 export type CreateFleetInput = z.input<typeof CreateFleetModel>;
 
@@ -163,5 +201,6 @@ export const UpdateFleetModel = z.object({
   distributor: z.string().trim().min(1).nullish(),
   resourceLimits: ResourceLimitsModel.nullish(),
   timezone: TimeZone.nullish(),
+  retry: RetryPolicyModel.nullish(),
 });
 export type UpdateFleetInput = z.input<typeof UpdateFleetModel>;

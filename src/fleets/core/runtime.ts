@@ -84,6 +84,8 @@ interface CensusEntry {
   id: string;
   organizationId: string;
   auto: boolean;
+  /** Its scaling policy has schedule windows, which resize it in MANUAL mode too. */
+  scheduled: boolean;
   sla: boolean;
   shifts: boolean;
   alerts: boolean;
@@ -134,7 +136,7 @@ export class FleetRuntime {
    * Scheduler jobs, each only for the fleets of the census that need it: settle fleets
    * other processes changed and move team pipelines (every {@link POLL_INTERVAL_MS}),
    * record SLA breaches, apply shift boundaries, evaluate alerts every
-   * {@link ALERT_INTERVAL_MS} and AUTO fleets every {@link AUTOSCALE_INTERVAL_MS},
+   * {@link ALERT_INTERVAL_MS} and AUTO or scheduled fleets every {@link AUTOSCALE_INTERVAL_MS},
    * rebalance every {@link REBALANCE_INTERVAL_MS}.
    */
   jobs(): SchedulerJob[] {
@@ -152,7 +154,7 @@ export class FleetRuntime {
         name: 'fleet-autoscale',
         everyMs: AUTOSCALE_INTERVAL_MS,
         run: async (now) => {
-          for (const fleet of (await this.fleets(now)).filter((entry) => entry.auto)) {
+          for (const fleet of (await this.fleets(now)).filter((entry) => entry.auto || entry.scheduled)) {
             await evaluateFleetScaling(this.deps, fleet.organizationId, fleet.id, { dryRun: false }).catch((error: unknown) =>
               this.deps.logger.error({ err: error, fleetId: fleet.id }, 'could not evaluate the fleet’s scaling'),
             );
@@ -205,6 +207,7 @@ export class FleetRuntime {
         id: fleets.id,
         organizationId: fleets.organizationId,
         auto: sql<boolean>`coalesce(${fleets.scaling}->>'mode' = 'AUTO', false)`,
+        scheduled: sql<boolean>`coalesce(jsonb_array_length(${fleets.scaling}->'schedule') > 0, false)`,
         sla: sql<boolean>`coalesce(${fleets.sla}->>'responseTimeSeconds' is not null or ${fleets.sla}->>'resolutionTimeSeconds' is not null, false)`,
         shifts: sql<boolean>`exists (select 1 from ${shifts} where ${shifts.fleetId} = ${fleets.id})`,
         alerts: sql<boolean>`exists (select 1 from ${fleetAlerts} where ${fleetAlerts.fleetId} = ${fleets.id})`,

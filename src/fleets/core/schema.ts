@@ -10,6 +10,7 @@ import { fleets, tasks, workers } from '../../db/schema.js';
 import { builder } from '../../graphql/builder.js';
 import { isQueued } from '../../tasks/predicates.js';
 import { QUEUED_TASK_STATUSES } from '../../tasks/state-machine.js';
+import { RetryPolicyRef } from '../../tasks/retry-schema.js';
 import { SkillRef } from '../../workers/schema.js';
 
 export const ScalingMetricEnum = builder.enumType('ScalingMetric', {
@@ -87,6 +88,8 @@ export const ScalingRef = builder.objectRef<FleetScaling>('FleetScaling').implem
     cooldownSeconds: t.exposeInt('cooldownSeconds', { description: 'Least time between two scaling actions.' }),
     aggressive: t.exposeBoolean('aggressive', { description: 'Scale up without cooldown, at least doubling (batch workloads).' }),
     schedule: t.field({ type: [ScheduleTargetRef], description: 'Time-of-day targets.', resolve: (s) => s.schedule }),
+    metric: t.field({ type: ScalingMetricEnum, nullable: true, description: 'The metric the fleet is sized by in the target form, if any.', resolve: (s) => s.metric ?? null }),
+    target: t.float({ nullable: true, description: 'The value of `metric` per worker.', resolve: (s) => s.target ?? null }),
   }),
 });
 
@@ -163,6 +166,13 @@ export const Fleet = builder.drizzleNode('fleets', {
     distributor: t.exposeString('distributor', { nullable: true, description: 'Slug of the protocol that chooses workers for CUSTOM.' }),
     resourceLimits: t.field({ type: ResourceLimitsRef, select: { columns: { resourceLimits: true } }, nullable: true, description: 'Resources per worker.', resolve: (f) => f.resourceLimits }),
     timezone: t.exposeString('timezone', { description: 'IANA time zone for schedules, shifts and quota periods.' }),
+    retry: t.field({
+      type: RetryPolicyRef,
+      select: { columns: { retry: true } },
+      nullable: true,
+      description: 'Retry policy of its tasks that have none of their own; null: one attempt.',
+      resolve: (f) => f.retry,
+    }),
     // t.relatedCount and related totalCounts render broken SQL on drizzle-orm 1.0.0-rc.5
     // (plugin-drizzle 0.20 passes relationToSQL's chunk arrays as SQL), so counts are ours.
     size: t.int({
@@ -220,13 +230,14 @@ const PipelineStageRef = builder.objectRef<TeamWorkflow['stages'][number]>('Pipe
 
 export const Team = builder.drizzleNode('teams', {
   name: 'Team',
-  description: 'Workers of a fleet grouped in named slots, with a pipeline workflow.',
+  description: 'Workers of a fleet grouped in named slots, with a pipeline workflow or a focus.',
   id: { column: (team) => team.id },
   fields: (t) => ({
     name: t.exposeString('name', { description: 'Team name.' }),
     fleet: t.relation('fleet', { description: 'The fleet the team belongs to.' }),
     slots: t.field({ type: [TeamSlotRef], description: 'Named slots.', resolve: (team) => team.slots }),
-    stages: t.field({ type: [PipelineStageRef], description: 'Pipeline stages, in order.', resolve: (team) => team.workflow?.stages ?? [] }),
+    stages: t.field({ type: [PipelineStageRef], description: 'Pipeline stages, in order; none for a focus team.', resolve: (team) => team.workflow?.stages ?? [] }),
+    focus: t.exposeString('focus', { nullable: true, description: 'What the team works on, e.g. `enterprise_accounts`.' }),
     workers: t.relation('workers', { description: 'Members.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'Creation time.' }),
   }),

@@ -1,6 +1,7 @@
 /**
  * Fleets: pools of workers made from a template (docs/product/fleets.md "Fleet Creation and
- * Scaling"). Creating a fleet hires its `min` workers at once; changing its policies
+ * Scaling"). Creating a fleet hires its `min` workers at once (its schedule window's target
+ * when one is active); changing its policies
  * keeps its size inside the new [min, max].
  */
 import { and, eq } from 'drizzle-orm';
@@ -13,22 +14,35 @@ import { isQueued } from '../../tasks/predicates.js';
 import { stopRuns } from '../../tasks/transitions.js';
 import { cancelOpenTasks } from '../../tasks/work-state.js';
 import { parseInput } from '../../validation.js';
-import { dissolveTeam } from '../teams/service.js';
+import { workersNeeded } from '../teams/model.js';
+import { dissolveTeam, formTeam } from '../teams/service.js';
 import { lockMembers } from './members.js';
-import { CreateFleetModel, requiresDistributor, UpdateFleetModel, type CreateFleetInput, type UpdateFleetInput } from './policy.js';
+import { CreateFleetModel, MAX_FLEET_SIZE, requiresDistributor, UpdateFleetModel, type CreateFleetInput, type UpdateFleetInput } from './policy.js';
+import { activeSchedule } from '../scaling/autoscaler.js';
 import { resize } from '../scaling/resize.js';
 import { lockFleet, protocolIdOf, type FleetDeps, type FleetRow } from './store.js';
 
 export type { CreateFleetInput, FleetRow, UpdateFleetInput };
 
 /**
- * Creates a fleet, hires `scaling.min` workers from its template (ACTIVE at once) and
+ * Creates a fleet, hires `scaling.min` workers from its template (ACTIVE at once), or the
+ * target of the scaling schedule window active now in the fleet's time zone, forms its
+ * declared `teams` (hiring what they need; without `scaling.max` the teams' total is the
+ * max when it is above the default), and
  * appends `Fleet.created` (and `Fleet.scaled` when it hired).
  * @throws ValidationError naming each bad path; NotFoundError for a protocol the template
  *   or the distributor names
  */
 export async function createFleet(deps: FleetDeps, organizationId: string, input: CreateFleetInput): Promise<FleetRow> {
-  const data = parseInput(CreateFleetModel, input);
+  const parsed = parseInput(CreateFleetModel, input);
+  const needed = workersNeeded(parsed.teams);
+  // Teams declared without a scaling max (the fleet document's SDR fleet) set it.
+  const maxGiven = input.scaling?.max !== null && input.scaling?.max !== undefined;
+  const data = maxGiven || needed <= parsed.scaling.max ? parsed : { ...parsed, scaling: { ...parsed.scaling, max: needed } };
+  if (needed > data.scaling.max) {
+    throw new ValidationError([{ path: ['teams'], message: `the teams need ${needed} workers, more than scaling.max ${data.scaling.max}` }]);
+  }
+  if (needed > MAX_FLEET_SIZE) throw new ValidationError([{ path: ['teams'], message: `the teams need ${needed} workers; a fleet has at most ${MAX_FLEET_SIZE}` }]);
   return transactionWithEvents(deps, async (tx, outbox) => {
     if (data.workerTemplate.protocolSlug) await protocolIdOf(tx, organizationId, data.workerTemplate.protocolSlug);
     if (data.distributor) await protocolIdOf(tx, organizationId, data.distributor);
@@ -46,10 +60,18 @@ export async function createFleet(deps: FleetDeps, organizationId: string, input
         distributor: data.distributor ?? null,
         resourceLimits: data.resourceLimits ?? null,
         timezone: data.timezone,
+        retry: data.retry ?? null,
       })
       .returning();
     await outbox.append({ organizationId, type: 'Fleet.created', subjectId: created!.id, payload: { name: created!.name, min: data.scaling.min } });
-    const { fleet } = await resize(tx, outbox, created!, data.scaling.min, `created with min ${data.scaling.min}`, deps.clock.now());
+    const now = deps.clock.now();
+    const window = activeSchedule(data.scaling, data.timezone, now);
+    const reason = window ? `created in schedule ${window.hours}, which targets ${window.target}` : `created with min ${data.scaling.min}`;
+    let { fleet } = await resize(tx, outbox, created!, window?.target ?? data.scaling.min, reason, now);
+    for (const team of data.teams) {
+      await formTeam(tx, outbox, fleet, team, now);
+      fleet = await lockFleet(tx, organizationId, fleet.id);
+    }
     return fleet;
   });
 }
@@ -80,6 +102,7 @@ export async function updateFleet(deps: FleetDeps, organizationId: string, input
       ...(data.distributor ? { distributor: data.distributor } : {}),
       ...(data.resourceLimits ? { resourceLimits: data.resourceLimits } : {}),
       ...(data.timezone ? { timezone: data.timezone } : {}),
+      ...(data.retry ? { retry: data.retry } : {}),
     };
     if (requiresDistributor(changes.balancing ?? fleet.balancing, changes.distributor ?? fleet.distributor)) {
       throw new ValidationError([{ path: ['distributor'], message: 'the CUSTOM strategy needs a distributor protocol' }]);

@@ -23,6 +23,8 @@ import { isMember } from '../core/members.js';
 import { parseInput, withDefault } from '../../validation.js';
 import { loadCandidates } from './candidates.js';
 import { askDistributor } from './distributor.js';
+import { checkPrerequisites, DependsOnModel, PrerequisiteFailureModel } from '../../tasks/dependencies.js';
+import { RetryPolicyModel } from '../../tasks/retry.js';
 import { PriorityRuleModel, SkillMatchingModel, StrategyModel } from '../core/policy.js';
 import { planWork, type DistributorAnswer, type Placement, type WorkItem } from './strategies.js';
 import { findFleet, lockFleet, type FleetDeps, type FleetRow } from '../core/store.js';
@@ -40,6 +42,10 @@ export const FleetTaskModel = z.object({
   dueDate: DueDateModel.nullish(),
   requiredSkills: withDefault(z.array(z.string().trim().min(1)), []),
   project: z.string().trim().min(1).nullish(),
+  retry: RetryPolicyModel.nullish(),
+  dependsOn: withDefault(DependsOnModel, []),
+  onPrerequisiteFailure: withDefault(PrerequisiteFailureModel, 'FAIL'),
+  requiresApproval: withDefault(z.boolean(), false),
 });
 
 /** What `assignWork` accepts; omitted balancing fields take the fleet's. */
@@ -101,6 +107,9 @@ export async function assignWork(deps: FleetDeps, organizationId: string, input:
       : new Map<string, DistributorAnswer>();
   return transactionWithEvents(deps, async (tx, outbox) => {
     const fleet = await lockFleet(tx, organizationId, data.fleetId);
+    for (const [i, task] of newTasks.entries()) {
+      await checkPrerequisites(tx, organizationId, task.dependsOn, task.onPrerequisiteFailure, undefined, ['tasks', String(i)]);
+    }
     const result = await dispatch(tx, outbox, fleet, { newTasks, balancing, answers }, deps.clock.now());
     const assigned = result.created.filter((task) => task.status === 'ASSIGNED').length;
     await outbox.append({

@@ -1,7 +1,8 @@
 /** GraphQL operations of fleet work (assignWork; "Fleets": rebalanceFleet). */
 import { InvalidTransitionError, NotFoundError, ValidationError } from '../../errors.js';
 import { builder } from '../../graphql/builder.js';
-import { DueDateScalar, Task, TaskPriorityEnum } from '../../tasks/schema.js';
+import { RetryPolicyInput } from '../../tasks/retry-schema.js';
+import { DueDateScalar, PrerequisiteFailureEnum, Task, TaskPriorityEnum } from '../../tasks/schema.js';
 import { Worker } from '../../workers/schema.js';
 import { assignWork, MAX_TASKS_PER_CALL, type Fallback, type WorkAssignment as WorkAssignmentData } from './dispatch.js';
 import { rebalanceFleet, type Move, type Rebalance } from './rebalance.js';
@@ -56,6 +57,10 @@ const FleetTaskInput = builder.inputType('FleetTaskInput', {
     dueDate: t.field({ type: DueDateScalar, description: 'Due date: a date-time, or a date alone for the end of that day in the fleet’s time zone.' }),
     requiredSkills: t.stringList({ description: 'Skills the worker must have.' }),
     project: t.string({ description: 'Project name.' }),
+    retry: t.field({ type: RetryPolicyInput, description: 'Its retry policy; omitted: the fleet’s, if any, else one attempt.' }),
+    dependsOn: t.globalIDList({ for: Task, description: 'Prerequisites: the task is BLOCKED (with the worker chosen, if any) until they are all COMPLETED.' }),
+    onPrerequisiteFailure: t.field({ type: PrerequisiteFailureEnum, description: 'What a prerequisite that fails or is cancelled does to it (default FAIL).' }),
+    requiresApproval: t.boolean({ description: 'When its run produces a result, the task is WAITING for `approveTask` / `rejectTask` (default false).' }),
   }),
 });
 
@@ -83,7 +88,12 @@ builder.mutationFields((t) => ({
       'Appends `Worker.assigned` / `Fleet.task.queued` per task and `Fleet.work.assigned`.',
     errors: { types: [ValidationError, NotFoundError, InvalidTransitionError] },
     args: { input: t.arg({ type: AssignWorkInput, required: true }) },
-    resolve: (_root, { input }, ctx) => assignWork(ctx, ctx.actor.organizationId, { ...input, fleetId: input.fleetId.id }),
+    resolve: (_root, { input }, ctx) =>
+      assignWork(ctx, ctx.actor.organizationId, {
+        ...input,
+        fleetId: input.fleetId.id,
+        tasks: input.tasks.map((task) => ({ ...task, dependsOn: task.dependsOn?.map((id) => id.id) })),
+      }),
   }),
   rebalanceFleet: t.field({
     type: RebalanceRef,

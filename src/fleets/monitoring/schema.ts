@@ -31,8 +31,8 @@ export const FleetStatusRef = builder.objectRef<FleetStatus>('FleetStatus').impl
     slots: t.exposeInt('slots', { description: 'Slots of workers serving now (sum of their concurrency).' }),
     busySlots: t.exposeInt('busySlots', { description: 'Slots in use.' }),
     utilization: t.exposeFloat('utilization', { description: 'busySlots / slots, 0–1.' }),
-    avgWaitTimeMs: t.exposeInt('avgWaitTimeMs', {
-      description: 'Mean wait from queueing to start, ms: tasks started in the last 5 minutes and tasks still queued (so far).',
+    avgWaitTimeMs: t.exposeFloat('avgWaitTimeMs', {
+      description: 'Mean wait from queueing to start, ms (a Float: a wait can pass the 24.8 days of a 32-bit Int): tasks started in the last 5 minutes and tasks still queued (so far).',
     }),
     recentSuccessRate: t.exposeFloat('recentSuccessRate', { description: 'Completed / ended over the last hour; 1 when none ended.' }),
     slaBreaches: t.exposeInt('slaBreaches', { description: 'SLA breaches detected in the last hour.' }),
@@ -76,7 +76,7 @@ const FleetMetricsRef = builder.objectRef<FleetMetrics>('FleetMetrics').implemen
     avgUtilization: t.exposeFloat('avgUtilization', { description: 'Busy slots / slots of ACTIVE members, 0–1.' }),
     totalTasksCompleted: t.exposeInt('totalTasksCompleted', { description: 'Tasks completed.' }),
     totalTasksFailed: t.exposeInt('totalTasksFailed', { description: 'Tasks failed.' }),
-    avgCompletionTimeMs: t.exposeInt('avgCompletionTimeMs', { nullable: true, description: 'Mean start-to-completion time, ms.' }),
+    avgCompletionTimeMs: t.exposeFloat('avgCompletionTimeMs', { nullable: true, description: 'Mean start-to-completion time, ms (a Float, as durations can pass the 32-bit Int range).' }),
     successRate: t.exposeFloat('successRate', { description: 'Completed / ended; 1 before any ended.' }),
     errorRate: t.exposeFloat('errorRate', { description: 'Failed / ended; 0 before any ended.' }),
     responseSlaBreaches: t.exposeInt('responseSlaBreaches', { description: 'Tasks that started later than the response SLA.' }),
@@ -93,7 +93,7 @@ const WorkerMetricsRef = builder.objectRef<WorkerMetrics>('FleetWorkerMetrics').
     tasksInProgress: t.exposeInt('tasksInProgress', { description: 'RUNNING or WAITING.' }),
     tasksAssigned: t.exposeInt('tasksAssigned', { description: 'ASSIGNED, not started.' }),
     successRate: t.exposeFloat('successRate', { description: 'Completed / ended; 1 before any ended.' }),
-    avgCompletionTimeMs: t.exposeInt('avgCompletionTimeMs', { nullable: true, description: 'Mean start-to-completion time, ms.' }),
+    avgCompletionTimeMs: t.exposeFloat('avgCompletionTimeMs', { nullable: true, description: 'Mean start-to-completion time, ms (a Float, as durations can pass the 32-bit Int range).' }),
     avgQualityScore: t.exposeFloat('avgQualityScore', { nullable: true, description: 'Mean quality score (0–5) of rated tasks.' }),
     utilization: t.exposeFloat('utilization', { description: 'Slots in use / concurrency, 0–1.' }),
   }),

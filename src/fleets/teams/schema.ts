@@ -107,13 +107,26 @@ const StageInput = builder.inputType('PipelineStageInput', {
   }),
 });
 
+/** The fields of a declared team, shared by `createTeam` and `createFleet`'s `teams`. */
+const teamFields = (t: Parameters<Parameters<typeof builder.inputType>[1]['fields']>[0]) => ({
+  name: t.string({ required: true, description: 'Team name.' }),
+  slots: t.field({ type: [SlotInput], description: 'Named slots; or `workers`.' }),
+  workers: t.int({ description: 'The fleet document’s `workers: 10`: one slot of that many workers, named after the team; or `slots`.' }),
+  stages: t.field({ type: [StageInput], description: 'The pipeline, in order; a team without one (a focus team) takes no `processTeamWorkflow`.' }),
+  focus: t.string({ description: 'What the team works on, e.g. `enterprise_accounts`.' }),
+});
+
+/** A team declared inside `createFleet` (the fleet document's `teams: { enterprise: { workers: 10, focus } }`). */
+export const FleetTeamInput = builder.inputType('FleetTeamInput', {
+  description: 'A team formed with its fleet: slots or workers, a pipeline or a focus.',
+  fields: (t) => teamFields(t),
+});
+
 const CreateTeamInput = builder.inputType('CreateTeamInput', {
   description: 'A team of a fleet’s workers (seed `fleet.createTeam`).',
   fields: (t) => ({
     fleetId: t.globalID({ required: true, for: Fleet, description: 'The fleet; members in no team fill the slots, the template hires the rest.' }),
-    name: t.string({ required: true, description: 'Team name.' }),
-    slots: t.field({ type: [SlotInput], required: true, description: 'Named slots.' }),
-    stages: t.field({ type: [StageInput], required: true, description: 'The pipeline, in order.' }),
+    ...teamFields(t),
   }),
 });
 
@@ -154,7 +167,7 @@ builder.mutationFields((t) => ({
   createTeam: t.field({
     authScopes: { admin: true },
     type: Team,
-    description: 'Forms a team with named slots and a pipeline. Appends `Team.created` (and `Fleet.scaled` when it hired).',
+    description: 'Forms a team with named slots (or `workers`) and a pipeline or a focus. Appends `Team.created` (and `Fleet.scaled` when it hired).',
     errors: { types: [ValidationError, NotFoundError] },
     args: { input: t.arg({ type: CreateTeamInput, required: true }) },
     resolve: (_root, { input }, ctx) => createTeam(ctx, ctx.actor.organizationId, { ...input, fleetId: input.fleetId.id }),

@@ -4,7 +4,8 @@
  * input, output). `processTeamWorkflow` runs the stages in order: each stage's task goes
  * to the least loaded worker of its slot, and when it completes, its result is stored
  * under the stage's `output` name and fed to the next stage as its `input`. The
- * workflow run records progress and the final output.
+ * workflow run records progress and the final output. A team without stages (a focus
+ * team, `focus: 'enterprise_accounts'`) only groups workers.
  *
  * A stage task's input (a JSON object, the worker protocol's input): the first stage
  * gets the workflow's input (under `input` in UPPER_SNAKE_CASE when the stage names
@@ -19,7 +20,7 @@ import type { TeamWorkflow } from '../../db/documents.js';
 import { tasks, teamMembers, teams, teamWorkflowRuns, teamWorkflowStages, workers } from '../../db/schema.js';
 import { InvalidTransitionError, NotFoundError, ValidationError } from '../../errors.js';
 import { transactionWithEvents, type Outbox } from '../../events/outbox.js';
-import { ActionModel, type TaskRow } from '../../tasks/service.js';
+import type { TaskRow } from '../../tasks/service.js';
 import { heldTasks, isEnded, isOpen } from '../../tasks/predicates.js';
 import { stopRuns } from '../../tasks/transitions.js';
 import { cancelOpenTasks, createTask } from '../../tasks/work-state.js';
@@ -27,41 +28,16 @@ import { parseInput } from '../../validation.js';
 import { lockWorker, type WorkerRow } from '../../workers/lifecycle.js';
 import { countMembers, isMember } from '../core/members.js';
 import { resize } from '../scaling/resize.js';
-import { lockFleet, type FleetDeps } from '../core/store.js';
+import { lockFleet, type FleetDeps, type FleetRow } from '../core/store.js';
+import { checkTeam, declaredTeam, TeamShape, workersNeeded, type TeamDeclaration } from './model.js';
 
 export type TeamRow = typeof teams.$inferSelect;
 export type WorkflowRunRow = typeof teamWorkflowRuns.$inferSelect;
 
-const Name = z.string().trim().min(1, 'must not be empty').max(100);
-
-/** What `createTeam` accepts. */
-export const CreateTeamModel = z
-  .object({
-    fleetId: z.uuid(),
-    name: Name,
-    slots: z.array(z.object({ name: Name, size: z.number().int().min(1, 'must be at least 1').max(100) })).min(1, 'name at least one slot'),
-    stages: z
-      .array(z.object({ slot: Name, action: ActionModel, input: Name.nullish(), output: Name.nullish() }))
-      .min(1, 'a pipeline has at least one stage')
-      .max(20),
-  })
-  .superRefine((team, ctx) => {
-    const slots = new Set<string>();
-    team.slots.forEach((slot, i) => {
-      if (slots.has(slot.name)) ctx.addIssue({ code: 'custom', path: ['slots', i, 'name'], message: 'is used twice' });
-      slots.add(slot.name);
-    });
-    const outputs = new Set<string>();
-    team.stages.forEach((stage, i) => {
-      if (!slots.has(stage.slot)) ctx.addIssue({ code: 'custom', path: ['stages', i, 'slot'], message: `names no slot (${[...slots].join(', ')})` });
-      if (i > 0 && !stage.input) ctx.addIssue({ code: 'custom', path: ['stages', i, 'input'], message: 'must name an earlier stage’s output' });
-      if (i > 0 && stage.input && !outputs.has(stage.input)) {
-        ctx.addIssue({ code: 'custom', path: ['stages', i, 'input'], message: `is no earlier stage’s output (${[...outputs].join(', ') || 'none'})` });
-      }
-      if (stage.output && outputs.has(stage.output)) ctx.addIssue({ code: 'custom', path: ['stages', i, 'output'], message: 'is produced twice' });
-      if (stage.output) outputs.add(stage.output);
-    });
-  });
+/** What `createTeam` accepts: a declared team ({@link TeamShape}) and its fleet. */
+export const CreateTeamModel = TeamShape.extend({ fleetId: z.uuid() })
+  .superRefine(checkTeam)
+  .transform((team) => ({ fleetId: team.fleetId, ...declaredTeam(team) }));
 
 /**
  * Forms a team in fleet `fleetId` from members in no team yet, hiring from the template
@@ -70,42 +46,46 @@ export const CreateTeamModel = z
  */
 export async function createTeam(deps: FleetDeps, organizationId: string, input: z.input<typeof CreateTeamModel>): Promise<TeamRow> {
   const data = parseInput(CreateTeamModel, input);
-  return transactionWithEvents(deps, async (tx, outbox) => {
-    const fleet = await lockFleet(tx, organizationId, data.fleetId);
-    const needed = data.slots.reduce((sum, slot) => sum + slot.size, 0);
-    const free = await freeMembers(tx, fleet.id);
-    const missing = Math.max(0, needed - free.length);
-    const size = await countMembers(tx, fleet.id);
-    if (size + missing > fleet.scaling.max) {
-      throw new ValidationError([
-        {
-          path: ['slots'],
-          message: `the team needs ${needed} workers: the fleet has ${free.length} in no team and may hire ${fleet.scaling.max - size} more (max ${fleet.scaling.max})`,
-        },
-      ]);
-    }
-    if (missing > 0) await resize(tx, outbox, fleet, size + missing, `team ${data.name} formed`, deps.clock.now());
-    const crew = (await freeMembers(tx, fleet.id)).slice(0, needed);
-    const workflow: TeamWorkflow = {
-      type: 'PIPELINE',
-      stages: data.stages.map((stage) => ({ slot: stage.slot, action: stage.action, input: stage.input ?? null, output: stage.output ?? null })),
-    };
-    const [team] = await tx.insert(teams).values({ organizationId, fleetId: fleet.id, name: data.name, slots: data.slots, workflow }).returning();
-    let next = 0;
-    for (const slot of data.slots) {
-      const members = crew.slice(next, next + slot.size);
-      next += slot.size;
-      await tx.insert(teamMembers).values(members.map((workerId) => ({ workerId, organizationId, teamId: team!.id, slot: slot.name })));
-    }
-    await tx.update(workers).set({ teamId: team!.id }).where(inArray(workers.id, crew));
-    await outbox.append({
-      organizationId,
-      type: 'Team.created',
-      subjectId: team!.id,
-      payload: { name: team!.name, fleetId: fleet.id, slots: data.slots, stages: workflow.stages.length },
-    });
-    return team!;
+  return transactionWithEvents(deps, async (tx, outbox) => formTeam(tx, outbox, await lockFleet(tx, organizationId, data.fleetId), data, deps.clock.now()));
+}
+
+/**
+ * Forms team `team` in the locked `fleet` in the caller's transaction (see {@link createTeam}).
+ * @throws ValidationError on `slots` when the fleet may not hire the workers missing
+ */
+export async function formTeam(tx: Transaction, outbox: Outbox, fleet: FleetRow, team: TeamDeclaration, now: Date): Promise<TeamRow> {
+  const needed = workersNeeded([team]);
+  const free = await freeMembers(tx, fleet.id);
+  const missing = Math.max(0, needed - free.length);
+  const size = await countMembers(tx, fleet.id);
+  if (size + missing > fleet.scaling.max) {
+    throw new ValidationError([
+      {
+        path: ['slots'],
+        message: `the team needs ${needed} workers: the fleet has ${free.length} in no team and may hire ${fleet.scaling.max - size} more (max ${fleet.scaling.max})`,
+      },
+    ]);
+  }
+  if (missing > 0) await resize(tx, outbox, fleet, size + missing, `team ${team.name} formed`, now);
+  const crew = (await freeMembers(tx, fleet.id)).slice(0, needed);
+  const [row] = await tx
+    .insert(teams)
+    .values({ organizationId: fleet.organizationId, fleetId: fleet.id, name: team.name, slots: team.slots, workflow: team.workflow, focus: team.focus })
+    .returning();
+  let next = 0;
+  for (const slot of team.slots) {
+    const members = crew.slice(next, next + slot.size);
+    next += slot.size;
+    await tx.insert(teamMembers).values(members.map((workerId) => ({ workerId, organizationId: fleet.organizationId, teamId: row!.id, slot: slot.name })));
+  }
+  await tx.update(workers).set({ teamId: row!.id }).where(inArray(workers.id, crew));
+  await outbox.append({
+    organizationId: fleet.organizationId,
+    type: 'Team.created',
+    subjectId: row!.id,
+    payload: { name: row!.name, fleetId: fleet.id, slots: team.slots, stages: team.workflow?.stages.length ?? 0, focus: team.focus },
   });
+  return row!;
 }
 
 /** Ids of the fleet's ACTIVE members in no team, oldest first (rows locked). */
