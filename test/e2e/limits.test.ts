@@ -122,6 +122,18 @@ describe('operation shape (graphql-armor, default limits)', () => {
     }
   });
 
+  it('costs a page given by a variable as the same page written out, and refuses it alike', async () => {
+    const paged = 'query ($n: Int, $m: Int) { fleets(first: $n) { edges { node { workers(first: $m) { edges { node { id name } } } } } } }';
+    const refused = await post(app.url, { query: paged, variables: { n: 100, m: 100 } });
+    expect(refused.body.errors?.[0]?.message).toMatch(/^Syntax Error: Query Cost limit of 50000 exceeded, found \d+/);
+    expect(refused.body.data ?? null).toBeNull();
+    // The same document with small pages, or none given, is within the limit and runs.
+    for (const variables of [{ n: 5, m: 5 }, {}]) {
+      const { body } = await post(app.url, { query: paged, variables });
+      expect(body).toEqual({ data: { fleets: { edges: expect.any(Array) } } });
+    }
+  });
+
   it('refuses a 10 MB body with 413 before reading it, a chunked one as soon as it passes the limit, and nothing is changed', async () => {
     const padding = 'x'.repeat(10 * 1024 * 1024);
     const declared = await post(app.url, JSON.stringify({ query: `mutation { ${HIRE} }`, variables: { padding } }));
