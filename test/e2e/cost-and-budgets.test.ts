@@ -10,7 +10,7 @@ import { exceededBudgets } from '../../src/budgets/service.js';
 import { decodeGlobalId } from '../../src/graphql/node-access.js';
 import { eventually } from '../support/fake-clock.js';
 import { startFakeOpenAI, type FakeOpenAIServer } from '../support/fake-openai-server.js';
-import { createTestApp, type TestApp } from '../support/test-app.js';
+import { createTestApp, eventsSettled, type TestApp } from '../support/test-app.js';
 import { createFleet, hireInto, mutate } from '../fleets/helpers.js';
 
 /** USD per million tokens of gpt-4o-mini here: far from the built-in list price, so the override shows. */
@@ -78,6 +78,7 @@ describe('cost and budgets', () => {
 
   /** The budget events of a worker or fleet, in log order. */
   const budgetEvents = async (type: 'worker' | 'fleet', id: string) => {
+    await eventsSettled(app.app.services);
     const data = await app.data(
       `query ($id: ID!) { ${type}(id: $id) { events(types: ["Worker.budget.exceeded", "Fleet.budget.exceeded"]) { edges { node { type payload } } } } }`,
       { id },

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { createTestApp, type TestApp } from '../support/test-app.js';
+import { createTestApp, eventsSettled, type TestApp } from '../support/test-app.js';
 
 type Lifecycle = 'HIRED' | 'ONBOARDING' | 'ACTIVE' | 'OFFBOARDED';
 type TaskStatus = 'PENDING' | 'ASSIGNED' | 'RUNNING' | 'WAITING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
@@ -78,7 +78,11 @@ describe('illegal transitions', () => {
   };
 
   /** The object as clients see it, with its event count and the number of all tasks. */
-  const snapshot = (id: string) => app.data(SNAPSHOT, { id });
+  // The worker's events are counted: read them once everything written so far is settled.
+  const snapshot = async (id: string) => {
+    await eventsSettled(app.app.services);
+    return app.data(SNAPSHOT, { id });
+  };
 
   /** A worker in `state`, made through the legal path. */
   const workerIn = async (state: Lifecycle, name = `W ${state} ${Math.random()}`) => {

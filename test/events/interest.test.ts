@@ -16,7 +16,7 @@ import { createTrigger } from '../../src/triggers/service.js';
 import { activateWorker, onboardWorker } from '../../src/workers/lifecycle-service.js';
 import { hireWorker } from '../../src/workers/service.js';
 import { eventually, FakeClock } from '../support/fake-clock.js';
-import { createTestDatabase, type TestDatabase } from '../support/test-app.js';
+import { createTestDatabase, eventsSettled, type TestDatabase } from '../support/test-app.js';
 
 describe('trigger and webhook interest', () => {
   const clock = new FakeClock('2026-03-06T12:00:00Z');
@@ -43,6 +43,7 @@ describe('trigger and webhook interest', () => {
 
   it('dispatches events nobody wants without selecting triggers or webhooks per event', async () => {
     for (let i = 0; i < 20; i += 1) await publishEvent(app.services, org, { type: 'Lead.created', payload: { n: i } });
+    await eventsSettled(app.services); // one tick then sees them all
     statements = [];
     app.scheduler.wake('event-dispatch');
     await app.scheduler.tick();

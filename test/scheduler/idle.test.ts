@@ -14,7 +14,7 @@ import { activateWorker, onboardWorker } from '../../src/workers/lifecycle-servi
 import { DEFAULT_ORGANIZATION_ID, tasks } from '../../src/db/schema.js';
 import { createLogger } from '../../src/logger.js';
 import { FakeClock } from '../support/fake-clock.js';
-import { createTestDatabase, type TestDatabase } from '../support/test-app.js';
+import { createTestDatabase, eventsSettled, type TestDatabase } from '../support/test-app.js';
 
 /** Ticks, one fake second apart: ten minutes of an idle server. */
 const TICKS = 600;
@@ -75,7 +75,9 @@ describe('an idle scheduler', () => {
     const made = await services.db.select().from(tasks);
     expect(made.map((task) => task.scheduledFor)).toEqual([firstInstant]);
 
-    // Between instants the job sleeps until the next one (plus the work sweep's polls).
+    // Between instants the job sleeps until the next one (plus the work sweep's polls),
+    // once the instant's events are settled (the dispatcher reads again while they are held back).
+    await eventsSettled(services);
     const sent = await idleFor(4 * 60);
     expect(sent.length).toBeLessThanOrEqual(4 * 60 * BUDGET_PER_TICK);
   });

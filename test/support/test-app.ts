@@ -11,14 +11,18 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { not } from 'drizzle-orm';
 import { createClient, type Client } from 'graphql-ws';
 import postgres from 'postgres';
 import WebSocket from 'ws';
 
 import { createApp, type App } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
+import { events } from '../../src/db/schema.js';
+import { isSettled } from '../../src/events/positions.js';
 import { createLogger } from '../../src/logger.js';
 import type { Clock } from '../../src/scheduler/clock.js';
+import { eventually } from './fake-clock.js';
 
 export interface GraphQLResponse<Data = Record<string, any>> {
   data?: Data;
@@ -139,4 +143,16 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await sql.end();
     },
   };
+}
+
+/**
+ * Waits until every event stored so far is settled: below the horizon of the oldest
+ * transaction in flight, which event reads respect (docs/architecture.md, "Ordering of
+ * domain events"). On PostgreSQL that horizon is the whole cluster's, so another test's
+ * transaction in another database can hold back an event just written for a moment; a
+ * test reading events right after a write waits for this first. Immediate on PGlite.
+ * @param services the app's services (`app.services`, or `testApp.app.services`)
+ */
+export async function eventsSettled({ db }: Pick<App['services'], 'db'>): Promise<void> {
+  await eventually(async () => ((await db.$count(events, not(isSettled(events.txId)))) === 0 ? true : undefined), 30_000, 'the events to settle');
 }
