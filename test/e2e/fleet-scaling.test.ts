@@ -98,11 +98,12 @@ describe('fleet scaling', () => {
 
     // Once t2 ends, #2 leaves; once t1 ends, #1 takes t3 from the queue.
     await finishTask(app, t2, { start: false });
+    // Its retirement ends when it is offboarded: wait for that, then the status agrees.
     fleet = await eventually(async () => {
       const read = await readFleet(app, fleetId);
-      return read.status.retiring === 0 ? read : undefined;
+      return read.workers.edges.find((e: any) => e.node.name === 'Ops #2').node.lifecycle === 'OFFBOARDED' ? read : undefined;
     });
-    expect(fleet.workers.edges.find((e: any) => e.node.name === 'Ops #2').node.lifecycle).toBe('OFFBOARDED');
+    await eventually(async () => ((await readFleet(app, fleetId)).status.retiring === 0 ? true : undefined), 30_000, 'the fleet status to show no retiring worker');
     await finishTask(app, t1, { start: false });
     const drained = await eventually(async () => {
       const { node } = await app.data(`query ($id: ID!) { node(id: $id) { ... on Task { status assignee { name } } } }`, { id: t3 });
