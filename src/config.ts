@@ -2,6 +2,7 @@
  * Server configuration, read once from environment variables (docs/architecture.md "Configuration";
  * the variable names are part of the contract). Every problem is reported at once.
  */
+import proxyAddr from 'proxy-addr';
 import { z } from 'zod';
 
 import { DEFAULT_MODEL_PRICES, ModelPriceModel, type ModelPrices } from './models/prices.js';
@@ -90,6 +91,20 @@ const EnvironmentModel = z.object({
       .optional(),
   ),
   OUTBOUND_ALLOW_PUBLIC: z.stringbool().default(true),
+  TRUST_PROXY: optionalString.pipe(
+    z
+      .string()
+      .transform((text, ctx) => {
+        const entries = text.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+        try {
+          proxyAddr.compile(entries);
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', message: `${(error as Error).message} (expected addresses, CIDR ranges or loopback, linklocal, uniquelocal, separated by commas)` });
+        }
+        return entries;
+      })
+      .optional(),
+  ),
 });
 
 /** Variables whose values are never repeated in an error (they are, or may hold, credentials). */
@@ -116,6 +131,11 @@ export interface RateLimits {
   perKey: number;
   /** Operations per graphql-ws socket. */
   perSocket: number;
+  /**
+   * Proxies whose `X-Forwarded-For` names the client (proxy-addr's `trust` list: addresses,
+   * CIDR ranges, or `loopback`, `linklocal`, `uniquelocal`); empty: the socket's peer is the client.
+   */
+  trustProxy: string[];
 }
 
 /** Everything that bounds what one client can make the server do (README "Limits"). */
@@ -227,6 +247,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         perClient: e.RATE_LIMIT_PER_CLIENT,
         perKey: e.RATE_LIMIT_PER_KEY,
         perSocket: e.RATE_LIMIT_PER_SOCKET,
+        trustProxy: e.TRUST_PROXY ?? [],
       },
       subscriptions: { perConnection: e.MAX_SUBSCRIPTIONS_PER_CONNECTION, perKey: e.MAX_SUBSCRIPTIONS_PER_KEY },
       wsConnectionInitTimeoutMs: e.WS_CONNECTION_INIT_TIMEOUT_MS,

@@ -25,7 +25,7 @@ describe('loadConfig', () => {
         introspection: true,
         graphiql: true,
         persistedOperations: undefined,
-        rate: { windowSeconds: 60, perClient: 1_200, perKey: 1_200, perSocket: 600 },
+        rate: { windowSeconds: 60, perClient: 1_200, perKey: 1_200, perSocket: 600, trustProxy: [] },
         subscriptions: { perConnection: 50, perKey: 200 },
         wsConnectionInitTimeoutMs: 3_000,
         wsMaxBufferedBytes: 1_048_576,
@@ -39,6 +39,11 @@ describe('loadConfig', () => {
     const config = loadConfig({ DATABASE_URL: '', MODEL_ALIASES: '{"anthropic/claude-sonnet-4-5":"openai/gpt-4o"}' });
     expect(config.databaseUrl).toBeUndefined();
     expect(config.modelAliases).toEqual({ 'anthropic/claude-sonnet-4-5': 'openai/gpt-4o' });
+  });
+
+  it('reads TRUST_PROXY as proxy-addr trust entries, and refuses one that is not an address or range', () => {
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).limits.rate.trustProxy).toEqual(['loopback', '10.0.0.0/8']);
+    expect(() => loadConfig({ TRUST_PROXY: 'proxy.internal' })).toThrow(/TRUST_PROXY: invalid IP address: proxy\.internal/);
   });
 
   it('lays MODEL_PRICES over the built-in prices, and refuses a price that is not USD per million tokens', () => {

@@ -69,15 +69,32 @@ export async function openDatabase(options: {
   return handle;
 }
 
+/**
+ * The session advisory lock under which a process applies migrations, so that replicas
+ * starting together on a fresh database take turns (the second finds nothing to apply)
+ * instead of racing to create the same tables.
+ */
+const MIGRATION_LOCK_KEY = 7_423_002;
+
+/**
+ * Applies the committed migrations on a connection of its own, holding
+ * {@link MIGRATION_LOCK_KEY} for the duration; the lock goes with the connection.
+ * @throws when a migration fails (nothing of that migration is applied: each runs in a transaction)
+ */
+async function migrateUnderLock(url: string): Promise<void> {
+  const client = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    await client`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+    await migratePostgres(drizzlePostgres({ client }), { migrationsFolder: MIGRATIONS_FOLDER });
+  } finally {
+    await client.end({ timeout: 5 });
+  }
+}
+
 async function openPostgres(url: string, onStatement: StatementListener | undefined): Promise<DatabaseHandle> {
+  await migrateUnderLock(url);
   const client = postgres(url, { max: 10, onnotice: () => {}, ...(onStatement ? { debug: (_connection, query) => onStatement(query) } : {}) });
   const db = drizzlePostgres({ client, relations });
-  try {
-    await migratePostgres(db, { migrationsFolder: MIGRATIONS_FOLDER });
-  } catch (error) {
-    await client.end({ timeout: 1 });
-    throw error;
-  }
   const target = new URL(url);
   return {
     db: db as unknown as Database,

@@ -15,7 +15,7 @@ import type { AccessControl } from '../auth/access.js';
 import type { Config } from '../config.js';
 import type { DatabaseHandle } from '../db/client.js';
 import type { PersistedOperations } from '../limits/persisted-operations.js';
-import { clientAddress, RateLimitedError, type RateLimiter } from '../limits/rate-limit.js';
+import { RateLimitedError, type RateLimiter } from '../limits/rate-limit.js';
 import { useGraphqlWs } from './graphql-ws.js';
 import { GRAPHQL_PATH, type YogaServer } from './yoga.js';
 
@@ -65,7 +65,7 @@ export function createHttpServer(options: {
     path: GRAPHQL_PATH,
     maxPayload: config.limits.maxBodyBytes,
     verifyClient: (info, accept) => {
-      rates.consumeClient(clientAddress(info.req)).then(
+      rates.consumeClient(info.req).then(
         () => accept(true),
         (error: unknown) => {
           if (error instanceof RateLimitedError) accept(false, 429, error.message, { 'Retry-After': String(error.retryAfterSeconds) });

@@ -18,6 +18,7 @@ import type { IncomingMessage } from 'node:http';
 
 import type { GraphQLError } from 'graphql';
 import { createGraphQLError, type FetchAPI, type Plugin } from 'graphql-yoga';
+import proxyAddr from 'proxy-addr';
 import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
 import type { Actor } from '../auth/actor.js';
@@ -65,6 +66,7 @@ export class RateLimiter {
   readonly #client: RateLimiterAbstract | undefined;
   readonly #key: RateLimiterAbstract | undefined;
   readonly #socket: RateLimiterAbstract | undefined;
+  readonly #trustProxy: (address: string, hop: number) => boolean;
 
   /**
    * @param store makes the limiter of one scope (default: in memory); a Redis-backed
@@ -78,11 +80,22 @@ export class RateLimiter {
     this.#client = make('client', limits.perClient);
     this.#key = make('key', limits.perKey);
     this.#socket = make('socket', limits.perSocket);
+    this.#trustProxy = proxyAddr.compile(limits.trustProxy);
   }
 
-  /** Counts one request from `address`. @throws RateLimitedError */
-  consumeClient(address: string): Promise<void> {
-    return consume(this.#client, address, 'client address');
+  /**
+   * The address of the client of a node:http request: the socket's peer, or, when that
+   * peer is a trusted proxy (`TRUST_PROXY`), the nearest untrusted address of its
+   * `X-Forwarded-For` (proxy-addr, Express's rule). "unknown" when the socket is gone.
+   */
+  clientAddress(req: IncomingMessage | undefined): string {
+    if (!req?.socket.remoteAddress) return 'unknown';
+    return proxyAddr(req, this.#trustProxy);
+  }
+
+  /** Counts one request (or websocket upgrade) of `req`'s client address. @throws RateLimitedError */
+  consumeClient(req: IncomingMessage | undefined): Promise<void> {
+    return consume(this.#client, this.clientAddress(req), 'client address');
   }
 
   /** Counts one operation of `actor`'s key. @throws RateLimitedError */
@@ -106,11 +119,6 @@ async function consume(limiter: RateLimiterAbstract | undefined, key: string, sc
   }
 }
 
-/** The address of the client of a node:http request ("unknown" when the socket is gone). */
-export function clientAddress(req: IncomingMessage | undefined): string {
-  return req?.socket.remoteAddress ?? 'unknown';
-}
-
 /**
  * A yoga plugin counting every request per client address, before its body is read;
  * over the rate it answers 429 at once.
@@ -119,7 +127,7 @@ export function useClientRateLimit(rates: RateLimiter): Plugin<object, { req?: I
   return {
     async onRequest({ serverContext, endResponse, fetchAPI }) {
       try {
-        await rates.consumeClient(clientAddress(serverContext.req));
+        await rates.consumeClient(serverContext.req);
       } catch (error) {
         if (!(error instanceof RateLimitedError)) throw error;
         endResponse(error.toResponse(fetchAPI));

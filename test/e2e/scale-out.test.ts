@@ -59,11 +59,10 @@ describe.skipIf(!onPostgres)('two server processes on one PostgreSQL database, w
 
   beforeAll(async () => {
     database = await createTestDatabase();
+    // Both at once, as replicas start: they take turns applying the migrations to the fresh database.
     a = startServerProcess({ ...database.env, DATA_DIR: 'memory://' });
-    urlA = (await a.listening).url;
-    // One after the other: both apply the migrations to the fresh database at start-up.
     b = startServerProcess({ ...database.env, DATA_DIR: 'memory://' });
-    urlB = (await b.listening).url;
+    [urlA, urlB] = [(await a.listening).url, (await b.listening).url];
   }, 60_000);
 
   afterAll(async () => {
