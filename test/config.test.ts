@@ -13,6 +13,7 @@ describe('loadConfig', () => {
       openaiApiKey: undefined,
       openaiBaseUrl: undefined,
       modelAliases: {},
+      defaultModel: undefined,
       modelPrices: DEFAULT_MODEL_PRICES,
       redisUrl: undefined,
       logLevel: 'info',
@@ -39,6 +40,13 @@ describe('loadConfig', () => {
     const config = loadConfig({ DATABASE_URL: '', MODEL_ALIASES: '{"anthropic/claude-sonnet-4-5":"openai/gpt-4o"}' });
     expect(config.databaseUrl).toBeUndefined();
     expect(config.modelAliases).toEqual({ 'anthropic/claude-sonnet-4-5': 'openai/gpt-4o' });
+  });
+
+  it('reads DEFAULT_MODEL as vendor/model, a short id of a known family included, and refuses other text', () => {
+    expect(loadConfig({ DEFAULT_MODEL: 'openai/gpt-4o-mini' }).defaultModel).toBe('openai/gpt-4o-mini');
+    expect(loadConfig({ DEFAULT_MODEL: 'claude-sonnet-4.5' }).defaultModel).toBe('anthropic/claude-sonnet-4-5');
+    expect(loadConfig({ DEFAULT_MODEL: '' }).defaultModel).toBeUndefined();
+    expect(() => loadConfig({ DEFAULT_MODEL: 'my model' })).toThrow(/DEFAULT_MODEL: must look like vendor\/model \(openai\/gpt-4o\)/);
   });
 
   it('lays MODEL_PRICES over the built-in prices, and refuses a price that is not USD per million tokens', () => {

@@ -138,7 +138,7 @@ export async function work(
         throw new ValidationError([
           {
             path: ['workerId'],
-            message: `${worker.name} has neither a protocol nor a model, so it does not run its work: give it one with updateWorker, or use assignTask and drive the task with startTask and completeTask`,
+            message: `${worker.name} has neither a protocol nor a model, so it does not run its work: give it one with updateWorker (a server with DEFAULT_MODEL gives it to workers hired with neither), or use assignTask and drive the task with startTask and completeTask`,
           },
         ]);
       }
