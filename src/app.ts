@@ -85,6 +85,7 @@ export async function createApp(
       openaiApiKey: config.openaiApiKey,
       openaiBaseUrl: config.openaiBaseUrl,
       modelAliases: config.modelAliases,
+      defaultModel: config.defaultModel,
     });
   const clock = overrides.clock ?? systemClock;
   const outbound = new OutboundPolicy(config.outbound);

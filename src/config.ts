@@ -7,6 +7,7 @@ import { z } from 'zod';
 
 import { DEFAULT_MODEL_PRICES, ModelPriceModel, type ModelPrices } from './models/prices.js';
 import { parseAllowEntry } from './net/outbound.js';
+import { ModelId } from './validation.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -48,6 +49,7 @@ const EnvironmentModel = z.object({
   OPENAI_BASE_URL: optionalString.pipe(z.url({ message: 'must be an http(s) URL' }).optional()),
   MODEL_ALIASES: jsonObject('{"anthropic/x":"openai/gpt-4o"}', z.string()),
   MODEL_PRICES: jsonObject('{"gpt-4o":{"input":2.5,"output":10,"cachedInput":1.25}}', ModelPriceModel),
+  DEFAULT_MODEL: optionalString.pipe(ModelId.optional()),
   REDIS_URL: optionalString,
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   ADMIN_API_KEY: optionalString,
@@ -171,6 +173,12 @@ export interface Config {
   openaiApiKey: string | undefined;
   openaiBaseUrl: string | undefined;
   modelAliases: Record<string, string>;
+  /**
+   * DEFAULT_MODEL, as `vendor/model`: the model of a worker (or fleet template) given neither
+   * a model nor a protocol, so that it runs the default worker protocol; undefined: such a
+   * worker is driven from outside (README "Configuration").
+   */
+  defaultModel: string | undefined;
   /** USD per million tokens by billed model id: the built-in list prices with `MODEL_PRICES` over them. */
   modelPrices: ModelPrices;
   redisUrl: string | undefined;
@@ -223,6 +231,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     openaiApiKey: e.OPENAI_API_KEY,
     openaiBaseUrl: e.OPENAI_BASE_URL,
     modelAliases: e.MODEL_ALIASES ?? {},
+    defaultModel: e.DEFAULT_MODEL,
     modelPrices: { ...DEFAULT_MODEL_PRICES, ...e.MODEL_PRICES },
     redisUrl: e.REDIS_URL,
     logLevel: e.LOG_LEVEL,

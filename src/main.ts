@@ -3,6 +3,7 @@ import { createApp } from './app.js';
 import { InsecureStartError } from './auth/access.js';
 import { ConfigError, loadConfig } from './config.js';
 import { ValidationError } from './errors.js';
+import { ModelResolutionError } from './models/registry.js';
 
 try {
   const config = loadConfig(process.env);
@@ -27,7 +28,7 @@ try {
   process.once('SIGINT', () => shutdown('SIGINT'));
 } catch (error) {
   // Configuration problems: a message for people and exit code 2, no stack trace.
-  if (error instanceof ConfigError || error instanceof InsecureStartError || error instanceof ValidationError) {
+  if (error instanceof ConfigError || error instanceof InsecureStartError || error instanceof ValidationError || error instanceof ModelResolutionError) {
     console.error(error.message);
     process.exit(2);
   }

@@ -13,6 +13,7 @@ describe('loadConfig', () => {
       openaiApiKey: undefined,
       openaiBaseUrl: undefined,
       modelAliases: {},
+      defaultModel: undefined,
       modelPrices: DEFAULT_MODEL_PRICES,
       redisUrl: undefined,
       logLevel: 'info',
@@ -44,6 +45,13 @@ describe('loadConfig', () => {
   it('reads TRUST_PROXY as proxy-addr trust entries, and refuses one that is not an address or range', () => {
     expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).limits.rate.trustProxy).toEqual(['loopback', '10.0.0.0/8']);
     expect(() => loadConfig({ TRUST_PROXY: 'proxy.internal' })).toThrow(/TRUST_PROXY: invalid IP address: proxy\.internal/);
+  });
+
+  it('reads DEFAULT_MODEL as vendor/model, a short id of a known family included, and refuses other text', () => {
+    expect(loadConfig({ DEFAULT_MODEL: 'openai/gpt-4o-mini' }).defaultModel).toBe('openai/gpt-4o-mini');
+    expect(loadConfig({ DEFAULT_MODEL: 'claude-sonnet-4.5' }).defaultModel).toBe('anthropic/claude-sonnet-4-5');
+    expect(loadConfig({ DEFAULT_MODEL: '' }).defaultModel).toBeUndefined();
+    expect(() => loadConfig({ DEFAULT_MODEL: 'my model' })).toThrow(/DEFAULT_MODEL: must look like vendor\/model \(openai\/gpt-4o\)/);
   });
 
   it('lays MODEL_PRICES over the built-in prices, and refuses a price that is not USD per million tokens', () => {

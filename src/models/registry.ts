@@ -16,6 +16,8 @@ export interface ModelRegistryConfig {
   openaiBaseUrl?: string | undefined;
   /** MODEL_ALIASES: requested id → id that answers, e.g. `{"anthropic/claude-sonnet-4-5": "openai/gpt-4o"}`. */
   modelAliases?: Readonly<Record<string, string>> | undefined;
+  /** DEFAULT_MODEL: the `vendor/model` id given to workers hired with neither a model nor a protocol. */
+  defaultModel?: string | undefined;
 }
 
 /** A model id resolved to the model that will really answer. */
@@ -50,10 +52,16 @@ export interface ModelRegistry {
    * @throws ModelResolutionError like `resolve`.
    */
   resolveImage(id: string): ResolvedImageModel;
-  /** One line for the start-up log naming who answers; never contains the API key. */
+  /** One line for the start-up log naming who answers (and the default model); never contains the API key. */
   describe(): string;
   /** True when no LLM is configured and every id resolves to the offline model. */
   readonly offline: boolean;
+  /**
+   * The model given to a worker, or a fleet's worker template, that names neither a model
+   * nor a protocol (DEFAULT_MODEL), checked to resolve when the registry was made; null:
+   * none, such workers are driven from outside.
+   */
+  readonly defaultModel: string | null;
 }
 
 /** A model id that cannot be resolved; the message names the id and what to configure. */
@@ -77,7 +85,25 @@ const PLACEHOLDER_API_KEY = 'no-key-configured';
 const OFFLINE_DESCRIPTION = 'offline (deterministic built-in model; set OPENAI_API_KEY or OPENAI_BASE_URL)';
 
 /**
- * Builds the registry from configuration. The rules, in order:
+ * Builds the registry from configuration (see {@link resolvingRegistry}) and checks that
+ * its default model, if any, resolves.
+ * @throws ModelResolutionError naming DEFAULT_MODEL when it does not
+ */
+export function createModelRegistry(config: ModelRegistryConfig): ModelRegistry {
+  const registry = resolvingRegistry(config);
+  const defaultModel = config.defaultModel ?? null;
+  if (defaultModel === null) return { ...registry, defaultModel };
+  try {
+    registry.resolve(defaultModel);
+  } catch (error) {
+    if (!(error instanceof ModelResolutionError)) throw error;
+    throw new ModelResolutionError(defaultModel, `DEFAULT_MODEL cannot be used: ${error.reason}`);
+  }
+  return { ...registry, defaultModel, describe: () => `${registry.describe()}; workers hired without a model or protocol get ${defaultModel}` };
+}
+
+/**
+ * The registry's resolution rules, in order:
  * 1. an id must be `vendor/model` (both parts non-empty), online or offline;
  * 2. with neither key nor base URL, every id resolves to the built-in offline model;
  * 3. an id listed in `modelAliases` is replaced by its target (one hop, the target must be `vendor/model`);
@@ -89,7 +115,7 @@ const OFFLINE_DESCRIPTION = 'offline (deterministic built-in model; set OPENAI_A
  * Image model ids follow the same rules; offline they resolve to {@link OfflineImageModel}.
  * The API key and base URL come only from `config`, never from `process.env`.
  */
-export function createModelRegistry(config: ModelRegistryConfig): ModelRegistry {
+function resolvingRegistry(config: ModelRegistryConfig): Omit<ModelRegistry, 'defaultModel'> {
   const { openaiApiKey, openaiBaseUrl } = config;
   const aliases = config.modelAliases ?? {};
 

@@ -258,39 +258,57 @@ const ProjectRef = builder.objectRef<ProjectData>('Project').implement({
 });
 
 
-/** The description of the `responseSchema` input of `assignTask` and `work`. */
-const RESPONSE_SCHEMA_DESCRIPTION =
-  'A JSON Schema of an object (`"type": "object"`) the result must match: the default worker protocol answers with such an object, and runs receive it as `TASK.responseSchema`.';
+/** The builder of an input type's fields (the `t` of `fields: (t) => …`). */
+type InputFields = PothosSchemaTypes.InputFieldBuilder<typeof builder extends PothosSchemaTypes.SchemaBuilder<infer Types> ? Types : never, 'InputObject'>;
+
+/**
+ * The fields of a new task as every input making one has them (`AssignTaskInput`,
+ * `WorkInput`, `FleetTaskInput`), validated alike by `NewTaskFields` (service.ts); the
+ * resolver maps `dependsOn` to local IDs with {@link localTaskIds}. `zone` names whose time
+ * zone a calendar due date ends in.
+ */
+export function newTaskInputFields(t: InputFields, zone: string) {
+  return {
+    action: t.string({ required: true, description: 'What to do, e.g. `qualify_lead`.' }),
+    input: t.field({
+      type: 'JSON',
+      description: 'Task data, any JSON as the product documents write it (`{ lead }`): runs receive it as `TASK.input`, and a JSON object is also the input of the worker’s own protocol.',
+    }),
+    priority: t.field({ type: TaskPriorityEnum, description: 'Urgency, default NORMAL.' }),
+    dueDate: t.field({ type: DueDateScalar, description: `Due date: a date-time, or a date alone for the end of that day in ${zone} time zone.` }),
+    requiredSkills: t.stringList({ description: 'Skills the worker must have.' }),
+    project: t.string({ description: 'Project name.' }),
+    responseSchema: t.field({
+      type: 'JSON',
+      description:
+        'A JSON Schema of an object (`"type": "object"`) the result must match: the default worker protocol answers with such an object, and runs receive it as `TASK.responseSchema`.',
+    }),
+    retry: t.field({ type: RetryPolicyInput, description: 'Its retry policy; omitted: its fleet’s, if any, else one attempt.' }),
+    dependsOn: t.globalIDList({ for: Task, description: 'Prerequisites: the task is BLOCKED (with its worker, if it has one) until they are all COMPLETED.' }),
+    onPrerequisiteFailure: t.field({ type: PrerequisiteFailureEnum, description: 'What a prerequisite that fails or is cancelled does to it (default FAIL).' }),
+    requiresApproval: t.boolean({ description: 'When its run produces a result, the task is WAITING for `approveTask` / `rejectTask` (default false).' }),
+  };
+}
+
+/** The local IDs of a new task's `dependsOn` (global IDs as the input decoded them). */
+export function localTaskIds(dependsOn: ReadonlyArray<{ id: string }> | null | undefined): string[] | undefined {
+  return dependsOn?.map((id) => id.id);
+}
 
 const AssignTaskInput = builder.inputType('AssignTaskInput', {
   description: 'A task for one ACTIVE worker (seed `worker.assign`).',
   fields: (t) => ({
     workerId: t.globalID({ required: true, for: Worker, description: 'The assignee.' }),
-    action: t.string({ required: true, description: 'What to do.' }),
-    input: t.field({ type: 'JSON', description: 'Task data.' }),
-    priority: t.field({ type: TaskPriorityEnum, description: 'Urgency, default NORMAL.' }),
-    dueDate: t.field({ type: DueDateScalar, description: 'Due date: a date-time, or a date alone for the end of that day in the worker’s time zone.' }),
-    requiredSkills: t.stringList({ description: 'Skills needed.' }),
-    project: t.string({ description: 'Project name.' }),
-    responseSchema: t.field({ type: 'JSON', description: RESPONSE_SCHEMA_DESCRIPTION }),
-    retry: t.field({ type: RetryPolicyInput, description: 'Its retry policy; omitted: its fleet’s, if any, else one attempt.' }),
-    dependsOn: t.globalIDList({ for: Task, description: 'Prerequisites: the task is BLOCKED until they are all COMPLETED.' }),
-    onPrerequisiteFailure: t.field({ type: PrerequisiteFailureEnum, description: 'What a prerequisite that fails or is cancelled does to it (default FAIL).' }),
-    requiresApproval: t.boolean({ description: 'When its run produces a result, the task is WAITING for `approveTask` / `rejectTask` (default false).' }),
+    ...newTaskInputFields(t, 'the worker’s'),
   }),
 });
 
 const WorkInput = builder.inputType('WorkInput', {
-  description: `Work to do now (seed \`worker.work\`): give \`workerId\` or \`fleetId\`. The task runs on the worker's protocol, or the default worker protocol when it has a model and no protocol.`,
+  description: `Work to do now (seed \`worker.work\`): give \`workerId\` or \`fleetId\`, and the task as \`assignTask\` takes it. The task runs on the worker's protocol, or the default worker protocol when it has a model and no protocol.`,
   fields: (t) => ({
     workerId: t.globalID({ for: Worker, description: 'The worker to do it; it must run its work (a protocol, or a model).' }),
     fleetId: t.globalID({ for: Fleet, description: 'The fleet whose queue the task joins; it is handed out like any queued work.' }),
-    action: t.string({ required: true, description: 'What to do.' }),
-    input: t.field({ type: 'JSON', description: 'Task data, any JSON, as the product documents write it (`{ lead }`); runs receive it as `TASK.input`.' }),
-    priority: t.field({ type: TaskPriorityEnum, description: 'Urgency, default NORMAL.' }),
-    dueDate: t.field({ type: DueDateScalar, description: 'Due date: a date-time, or a date alone for the end of that day in the worker’s (or fleet’s) time zone.' }),
-    requiredSkills: t.stringList({ description: 'Skills needed.' }),
-    responseSchema: t.field({ type: 'JSON', description: RESPONSE_SCHEMA_DESCRIPTION }),
+    ...newTaskInputFields(t, 'the worker’s (or fleet’s)'),
     wait: t.int({
       description: `Seconds to wait for the task to end, from 0 (do not wait) to ${MAX_WORK_WAIT_SECONDS}; default ${DEFAULT_WORK_WAIT_SECONDS}. The answer is the ended task with its result, or the task as it is when the wait ends first (follow it with \`taskUpdated\`).`,
     }),
@@ -508,7 +526,7 @@ builder.mutationFields((t) => ({
     errors: taskErrors,
     args: { input: t.arg({ type: AssignTaskInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      assignTask(ctx, ctx.actor.organizationId, { ...input, workerId: input.workerId.id, dependsOn: input.dependsOn?.map((id) => id.id) }),
+      assignTask(ctx, ctx.actor.organizationId, { ...input, workerId: input.workerId.id, dependsOn: localTaskIds(input.dependsOn) }),
   }),
   approveTask: t.field({
     type: Task,
@@ -542,7 +560,7 @@ builder.mutationFields((t) => ({
     errors: taskErrors,
     args: { input: t.arg({ type: WorkInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      work(ctx, ctx.actor, { ...input, workerId: input.workerId?.id, fleetId: input.fleetId?.id }, ctx.signal),
+      work(ctx, ctx.actor, { ...input, workerId: input.workerId?.id, fleetId: input.fleetId?.id, dependsOn: localTaskIds(input.dependsOn) }, ctx.signal),
   }),
   assignRecurringTask: t.field({
     type: TaskSchedule,

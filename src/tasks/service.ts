@@ -7,14 +7,14 @@
 import type { JSONSchema7 } from 'ai';
 import { z } from 'zod';
 
-import type { Database } from '../db/client.js';
+import type { Database, Transaction } from '../db/client.js';
 import type { RetryPolicy } from '../db/documents.js';
 import { tasks } from '../db/schema.js';
-import { transactionWithEvents } from '../events/outbox.js';
+import { transactionWithEvents, type Outbox } from '../events/outbox.js';
 import type { Bus } from '../realtime/bus.js';
 import { schemaValidator } from '../engine/type-schemas.js';
 import { parseInput, withDefault } from '../validation.js';
-import { lockWorker } from '../workers/lifecycle.js';
+import { lockWorker, type WorkerRow } from '../workers/lifecycle.js';
 import { workerTimeZone } from '../workers/performance.js';
 import { checkPrerequisites, DependsOnModel, PrerequisiteFailureModel } from './dependencies.js';
 import { DueDateModel, dueInstant } from './due-date.js';
@@ -29,25 +29,6 @@ export const TaskPriorityModel = z.enum(['CRITICAL', 'HIGH', 'NORMAL', 'LOW']);
 
 /** An action name, e.g. `qualify_lead`. */
 export const ActionModel = z.string().trim().min(1, 'must not be empty').max(200);
-
-/**
- * The fields of work for a worker or a fleet (`assignRecurringTask`, `work`): the target,
- * exactly one of `workerId` and `fleetId` (refine with {@link hasOneTarget}), and the
- * task's action, input and priority.
- */
-export const TargetedWorkFields = {
-  workerId: z.uuid().nullish(),
-  fleetId: z.uuid().nullish(),
-  action: ActionModel,
-  input: z.unknown().optional(),
-  priority: withDefault(TaskPriorityModel, 'NORMAL'),
-};
-
-/** The refinement of a model with {@link TargetedWorkFields}: one target, named on `workerId` when not. */
-export const hasOneTarget: [check: (input: { workerId?: string | null; fleetId?: string | null }) => boolean, issue: { path: string[]; message: string }] = [
-  (input) => !input.workerId !== !input.fleetId,
-  { path: ['workerId'], message: 'give either workerId or fleetId, not both' },
-];
 
 /** Whether `schema` compiles as a JSON Schema the engine checks replies with. */
 function compiles(schema: Record<string, unknown>): boolean {
@@ -71,9 +52,15 @@ export const ResponseSchemaModel = z.unknown().pipe(
     .refine(compiles, 'must be a JSON Schema this server can check (draft 2020-12 or 7 keywords)'),
 );
 
-/** What `assignTask` accepts. */
-export const AssignTaskModel = z.object({
-  workerId: z.uuid(),
+/**
+ * The fields of a new task, the same wherever one is made by a caller (`assignTask`,
+ * `work`, each task of `assignWork`), validated alike: what to do, its data, urgency and
+ * due date (a calendar date ends in the assignee's or fleet's zone: due-date.ts), the
+ * skills it needs, its project, the response schema of its result, its retry policy
+ * (retry.ts), its prerequisites and what their failure does (dependencies.ts), and
+ * whether its result waits for approval.
+ */
+export const NewTaskFields = {
   action: ActionModel,
   input: z.unknown().optional(),
   priority: withDefault(TaskPriorityModel, 'NORMAL'),
@@ -85,7 +72,36 @@ export const AssignTaskModel = z.object({
   dependsOn: withDefault(DependsOnModel, []),
   onPrerequisiteFailure: withDefault(PrerequisiteFailureModel, 'FAIL'),
   requiresApproval: withDefault(z.boolean(), false),
-});
+};
+
+/** The target of work: exactly one of a worker and a fleet (refine with {@link hasOneTarget}). */
+export const TargetFields = {
+  workerId: z.uuid().nullish(),
+  fleetId: z.uuid().nullish(),
+};
+
+/** The refinement of a model with {@link TargetFields}: one target, named on `workerId` when not. */
+export const hasOneTarget: [check: (input: { workerId?: string | null; fleetId?: string | null }) => boolean, issue: { path: string[]; message: string }] = [
+  (input) => !input.workerId !== !input.fleetId,
+  { path: ['workerId'], message: 'give either workerId or fleetId, not both' },
+];
+
+/**
+ * The fields of work for a worker or a fleet that recurs (`assignRecurringTask`): the
+ * target (refine with {@link hasOneTarget}) and the action, input and priority of each task.
+ */
+export const TargetedWorkFields = {
+  ...TargetFields,
+  action: NewTaskFields.action,
+  input: NewTaskFields.input,
+  priority: NewTaskFields.priority,
+};
+
+/** A new task as {@link NewTaskFields} validated it. */
+export type NewTaskData = z.output<z.ZodObject<typeof NewTaskFields>>;
+
+/** What `assignTask` accepts. */
+export const AssignTaskModel = z.object({ workerId: z.uuid(), ...NewTaskFields });
 export type AssignTaskInput = z.input<typeof AssignTaskModel>;
 
 /** The fields of a new task; where it goes is given separately. */
@@ -127,7 +143,29 @@ export async function assignTask(
   const data = parseInput(AssignTaskModel, input);
   return transactionWithEvents(deps, async (tx, outbox) => {
     const worker = await lockWorker(tx, organizationId, data.workerId);
-    await checkPrerequisites(tx, organizationId, data.dependsOn, data.onPrerequisiteFailure);
-    return (await createTask(tx, outbox, organizationId, { worker }, { ...data, dueDate: dueInstant(data.dueDate, workerTimeZone(worker)) }))!;
+    return makeTask(tx, outbox, organizationId, { worker }, data);
   });
+}
+
+/**
+ * Makes the new task `data` ({@link NewTaskFields}, validated) for a locked worker
+ * (ASSIGNED, or BLOCKED on its prerequisites) or in a fleet's queue, inside the caller's
+ * transaction: its prerequisites are checked and a calendar due date ends in the worker's
+ * time zone, or the fleet's (`fleet.timezone`).
+ * @throws ValidationError naming `dependsOn` (dependencies.ts); InvalidTransitionError when
+ *   the worker is not ACTIVE
+ */
+export async function makeTask(
+  tx: Transaction,
+  outbox: Outbox,
+  organizationId: string,
+  target: { worker: WorkerRow } | { fleet: { id: string; timezone: string } },
+  data: NewTaskData,
+): Promise<TaskRow> {
+  await checkPrerequisites(tx, organizationId, data.dependsOn, data.onPrerequisiteFailure);
+  if ('worker' in target) {
+    return (await createTask(tx, outbox, organizationId, target, { ...data, dueDate: dueInstant(data.dueDate, workerTimeZone(target.worker)) }))!;
+  }
+  const { fleet } = target;
+  return (await createTask(tx, outbox, organizationId, { fleetId: fleet.id }, { ...data, dueDate: dueInstant(data.dueDate, fleet.timezone) }))!;
 }

@@ -23,12 +23,9 @@ import type { SharedReads } from '../realtime/shared-reads.js';
 import { wakeUpsWhere } from '../realtime/wake-up.js';
 import { parseInput, withDefault } from '../validation.js';
 import { lockWorker } from '../workers/lifecycle.js';
-import { workerTimeZone } from '../workers/performance.js';
-import { DueDateModel, dueInstant } from './due-date.js';
 import { runsItsWork, runsWorkOf } from './predicates.js';
-import { hasOneTarget, ResponseSchemaModel, TargetedWorkFields, type TaskRow } from './service.js';
+import { hasOneTarget, makeTask, NewTaskFields, TargetFields, type TaskRow } from './service.js';
 import { ENDED_TASK_STATUSES, type TaskStatus } from './state-machine.js';
-import { createTask } from './work-state.js';
 
 /** The longest `wait` of `work`, in seconds. */
 export const MAX_WORK_WAIT_SECONDS = 60;
@@ -36,13 +33,15 @@ export const MAX_WORK_WAIT_SECONDS = 60;
 /** The `wait` of `work` when none is given, in seconds. */
 export const DEFAULT_WORK_WAIT_SECONDS = 30;
 
-/** What `work` accepts: exactly one target, a worker or a fleet, and how long to wait for the result. */
+/**
+ * What `work` accepts: exactly one target, a worker or a fleet, the task as `assignTask`
+ * takes it ({@link NewTaskFields}: prerequisites, retry policy and approval included), and
+ * how long to wait for the result.
+ */
 export const WorkModel = z
   .object({
-    ...TargetedWorkFields,
-    dueDate: DueDateModel.nullish(),
-    requiredSkills: withDefault(z.array(z.string().trim().min(1)), []),
-    responseSchema: ResponseSchemaModel.nullish(),
+    ...TargetFields,
+    ...NewTaskFields,
     wait: withDefault(
       z
         .number()
@@ -113,12 +112,16 @@ export async function* taskUpdates(
  * Makes a task for a worker or a fleet and, with `wait` > 0, waits up to `wait` seconds
  * (at most {@link MAX_WORK_WAIT_SECONDS}) for it to end: returns the ended task with its
  * `result` (or `error`), or the task as it is when the wait ends first or `signal` aborts
- * (the client went away). A worker must run its work (a protocol, or a model for the
- * default worker protocol); a fleet must have a member that does, or hire such workers
- * from its template. Appends `Worker.assigned` or `Fleet.task.queued`, as `assignTask`.
- * @throws ValidationError for bad input, a worker that does not run its work (`workerId`)
- *   or a fleet none of whose workers would (`fleetId`); NotFoundError for an unknown worker
- *   or fleet; InvalidTransitionError when the worker is not ACTIVE
+ * (the client went away). The task is made as `assignTask` makes one (`makeTask`): with
+ * prerequisites it is BLOCKED until they complete, with a retry policy a failed run is
+ * tried again (RETRYING, then dead-lettered), so the wait goes on through those states.
+ * A worker must run its work (a protocol, or a model for the default worker protocol); a
+ * fleet must have a member that does, or hire such workers from its template. Appends
+ * `Worker.assigned` or `Fleet.task.queued`, as `assignTask`.
+ * @throws ValidationError for bad input (prerequisites named on `dependsOn`), a worker
+ *   that does not run its work (`workerId`) or a fleet none of whose workers would
+ *   (`fleetId`); NotFoundError for an unknown worker or fleet; InvalidTransitionError
+ *   when the worker is not ACTIVE
  */
 export async function work(
   deps: { db: Database; bus: Bus; reads: SharedReads },
@@ -135,11 +138,11 @@ export async function work(
         throw new ValidationError([
           {
             path: ['workerId'],
-            message: `${worker.name} has neither a protocol nor a model, so it does not run its work: give it one with updateWorker, or use assignTask and drive the task with startTask and completeTask`,
+            message: `${worker.name} has neither a protocol nor a model, so it does not run its work: give it one with updateWorker (a server with DEFAULT_MODEL gives it to workers hired with neither), or use assignTask and drive the task with startTask and completeTask`,
           },
         ]);
       }
-      return (await createTask(tx, outbox, organizationId, { worker }, { ...data, dueDate: dueInstant(data.dueDate, workerTimeZone(worker)) }))!;
+      return makeTask(tx, outbox, organizationId, { worker }, data);
     }
     const fleet = await lockFleet(tx, organizationId, data.fleetId!);
     const template = fleet.workerTemplate;
@@ -151,7 +154,7 @@ export async function work(
         },
       ]);
     }
-    return (await createTask(tx, outbox, organizationId, { fleetId: fleet.id }, { ...data, dueDate: dueInstant(data.dueDate, fleet.timezone) }))!;
+    return makeTask(tx, outbox, organizationId, { fleet }, data);
   });
   if (data.wait === 0) return created;
   const waiting = AbortSignal.any([AbortSignal.timeout(data.wait * 1000), ...(signal ? [signal] : [])]);

@@ -107,7 +107,8 @@ const WorkerStatusRef = builder.objectRef<WorkerStatus>('WorkerStatus').implemen
     }),
     reason: t.exposeString('reason', {
       nullable: true,
-      description: 'Why the tasks it holds do not start by themselves (not ACTIVE, OFFLINE, or no protocol and no model); null when they do or it holds none.',
+      description:
+        'Why the tasks it holds do not start by themselves (not ACTIVE, OFFLINE), or why it cannot run work by itself at all: no protocol and no model (nor a DEFAULT_MODEL it was hired with), or a model that cannot be resolved; null when its work moves.',
     }),
     location: t.exposeString('location', { nullable: true, description: 'Where it works, e.g. `remote`.' }),
   }),
@@ -117,7 +118,7 @@ builder.drizzleObjectFields(Worker, (t) => ({
   status: t.field({
     type: WorkerStatusRef,
     description: 'What the worker is doing now.',
-    resolve: (worker, _args, ctx) => readWorkerStatus(ctx.db, worker.organizationId, worker.id, ctx.clock.now()),
+    resolve: (worker, _args, ctx) => readWorkerStatus(ctx, worker.organizationId, worker.id, ctx.clock.now()),
   }),
   feedback: t.drizzleConnection({
     type: 'workerFeedback',

@@ -10,6 +10,7 @@ import { requireOwned } from '../db/ownership.js';
 import { fleets, protocols, workers } from '../db/schema.js';
 import { InvalidTransitionError, NotFoundError, ValidationError } from '../errors.js';
 import { transactionWithEvents } from '../events/outbox.js';
+import type { ModelRegistry } from '../models/registry.js';
 import type { Bus } from '../realtime/bus.js';
 import { ModelId, parseInput, RoleModel, SkillModel, TimeZone, withDefault } from '../validation.js';
 import { lockWorker, type WorkerRow } from './lifecycle.js';
@@ -69,11 +70,24 @@ export const HireWorkerModel = z.object({
 export type HireWorkerInput = z.input<typeof HireWorkerModel>;
 
 /**
- * Hires a worker (lifecycle HIRED, availability OFFLINE) and appends `Worker.hired`.
+ * The model a new worker is hired with (`hireWorker`, or a fleet's worker template): the
+ * model given, an explicit null included (none: the worker is driven from outside); when
+ * omitted, the server's default model (DEFAULT_MODEL, `defaultModel`, null when unset) if no
+ * protocol is given either, so that the worker runs the default worker protocol on it.
+ */
+export function modelOfNewWorker(given: string | null | undefined, protocolSlug: string | null | undefined, defaultModel: string | null): string | null {
+  if (given !== undefined) return given;
+  return protocolSlug ? null : defaultModel;
+}
+
+/**
+ * Hires a worker (lifecycle HIRED, availability OFFLINE) and appends `Worker.hired`. Its
+ * model is {@link modelOfNewWorker}: given neither a model nor a protocol, the server's
+ * default model.
  * @throws ValidationError for bad input; NotFoundError for an unknown protocol, fleet or manager
  */
 export async function hireWorker(
-  deps: { db: Database; bus: Bus },
+  deps: { db: Database; bus: Bus; models: Pick<ModelRegistry, 'defaultModel'> },
   organizationId: string,
   input: HireWorkerInput,
 ): Promise<WorkerRow> {
@@ -94,7 +108,7 @@ export async function hireWorker(
         responsibilities: data.responsibilities,
         goals: data.goals ? goalsOf(data.goals) : null,
         kpis: data.kpis.map((kpi) => ({ ...kpi, action: kpi.action ?? null })),
-        model: data.model ?? null,
+        model: modelOfNewWorker(data.model, data.protocolSlug, deps.models.defaultModel),
         protocolId,
         fleetId: data.fleetId ?? null,
         managerId: data.managerId ?? null,

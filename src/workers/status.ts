@@ -9,6 +9,7 @@ import { and, asc, desc, eq, isNotNull, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { tasks, workers } from '../db/schema.js';
 import { NotFoundError } from '../errors.js';
+import { ModelResolutionError, type ModelRegistry } from '../models/registry.js';
 import type { Bus } from '../realtime/bus.js';
 import type { SharedReads } from '../realtime/shared-reads.js';
 import type { Clock } from '../scheduler/clock.js';
@@ -33,7 +34,10 @@ export interface WorkerStatus {
   nextFreeAt: Date | null;
   /** Mean start-to-completion time of its last {@link RECENT_COMPLETED_TASKS} completed tasks, ms; null before its first. */
   avgCompletionTimeMs: number | null;
-  /** Why the tasks it holds do not move by themselves, for people; null when they do or it holds none. */
+  /**
+   * Why the tasks it holds do not move by themselves, or why it cannot run work by itself
+   * at all (no model to run it with), for people; null when its work moves.
+   */
   reason: string | null;
   location: string | null;
 }
@@ -41,11 +45,15 @@ export interface WorkerStatus {
 /** How many of a worker's latest completed tasks its measured completion time is averaged over. */
 export const RECENT_COMPLETED_TASKS = 20;
 
+/** What a status needs of the model registry: whether a worker's model resolves, and the server's default model. */
+export type StatusModels = Pick<ModelRegistry, 'resolve' | 'defaultModel'>;
+
 /**
- * The status of worker `workerId` now.
+ * The status of worker `workerId` now; `models` tells whether its work has a model to run on.
  * @throws NotFoundError
  */
-export async function readWorkerStatus(db: Database, organizationId: string, workerId: string, now: Date): Promise<WorkerStatus> {
+export async function readWorkerStatus(deps: { db: Database; models: StatusModels }, organizationId: string, workerId: string, now: Date): Promise<WorkerStatus> {
+  const { db } = deps;
   const [worker] = await db
     .select()
     .from(workers)
@@ -79,7 +87,7 @@ export async function readWorkerStatus(db: Database, organizationId: string, wor
   const avgCompletionTimeMs = measured?.avgMs === null || measured?.avgMs === undefined ? null : Math.round(Number(measured.avgMs));
   const activeTasks = counts?.active ?? 0;
   const queuedTasks = counts?.queued ?? 0;
-  const reason = stallReason(worker, activeTasks + queuedTasks, queuedTasks);
+  const reason = stallReason(worker, activeTasks + queuedTasks, queuedTasks, noModel(worker, deps.models));
   const nextFreeAt =
     worker.lifecycle !== 'ACTIVE' || worker.availability === 'OFFLINE' || (queuedTasks > 0 && !runsWorkOf(worker))
       ? null
@@ -126,16 +134,38 @@ export function estimateNextFree(input: { now: Date; concurrency: number; runnin
   return new Date(now.getTime() + Math.min(...slots));
 }
 
-/** Why the `held` tasks (`queued` of them ASSIGNED) of `worker` do not move by themselves, or null. */
-function stallReason(worker: WorkerRow, held: number, queued: number): string | null {
-  if (held === 0) return null;
-  const tasksHeld = `holds ${held} task${held === 1 ? '' : 's'}`;
-  if (worker.lifecycle !== 'ACTIVE') return `${tasksHeld} but is ${worker.lifecycle}: none starts until it is activated`;
-  if (worker.availability === 'OFFLINE') return `${tasksHeld} but is OFFLINE: none starts until it is available again`;
-  if (queued > 0 && !runsWorkOf(worker)) {
-    return `${tasksHeld} it cannot run: it has no protocol and no model (give it one with updateWorker, or start and complete its tasks with startTask and completeTask)`;
+/**
+ * Why `worker`, which has no protocol of its own, has no model to run the default worker
+ * protocol on: none at all (and whether the server has a default model for new workers,
+ * DEFAULT_MODEL), or one the registry cannot resolve; null when it has a protocol or a
+ * model that resolves.
+ */
+function noModel(worker: WorkerRow, models: StatusModels): string | null {
+  if (worker.protocolId !== null) return null;
+  if (worker.model === null) {
+    const unset = models.defaultModel === null ? ', and this server gives new workers none (DEFAULT_MODEL is not set)' : '';
+    return `it has no protocol and no model${unset}: give it one with updateWorker, or start and complete its tasks with startTask and completeTask`;
   }
-  return null;
+  try {
+    models.resolve(worker.model);
+    return null;
+  } catch (error) {
+    if (!(error instanceof ModelResolutionError)) throw error;
+    return `its model ${worker.model} cannot be resolved (${error.reason}), so every run of its tasks fails: give it another with updateWorker`;
+  }
+}
+
+/**
+ * Why the `held` tasks (`queued` of them ASSIGNED) of `worker` do not move by themselves,
+ * or, `missingModel` ({@link noModel}), why it cannot run work by itself; null when its
+ * work moves.
+ */
+function stallReason(worker: WorkerRow, held: number, queued: number, missingModel: string | null): string | null {
+  const tasksHeld = `holds ${held} task${held === 1 ? '' : 's'}`;
+  if (held > 0 && worker.lifecycle !== 'ACTIVE') return `${tasksHeld} but is ${worker.lifecycle}: none starts until it is activated`;
+  if (held > 0 && worker.availability === 'OFFLINE') return `${tasksHeld} but is OFFLINE: none starts until it is available again`;
+  if (missingModel === null) return null;
+  return queued > 0 ? `${tasksHeld} it cannot run: ${missingModel}` : `it cannot run work by itself: ${missingModel}`;
 }
 
 function describeAvailability(worker: WorkerRow, active: number, queued: number, now: Date, nextFreeAt: Date | null): string {
@@ -167,7 +197,7 @@ function roughDuration(ms: number): string {
  * @throws NotFoundError
  */
 export async function* streamWorkerStatus(
-  deps: { db: Database; bus: Bus; reads: SharedReads; clock: Clock },
+  deps: { db: Database; bus: Bus; reads: SharedReads; clock: Clock; models: StatusModels },
   organizationId: string,
   workerId: string,
 ): AsyncGenerator<WorkerStatus> {
@@ -177,7 +207,7 @@ export async function* streamWorkerStatus(
   try {
     for (;;) {
       const status = await deps.reads.read(`workerStatus:${organizationId}:${workerId}`, notifications.arrivedAt, () =>
-        readWorkerStatus(deps.db, organizationId, workerId, deps.clock.now()),
+        readWorkerStatus(deps, organizationId, workerId, deps.clock.now()),
       );
       const { worker: _row, ...shown } = status;
       const key = JSON.stringify(shown);

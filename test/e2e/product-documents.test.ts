@@ -1,25 +1,79 @@
 /**
  * Every snippet of docs/product/worker.md and docs/product/fleets.md, in its GraphQL form
  * (README.md "The product documents' values") with the documents' values, over HTTP on
- * the fake clock. A snippet that needs something not built is an `it.todo` naming it.
+ * the fake clock. What a JavaScript call hands over as a function or a live object (the
+ * `db` of `tools`, a `distributor`) is, in GraphQL, a protocol whose HTTP tool reaches a
+ * local endpoint standing for it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { mutate } from '../fleets/helpers.js';
 import { eventually, FakeClock } from '../support/fake-clock.js';
+import { startJsonEndpoint, type JsonEndpoint } from '../support/json-endpoint.js';
+import { ALEX_PERSONA } from '../support/product-values.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
 // 10:00 UTC today: inside the support fleet's business hours, and near the rows' own
 // timestamps (the database stamps creation times with the real clock).
 const NOW = `${new Date().toISOString().slice(0, 10)}T10:00:00.000Z`;
 
+/** The documents' `db`: a database answering each query with its rows. */
+const ROWS = [{ company: 'Acme Corp', status: 'qualified' }];
+
 let app: TestApp;
+let database: JsonEndpoint;
+let selectBestWorker: JsonEndpoint;
 beforeAll(async () => {
-  app = await createTestApp({ clock: new FakeClock(NOW) });
+  database = await startJsonEndpoint('/query', () => ({ rows: ROWS }));
+  // The documents' `selectBestWorker(task, workers)`: here, the last worker offered.
+  selectBestWorker = await startJsonEndpoint('/select', ({ workers }) => ({ workerId: workers.at(-1).id }));
+  app = await createTestApp({ clock: new FakeClock(NOW), env: { OUTBOUND_ALLOW: '127.0.0.1' } });
+  await createProtocol('database-worker', DATABASE_WORKER, { database: database.url });
+  await createProtocol('select-best-worker', DISTRIBUTOR, { 'select-best-worker': selectBestWorker.url });
 });
 afterAll(async () => {
   await app?.close();
+  await database?.close();
+  await selectBestWorker?.close();
 });
+
+/** A worker that queries its `database` tool with the task's QUERY and answers the rows. */
+const DATABASE_WORKER = `input:
+  QUERY: { type: string }
+variables:
+  ROWS: { type: unknown }
+tools:
+  database:
+    description: Queries the database
+    parameters:
+      query: { type: string }
+steps:
+  Query: { block: tool-call, tool: database, input: { query: QUERY }, output: ROWS }
+output: ROWS
+`;
+
+/** A CUSTOM distributor: hands TASK and WORKERS to its tool and answers the worker it names. */
+const DISTRIBUTOR = `input:
+  TASK: { type: unknown }
+  WORKERS: { type: unknown }
+variables:
+  CHOSEN: { type: unknown }
+tools:
+  select-best-worker:
+    description: Picks the worker for a task
+    parameters:
+      task: { type: unknown }
+      workers: { type: unknown }
+steps:
+  Select: { block: tool-call, tool: select-best-worker, input: { task: TASK, workers: WORKERS }, output: CHOSEN }
+output: CHOSEN
+`;
+
+/** Stores protocol `slug` with its tools bound to HTTP endpoints (`httpTools`). */
+async function createProtocol(slug: string, source: string, tools: Record<string, string>) {
+  const httpTools = Object.fromEntries(Object.entries(tools).map(([tool, url]) => [tool, { url }]));
+  await call('createProtocol', { slug, source, prompts: [], settings: { httpTools } }, '... on Protocol { slug }');
+}
 
 /** Runs mutation `field` with `input` (of type `type`, default `<Field>Input`) and expects it not to be refused. */
 async function call(field: string, input: Record<string, unknown>, selection = '', type = `${field[0]!.toUpperCase()}${field.slice(1)}Input`) {
@@ -85,17 +139,7 @@ describe('docs/product/worker.md', () => {
       {
         name: 'Alex Rodriguez',
         role: '$.CustomerSuccessManager',
-        persona: {
-          $type: 'Person',
-          name: 'Alex Rodriguez',
-          jobTitle: 'Customer Success Manager',
-          background: 'Psychology degree, 7 years in SaaS customer success',
-          expertise: ['customer_onboarding', 'relationship_building', 'churn_prevention', 'upsell_identification'],
-          personalityTraits: ['empathetic', 'proactive', 'detail-oriented', 'problem-solver'],
-          communicationStyle: 'warm, professional, solution-focused',
-          workingHours: '9am-5pm PST',
-          languages: ['English', 'Spanish'],
-        },
+        persona: ALEX_PERSONA,
         skills: [
           { name: 'Customer Onboarding', level: 'EXPERT' },
           { name: 'Product Knowledge', level: 'ADVANCED' },
@@ -212,51 +256,48 @@ describe('docs/product/worker.md', () => {
     expect([...events].sort()).toEqual(types.map((t) => t.slice(2)).sort());
   });
 
-  it.todo('Semantic Patterns: $.Worker.goal.achieved needs a KPI reached (tested in test/e2e/worker-life.test.ts); $.Worker.reports.to.Manager and the other relation patterns have no GraphQL form but managerId');
+  it('Semantic Patterns: $.Worker.reports.to.Manager as managerId, $.Worker.goal.achieved when a KPI is reached', async () => {
+    const manager = await hireActive({ name: 'Jordan Blake', role: '$.SalesManager' });
+    const worker = await hireActive({ name: 'Sarah Chen', role: '$.SalesDevelopmentRepresentative', managerId: manager, kpis: [{ name: 'leadsQualified', target: 1, period: 'DAILY' }] });
+    expect(await node(worker, 'manager { name }')).toEqual({ manager: { name: 'Jordan Blake' } });
+    const director = await hireActive({ name: 'Riley Park', role: '$.SalesDirector' });
+    await call('updateWorker', { workerId: worker, managerId: director });
+    expect(await node(worker, 'manager { name }')).toEqual({ manager: { name: 'Riley Park' } });
+
+    const { id: taskId } = await call('assignTask', { workerId: worker, action: 'qualify_lead' }, '... on Task { id }');
+    await call('startTask', { taskId });
+    await call('completeTask', { taskId, result: 'qualified' });
+    const achieved = await eventually(async () => {
+      const read = await node(worker, 'events(first: 5, types: ["$.Worker.goal.achieved"]) { edges { node { type payload } } }');
+      return read.events.edges[0]?.node;
+    });
+    expect(achieved).toMatchObject({ type: 'Worker.goal.achieved', payload: { kpi: 'leadsQualified', target: 1, actual: 1, period: 'DAILY' } });
+  });
 
   it('Worker Roles: SDR, CSM and Data Analyst with responsibilities and KPIs', async () => {
-    const roles = [
-      {
-        role: '$.SalesDevelopmentRepresentative',
-        name: 'Sarah Chen',
-        responsibilities: ['Lead research and qualification', 'Outbound prospecting', 'Meeting scheduling', 'Pipeline management'],
-        kpis: [
-          { name: 'leadsQualified', target: 100, period: 'MONTHLY' },
-          { name: 'meetingsBooked', target: 50, period: 'MONTHLY' },
-          { name: 'showRate', target: 0.5, period: 'MONTHLY' },
-          { name: 'pipelineValue', target: 500000, period: 'MONTHLY' },
-        ],
-      },
-      {
-        role: '$.CustomerSuccessManager',
-        name: 'Alex Rodriguez',
-        responsibilities: ['Customer onboarding', 'Health score monitoring', 'Renewal management', 'Expansion identification'],
-        kpis: [
-          { name: 'customerHealthScore', target: 8.5, period: 'MONTHLY' },
-          { name: 'renewalRate', target: 0.95, period: 'QUARTERLY' },
-          { name: 'expansionRevenue', target: 100000, period: 'QUARTERLY' },
-          { name: 'nps', target: 50, period: 'QUARTERLY' },
-        ],
-      },
-      {
-        role: '$.DataAnalyst',
-        name: 'Morgan Lee',
-        responsibilities: ['Data analysis and insights', 'Report generation', 'Dashboard creation', 'Ad-hoc analysis'],
-        kpis: [
-          { name: 'reportsDelivered', target: 20, period: 'MONTHLY' },
-          { name: 'insightsGenerated', target: 10, period: 'MONTHLY' },
-          { name: 'analysisAccuracy', target: 0.95, period: 'MONTHLY' },
-          { name: 'stakeholderSatisfaction', target: 4.5, period: 'MONTHLY' },
-        ],
-      },
+    type Kpis = Record<string, { target: number; period: string }>;
+    const roles: Array<[role: string, name: string, responsibilities: string[], kpis: Kpis]> = [
+      ['$.SalesDevelopmentRepresentative', 'Sarah Chen', ['Lead research and qualification', 'Outbound prospecting', 'Meeting scheduling', 'Pipeline management'],
+        { leadsQualified: { target: 100, period: 'monthly' }, meetingsBooked: { target: 50, period: 'monthly' }, showRate: { target: 0.5, period: 'monthly' }, pipelineValue: { target: 500000, period: 'monthly' } }],
+      ['$.CustomerSuccessManager', 'Alex Rodriguez', ['Customer onboarding', 'Health score monitoring', 'Renewal management', 'Expansion identification'],
+        { customerHealthScore: { target: 8.5, period: 'monthly' }, renewalRate: { target: 0.95, period: 'quarterly' }, expansionRevenue: { target: 100000, period: 'quarterly' }, nps: { target: 50, period: 'quarterly' } }],
+      ['$.DataAnalyst', 'Morgan Lee', ['Data analysis and insights', 'Report generation', 'Dashboard creation', 'Ad-hoc analysis'],
+        { reportsDelivered: { target: 20, period: 'monthly' }, insightsGenerated: { target: 10, period: 'monthly' }, analysisAccuracy: { target: 0.95, period: 'monthly' }, stakeholderSatisfaction: { target: 4.5, period: 'monthly' } }],
     ];
-    for (const input of roles) {
-      const hired = await hire(input, '... on Worker { responsibilities kpis { name target period } }');
-      expect(hired).toMatchObject({ responsibilities: input.responsibilities, kpis: input.kpis });
+    for (const [role, name, responsibilities, kpis] of roles) {
+      // The document's map of KPIs is a list in GraphQL, its periods enum values.
+      const list = Object.entries(kpis).map(([kpi, { target, period }]) => ({ name: kpi, target, period: period.toUpperCase() }));
+      const hired = await hire({ role, name, responsibilities, kpis: list }, '... on Worker { responsibilities kpis { name target period } }');
+      expect(hired).toMatchObject({ responsibilities, kpis: list });
     }
   });
 
-  it.todo('Integration: worker.create({ tools: { database: db } }) — workers have no tool bindings of their own (tools come with a protocol)');
+  it('Integration: worker.create({ tools: { database: db } }) as a worker whose protocol binds the database tool', async () => {
+    const worker = await hireActive({ name: 'Data Worker', role: '$.DataAnalyst', protocol: 'database-worker' });
+    const done = await call('work', { workerId: worker, action: 'count_leads', input: { query: 'select company, status from leads' }, wait: 60 }, '... on Task { status result }');
+    expect(done).toEqual({ __typename: 'Task', status: 'COMPLETED', result: { rows: ROWS } });
+    expect(database.requests.at(-1)).toEqual({ query: 'select company, status from leads' });
+  });
 
   it('Integration: on($.Lead.created) works the lead; onTaskComplete publishes; every($.Daily) makes a task', async () => {
     const sdr = await hireActive({ role: '$.SalesDevelopmentRepresentative', name: 'Sarah Chen' });
@@ -351,9 +392,16 @@ describe('docs/product/fleets.md', () => {
     }
   });
 
-  it.todo('Load Balancing: strategy custom with `distributor: async (task, workers) => …` — a function cannot travel over GraphQL; the fleet names a distributor protocol instead (test/e2e/fleet-assignment.test.ts)');
+  it('Load Balancing: strategy custom with a distributor, as a protocol the fleet names', async () => {
+    const fleet = await call('createFleet', { name: 'Custom Fleet', workerTemplate: { role: '$.CustomerSupportRepresentative' }, scaling: { min: 3, max: 3 }, distributor: 'select-best-worker' }, '... on Fleet { id workers(first: 3) { edges { node { id } } } }');
+    const assigned = await call('assignWork', { fleetId: fleet.id, tasks: [taskList[2]], strategy: 'CUSTOM' }, '... on WorkAssignment { strategy tasks { assignee { id } } fallbacks { reason } }');
+    // LEAST_LOADED would pick the first of three idle workers; the distributor picked the last.
+    const last = fleet.workers.edges.at(-1).node.id;
+    expect(assigned).toMatchObject({ strategy: 'CUSTOM', tasks: [{ assignee: { id: last } }], fallbacks: [] });
+    expect(selectBestWorker.requests.at(-1)).toMatchObject({ task: { action: 'triage_ticket', priority: 'NORMAL' }, workers: fleet.workers.edges.map((edge: any) => ({ id: edge.node.id })) });
+  });
 
-  it('Fleet Monitoring: metrics, per-worker metrics, real-time status, alerts', async () => {
+  it('Fleet Monitoring: metrics, per-worker metrics, real-time status, the dashboard’s alerts', async () => {
     const read = await node(
       supportFleet,
       `metrics { totalWorkers activeWorkers idleWorkers avgUtilization totalTasksCompleted avgCompletionTimeMs successRate errorRate }
@@ -378,8 +426,6 @@ describe('docs/product/fleets.md', () => {
     );
     expect(alerts.data).toHaveLength(3);
   });
-
-  it.todo('Fleet Monitoring: enableDashboard({ metrics, refreshInterval }) — there is no dashboard; the fleetStatus subscription pushes each change instead of a refresh interval');
 
   it('Team Coordination: a pipeline team, processed', async () => {
     const fleet = await call('createFleet', { name: 'Enterprise Sales', workerTemplate: { role: '$.SalesDevelopmentRepresentative' }, scaling: { max: 18 } }, '... on Fleet { id }');
@@ -494,7 +540,13 @@ describe('docs/product/fleets.md', () => {
     });
   });
 
-  it.todo('Integration: createFleet({ tools: { database: db } }) — fleets have no tool bindings of their own (tools come with a protocol)');
+  it('Integration: createFleet({ tools: { database: db } }) as a template whose protocol binds the database tool', async () => {
+    // One worker hired at once (the document's fleet leaves `scaling` to its defaults, 0 workers).
+    const fleet = await call('createFleet', { name: 'Database Fleet', workerTemplate: { role: '$.DataAnalyst', protocol: 'database-worker' }, scaling: { min: 1 } }, '... on Fleet { id }');
+    const done = await call('work', { fleetId: fleet.id, action: 'count_leads', input: { query: 'select count(*) from leads' }, wait: 60 }, '... on Task { status result assignee { fleet { id } } }');
+    expect(done).toEqual({ __typename: 'Task', status: 'COMPLETED', result: { rows: ROWS }, assignee: { fleet: { id: fleet.id } } });
+    expect(database.requests.at(-1)).toEqual({ query: 'select count(*) from leads' });
+  });
 
   it('Integration: on($.Lead.created) queues fleet work; onTaskComplete publishes; every($.Hourly) rebalance', async () => {
     const fleet = await call('createFleet', { name: 'Database Fleet', workerTemplate: { role: '$.SalesDevelopmentRepresentative' } }, '... on Fleet { id }');

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createFleet, hireInto, mutate } from '../fleets/helpers.js';
+import { ALEX_PERSONA } from '../support/product-values.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
 const HIRE = /* GraphQL */ `
@@ -17,19 +18,6 @@ const HIRE = /* GraphQL */ `
     }
   }
 `;
-
-/** The persona of docs/product/worker.md "Worker Identity", as written there. */
-const ALEX_PERSONA = {
-  $type: 'Person',
-  name: 'Alex Rodriguez',
-  jobTitle: 'Customer Success Manager',
-  background: 'Psychology degree, 7 years in SaaS customer success',
-  expertise: ['customer_onboarding', 'relationship_building', 'churn_prevention', 'upsell_identification'],
-  personalityTraits: ['empathetic', 'proactive', 'detail-oriented', 'problem-solver'],
-  communicationStyle: 'warm, professional, solution-focused',
-  workingHours: '9am-5pm PST',
-  languages: ['English', 'Spanish'],
-};
 
 describe('the product documents’ values', () => {
   let app: TestApp;

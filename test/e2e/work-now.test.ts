@@ -19,12 +19,19 @@ describe('work now', () => {
   let app: TestApp;
   /** Answers of HOLD requests, in arrival order: each waits until the test calls it. */
   const held: Array<() => void> = [];
+  /** FLAKY requests already failed once. */
+  const flaked = new Set<string>();
 
   beforeAll(async () => {
     llm = await startFakeOpenAI({
       reply: (request) => {
         const text = lastUserText(request);
         if (request.response_format) return JSON.stringify({ score: 87, qualified: true, reason: 'budget and timeline fit' });
+        // A FLAKY task's first request fails (`not_found_error`), the next succeeds.
+        if (text.includes('FLAKY') && !flaked.has(text)) {
+          flaked.add(text);
+          return { status: 404, body: { error: { message: 'The model does not exist', type: 'invalid_request_error' } } };
+        }
         if (text.includes('HOLD')) return new Promise((resolve) => held.push(() => resolve(`released: ${text.split('\n')[0]}`)));
         return `Qualified: ${text}`;
       },
@@ -210,6 +217,43 @@ describe('work now', () => {
     }, 30_000, 'the assigned task to end');
     expect(ended.result).toEqual({ score: 87, qualified: true, reason: 'budget and timeline fit' });
     expect(ended.run.input.TASK.responseSchema).toEqual(responseSchema);
+  });
+
+  it('takes the task as assignTask does: prerequisites hold it BLOCKED until they complete, a retry policy runs a failed run again', async () => {
+    const workerId = await activeWorker({ name: 'Ada Park', role: 'SalesDevelopmentRepresentative', model: 'openai/gpt-4o' });
+    // The prerequisite: a task of a worker driven by hand, ended when the test says so.
+    const manual = await activeWorker({ name: 'Research Desk', role: 'Researcher' });
+    const { id: research } = await mutate('assignTask', 'AssignTaskInput', { workerId: manual, action: 'research_account' });
+
+    const answer = work({ workerId, action: 'qualify_lead', input: { lead: 'Initech' }, dependsOn: [research], onPrerequisiteFailure: 'HOLD', wait: 60 });
+    const blocked = await eventually(async () => {
+      const { tasks } = await app.data(`{ tasks(first: 100, status: BLOCKED) { edges { node { id action onPrerequisiteFailure blockedBy { id } } } } }`);
+      return tasks.edges.map((edge: any) => edge.node).find((task: any) => task.action === 'qualify_lead');
+    }, 30_000, 'the work to wait for its prerequisite');
+    expect(blocked).toMatchObject({ onPrerequisiteFailure: 'HOLD', blockedBy: [{ id: research }] });
+    await mutate('startTask', 'StartTaskInput', { taskId: research });
+    await mutate('completeTask', 'CompleteTaskInput', { taskId: research, result: 'Initech: 200 seats' });
+    const done = await answer;
+    expect(done).toMatchObject({ __typename: 'Task', id: blocked.id, status: 'COMPLETED' });
+    expect(done.result).toContain('Initech');
+
+    // A run that fails with a type the policy names is tried again; the answer waits through RETRYING.
+    const retried = await call('work', 'WorkInput', {
+      workerId,
+      action: 'qualify_lead FLAKY',
+      retry: { maxAttempts: 2, backoff: { initialSeconds: 0.001, jitter: 'NONE' }, retryOn: ['not_found_error'] },
+      wait: 60,
+    }, '... on Task { status attempts result retry { maxAttempts retryOn } }');
+    expect(retried).toMatchObject({ __typename: 'Task', status: 'COMPLETED', attempts: 2, retry: { maxAttempts: 2, retryOn: ['not_found_error'] } });
+    expect(retried.result).toContain('FLAKY');
+
+    // Prerequisites are checked as assignTask checks them.
+    const missing = Buffer.from('Task:0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b').toString('base64');
+    expect(await work({ workerId, action: 'qualify_lead', dependsOn: [research, missing] })).toEqual({
+      __typename: 'ValidationError',
+      message: expect.any(String),
+      issues: [{ path: ['dependsOn', '1'], message: 'no task with this ID' }],
+    });
   });
 
   it('refuses, naming the field: a worker that does not run its work, a wait out of bounds, a schema that is not of an object, two targets', async () => {

@@ -9,15 +9,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { eventually } from '../support/fake-clock.js';
-import { lastUserText, startFakeOpenAI, type ChatCompletionRequest, type FakeOpenAIServer } from '../support/fake-openai-server.js';
+import { lastUserText, startFakeOpenAI, systemText, type FakeOpenAIServer } from '../support/fake-openai-server.js';
 import { activeWorker as activeWorkerOn, mutate as mutateOn } from '../support/mutations.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
-
-/** The system message of a recorded request. */
-function systemText(request: ChatCompletionRequest): string {
-  const content = request.messages.find((message) => message.role === 'system' || message.role === 'developer')?.content;
-  return typeof content === 'string' ? content : (content ?? []).map((part) => part.text ?? '').join('\n');
-}
 
 describe('identity drives the work', () => {
   let llm: FakeOpenAIServer;

@@ -46,8 +46,11 @@ describe('a worker’s status', () => {
     app.app.services.db.update(tasks).set({ startedAt, ...(completedAt ? { completedAt } : {}) }).where(eq(tasks.action, action));
 
   it('says so when it holds tasks it cannot run, instead of "free now"', async () => {
+    // No model, and this server has no default model for new workers (DEFAULT_MODEL).
     const workerId = await hireActive({ name: 'Morgan Lee' });
-    expect(await status(workerId)).toMatchObject({ availability: 'free now', reason: null, queuedTasks: 0 });
+    const noModel =
+      'it has no protocol and no model, and this server gives new workers none (DEFAULT_MODEL is not set): give it one with updateWorker, or start and complete its tasks with startTask and completeTask';
+    expect(await status(workerId)).toMatchObject({ availability: 'free now', reason: `it cannot run work by itself: ${noModel}`, queuedTasks: 0 });
 
     await assign(workerId, 'weekly_report');
     await assign(workerId, 'dashboard');
@@ -58,8 +61,7 @@ describe('a worker’s status', () => {
       availability: 'after 2 queued tasks',
       nextFreeAt: null,
       avgCompletionTimeMs: null,
-      reason:
-        'holds 2 tasks it cannot run: it has no protocol and no model (give it one with updateWorker, or start and complete its tasks with startTask and completeTask)',
+      reason: `holds 2 tasks it cannot run: ${noModel}`,
     });
 
     // OFFLINE, it says that first.
@@ -101,7 +103,6 @@ describe('a worker’s status', () => {
       activeTasks: 2,
       availability: 'free in about 10 minutes',
       nextFreeAt: new Date(Date.parse(NOW) + 10 * 60_000).toISOString(),
-      reason: null,
     });
   });
 });

@@ -118,6 +118,16 @@ describe('createModelRegistry with only an API key', () => {
     expect(error.message).toContain('OPENAI_BASE_URL');
   });
 
+  it('takes a DEFAULT_MODEL it can resolve, says so, and refuses one it cannot, naming DEFAULT_MODEL', () => {
+    const withDefault = createModelRegistry({ openaiApiKey: 'sk-test', modelAliases: ALIASES, defaultModel: 'anthropic/claude-sonnet-4-5' });
+    expect(withDefault.defaultModel).toBe('anthropic/claude-sonnet-4-5');
+    expect(withDefault.describe()).toMatch(/; workers hired without a model or protocol get anthropic\/claude-sonnet-4-5$/);
+    expect(registry.defaultModel).toBeNull();
+    const error = resolutionError(() => createModelRegistry({ openaiApiKey: 'sk-test', defaultModel: 'anthropic/claude-opus-4' }));
+    expect(error.modelId).toBe('anthropic/claude-opus-4');
+    expect(error.message).toMatch(/^Cannot resolve model "anthropic\/claude-opus-4": DEFAULT_MODEL cannot be used: no provider serves vendor "anthropic"/);
+  });
+
   it('refuses an alias whose target is not vendor/model', () => {
     const broken = createModelRegistry({ openaiApiKey: 'sk-test', modelAliases: { 'anthropic/x': 'gpt-4o' } });
     const error = resolutionError(() => broken.resolve('anthropic/x'));

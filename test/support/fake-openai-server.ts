@@ -72,6 +72,12 @@ export function lastUserText(request: ChatCompletionRequest): string {
   return (content ?? []).flatMap((part) => (part.text === undefined ? [] : [part.text])).join('\n');
 }
 
+/** The system (or developer) message's text; '' when there is none. */
+export function systemText(request: ChatCompletionRequest): string {
+  const content = request.messages.find((message) => message.role === 'system' || message.role === 'developer')?.content;
+  return typeof content === 'string' ? content : (content ?? []).map((part) => part.text ?? '').join('\n');
+}
+
 /** The default reply: names the model and echoes the last user message. Deterministic. */
 export function defaultReply(request: ChatCompletionRequest): string {
   return `Fake ${request.model} received: ${lastUserText(request)}`;

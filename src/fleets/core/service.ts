@@ -5,24 +5,38 @@
  * keeps its size inside the new [min, max].
  */
 import { and, eq } from 'drizzle-orm';
+import type { z } from 'zod';
 
 import { fleets, tasks, taskSchedules, teams, triggers, workers } from '../../db/schema.js';
 import { ValidationError } from '../../errors.js';
 import { interestChanged } from '../../events/interest.js';
+import type { ModelRegistry } from '../../models/registry.js';
 import { transactionWithEvents } from '../../events/outbox.js';
 import { isQueued } from '../../tasks/predicates.js';
 import { stopRuns } from '../../tasks/transitions.js';
 import { cancelOpenTasks } from '../../tasks/work-state.js';
 import { parseInput } from '../../validation.js';
+import { modelOfNewWorker } from '../../workers/service.js';
 import { workersNeeded } from '../teams/model.js';
 import { dissolveTeam, formTeam } from '../teams/service.js';
 import { lockMembers } from './members.js';
-import { CreateFleetModel, MAX_FLEET_SIZE, requiresDistributor, UpdateFleetModel, type CreateFleetInput, type UpdateFleetInput } from './policy.js';
+import { CreateFleetModel, MAX_FLEET_SIZE, requiresDistributor, UpdateFleetModel, WorkerTemplateModel, type CreateFleetInput, type UpdateFleetInput } from './policy.js';
 import { activeSchedule } from '../scaling/autoscaler.js';
 import { resize } from '../scaling/resize.js';
 import { lockFleet, protocolIdOf, type FleetDeps, type FleetRow } from './store.js';
 
 export type { CreateFleetInput, FleetRow, UpdateFleetInput };
+
+/** What storing a worker template needs besides the fleet's services: the server's default model. */
+type TemplateDeps = { models: Pick<ModelRegistry, 'defaultModel'> };
+
+/**
+ * A worker template as stored: a model and a protocol slug, or null; a template naming
+ * neither gets the server's default model (`modelOfNewWorker`), like a worker hired so.
+ */
+function templateOf(template: z.output<typeof WorkerTemplateModel>, deps: TemplateDeps): FleetRow['workerTemplate'] {
+  return { ...template, model: modelOfNewWorker(template.model, template.protocolSlug, deps.models.defaultModel), protocolSlug: template.protocolSlug ?? null };
+}
 
 /**
  * Creates a fleet, hires `scaling.min` workers from its template (ACTIVE at once), or the
@@ -33,7 +47,7 @@ export type { CreateFleetInput, FleetRow, UpdateFleetInput };
  * @throws ValidationError naming each bad path; NotFoundError for a protocol the template
  *   or the distributor names
  */
-export async function createFleet(deps: FleetDeps, organizationId: string, input: CreateFleetInput): Promise<FleetRow> {
+export async function createFleet(deps: FleetDeps & TemplateDeps, organizationId: string, input: CreateFleetInput): Promise<FleetRow> {
   const parsed = parseInput(CreateFleetModel, input);
   const needed = workersNeeded(parsed.teams);
   // Teams declared without a scaling max (the fleet document's SDR fleet) set it.
@@ -52,7 +66,7 @@ export async function createFleet(deps: FleetDeps, organizationId: string, input
         organizationId,
         name: data.name,
         description: data.description ?? null,
-        workerTemplate: { ...data.workerTemplate, model: data.workerTemplate.model ?? null, protocolSlug: data.workerTemplate.protocolSlug ?? null },
+        workerTemplate: templateOf(data.workerTemplate, deps),
         scaling: data.scaling,
         sla: data.sla ? compactSla(data.sla) : null,
         quotas: data.quotas.map((quota) => ({ ...quota, action: quota.action ?? null })),
@@ -82,13 +96,11 @@ export async function createFleet(deps: FleetDeps, organizationId: string, input
  * bound (`Fleet.scaled`). A new template applies to workers hired from now on.
  * @throws ValidationError; NotFoundError (fleet, protocols named)
  */
-export async function updateFleet(deps: FleetDeps, organizationId: string, input: UpdateFleetInput): Promise<FleetRow> {
+export async function updateFleet(deps: FleetDeps & TemplateDeps, organizationId: string, input: UpdateFleetInput): Promise<FleetRow> {
   const data = parseInput(UpdateFleetModel, input);
   return transactionWithEvents(deps, async (tx, outbox) => {
     const fleet = await lockFleet(tx, organizationId, data.fleetId);
-    const template = data.workerTemplate
-      ? { ...data.workerTemplate, model: data.workerTemplate.model ?? null, protocolSlug: data.workerTemplate.protocolSlug ?? null }
-      : undefined;
+    const template = data.workerTemplate ? templateOf(data.workerTemplate, deps) : undefined;
     if (template?.protocolSlug) await protocolIdOf(tx, organizationId, template.protocolSlug);
     if (data.distributor) await protocolIdOf(tx, organizationId, data.distributor);
     const changes: Partial<typeof fleets.$inferInsert> = {

@@ -14,17 +14,16 @@ import type { FleetBalancing } from '../../db/documents.js';
 import { fleets, tasks, workers } from '../../db/schema.js';
 import { ValidationError } from '../../errors.js';
 import { transactionWithEvents, type Outbox } from '../../events/outbox.js';
-import { DueDateModel, dueInstant } from '../../tasks/due-date.js';
-import { ActionModel, TaskPriorityModel, type NewTask, type TaskRow } from '../../tasks/service.js';
+import { dueInstant } from '../../tasks/due-date.js';
+import { NewTaskFields, type NewTask, type TaskRow } from '../../tasks/service.js';
 import { hasFreeSlot, isQueued } from '../../tasks/predicates.js';
 import { createTasks, handOut } from '../../tasks/work-state.js';
 import { takingWork } from '../../workers/lifecycle.js';
 import { isMember } from '../core/members.js';
-import { parseInput, withDefault } from '../../validation.js';
+import { parseInput } from '../../validation.js';
 import { loadCandidates } from './candidates.js';
 import { askDistributor } from './distributor.js';
-import { checkPrerequisites, DependsOnModel, PrerequisiteFailureModel } from '../../tasks/dependencies.js';
-import { RetryPolicyModel } from '../../tasks/retry.js';
+import { checkPrerequisites } from '../../tasks/dependencies.js';
 import { PriorityRuleModel, SkillMatchingModel, StrategyModel } from '../core/policy.js';
 import { planWork, type DistributorAnswer, type Placement, type WorkItem } from './strategies.js';
 import { findFleet, lockFleet, type FleetDeps, type FleetRow } from '../core/store.js';
@@ -35,18 +34,8 @@ const QUEUE_SCAN_LIMIT = 500;
 /** Most tasks one `assignWork` call takes (they are inserted and planned in one transaction). */
 export const MAX_TASKS_PER_CALL = 1000;
 
-export const FleetTaskModel = z.object({
-  action: ActionModel,
-  input: z.unknown().optional(),
-  priority: withDefault(TaskPriorityModel, 'NORMAL'),
-  dueDate: DueDateModel.nullish(),
-  requiredSkills: withDefault(z.array(z.string().trim().min(1)), []),
-  project: z.string().trim().min(1).nullish(),
-  retry: RetryPolicyModel.nullish(),
-  dependsOn: withDefault(DependsOnModel, []),
-  onPrerequisiteFailure: withDefault(PrerequisiteFailureModel, 'FAIL'),
-  requiresApproval: withDefault(z.boolean(), false),
-});
+/** One task of `assignWork`: a new task as `assignTask` takes it. */
+export const FleetTaskModel = z.object(NewTaskFields);
 
 /** What `assignWork` accepts; omitted balancing fields take the fleet's. */
 export const AssignWorkModel = z.object({

@@ -1,8 +1,7 @@
 /** GraphQL operations of fleet work (assignWork; "Fleets": rebalanceFleet). */
 import { InvalidTransitionError, NotFoundError, ValidationError } from '../../errors.js';
 import { builder } from '../../graphql/builder.js';
-import { RetryPolicyInput } from '../../tasks/retry-schema.js';
-import { DueDateScalar, PrerequisiteFailureEnum, Task, TaskPriorityEnum } from '../../tasks/schema.js';
+import { localTaskIds, newTaskInputFields, Task } from '../../tasks/schema.js';
 import { Worker } from '../../workers/schema.js';
 import { assignWork, MAX_TASKS_PER_CALL, type Fallback, type WorkAssignment as WorkAssignmentData } from './dispatch.js';
 import { rebalanceFleet, type Move, type Rebalance } from './rebalance.js';
@@ -49,19 +48,8 @@ const RebalanceRef = builder.objectRef<Rebalance>('FleetRebalance').implement({
 });
 
 const FleetTaskInput = builder.inputType('FleetTaskInput', {
-  description: 'A task for a fleet.',
-  fields: (t) => ({
-    action: t.string({ required: true, description: 'What to do, e.g. `qualify_lead`.' }),
-    input: t.field({ type: 'JSON', description: 'Task data; a JSON object becomes the protocol input.' }),
-    priority: t.field({ type: TaskPriorityEnum, description: 'Urgency, default NORMAL.' }),
-    dueDate: t.field({ type: DueDateScalar, description: 'Due date: a date-time, or a date alone for the end of that day in the fleet’s time zone.' }),
-    requiredSkills: t.stringList({ description: 'Skills the worker must have.' }),
-    project: t.string({ description: 'Project name.' }),
-    retry: t.field({ type: RetryPolicyInput, description: 'Its retry policy; omitted: the fleet’s, if any, else one attempt.' }),
-    dependsOn: t.globalIDList({ for: Task, description: 'Prerequisites: the task is BLOCKED (with the worker chosen, if any) until they are all COMPLETED.' }),
-    onPrerequisiteFailure: t.field({ type: PrerequisiteFailureEnum, description: 'What a prerequisite that fails or is cancelled does to it (default FAIL).' }),
-    requiresApproval: t.boolean({ description: 'When its run produces a result, the task is WAITING for `approveTask` / `rejectTask` (default false).' }),
-  }),
+  description: 'A task for a fleet, as `assignTask` takes one; when a strategy chooses no worker it waits in the fleet queue.',
+  fields: (t) => newTaskInputFields(t, 'the fleet’s'),
 });
 
 const AssignWorkInput = builder.inputType('AssignWorkInput', {
@@ -92,7 +80,7 @@ builder.mutationFields((t) => ({
       assignWork(ctx, ctx.actor.organizationId, {
         ...input,
         fleetId: input.fleetId.id,
-        tasks: input.tasks.map((task) => ({ ...task, dependsOn: task.dependsOn?.map((id) => id.id) })),
+        tasks: input.tasks.map((task) => ({ ...task, dependsOn: localTaskIds(task.dependsOn) })),
       }),
   }),
   rebalanceFleet: t.field({
