@@ -144,7 +144,8 @@ async function runLeg(
     for (const event of cancellationEvents({ workerId, executionId, usage: state.usage, cost: usageCost(host.costOf?.(state.models ?? {})) })) emit(event);
     return { status: 'cancelled', ...totals() };
   };
-  const fail = (error: unknown): WorkerOutcome => {
+  const fail = async (error: unknown): Promise<WorkerOutcome> => {
+    await channel.settle();
     channel.rethrowHostFailure();
     if (error instanceof RunCancelled || host.signal?.aborted) return cancel();
     const details = describeError(error);
@@ -195,9 +196,12 @@ async function runLeg(
     if (outcome.status === 'paused') return pause(exec, outcome.batch);
     delete state.attempt;
     state.nextStep = index + 1;
-    await exec.checkpoint();
+    // Not waited for here: the next block that calls out, or the end below, waits for it.
+    exec.deferCheckpoint();
   }
 
+  await channel.settle();
+  channel.rethrowHostFailure();
   const hasOutput = protocol.output !== undefined;
   const output = hasOutput ? outputValue(protocol, state) : undefined;
   emit({ type: 'worker-result', workerId, ...(hasOutput ? { output } : {}), usage: state.usage });

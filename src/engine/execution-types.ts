@@ -175,8 +175,13 @@ export interface ExecutionHost {
    * agentic step, as a block that calls out (model, tool, image, worker) starts (after
    * its `block-start`, so that an interruption is counted and stays visible), once the
    * results of a paused batch are taken in (the state then has no `pending`), and when
-   * the run pauses. Awaited before the run goes on. Events emitted before a checkpoint
-   * should be stored with it.
+   * the run pauses; in that order, each with a state of its own. The engine waits for it
+   * before the run goes on, except after a completed block: then the next block starts at
+   * once, and the checkpoint is waited for by the next one waited for — before anything
+   * calls out, pauses or the leg ends. So several checkpoints may be in the host's hands
+   * at once; a host may store those that wait behind a write in one write (the latest
+   * state supersedes the others). Events emitted before a checkpoint should be stored
+   * with it.
    */
   checkpoint(state: RunState): Promise<void>;
   /**

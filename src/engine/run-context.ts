@@ -25,9 +25,21 @@ import type { Block, Protocol } from './types.js';
  * The engine's calls into the host that may fail for the host's own reasons (a lost
  * lease, a database error): `emit` and `checkpoint`. Such an error is remembered, so
  * that the run can tell it from a failing step and let it propagate unchanged.
+ *
+ * A checkpoint is either waited for (`checkpoint`: before the run calls out, pauses or
+ * goes on from inside a block) or handed over and left to complete (`defer`: after a
+ * block; the run goes on to the next block at once). Every deferred checkpoint is waited
+ * for by the next waited one and before the leg ends, so nothing leaves the engine — a
+ * model or tool call, a pause, the run's outcome — before the host has stored every
+ * state that came before it, and a host error of a deferred checkpoint still propagates.
+ * A host may store checkpoints that arrive while it is still writing an earlier one in
+ * one write (the later state supersedes), e.g. the states after several blocks that do
+ * not call out.
  */
 export class HostChannel {
   #failure: { error: unknown } | undefined;
+  /** Deferred checkpoints not waited for yet. */
+  #deferred: Array<Promise<void>> = [];
 
   constructor(private readonly host: ExecutionHost) {}
 
@@ -40,12 +52,35 @@ export class HostChannel {
     }
   }
 
+  /** Hands a copy of `state` to the host and waits until it and every deferred checkpoint are stored. */
   async checkpoint(state: RunState): Promise<void> {
+    this.defer(state);
+    await this.settle();
+    this.rethrowHostFailure();
+  }
+
+  /** Hands a copy of `state` to the host without waiting; a failure is remembered (see `settle`). */
+  defer(state: RunState): void {
+    let stored: Promise<void>;
     try {
-      await this.host.checkpoint(structuredClone(state));
+      stored = this.host.checkpoint(structuredClone(state));
     } catch (error) {
       this.#failure ??= { error };
       throw error;
+    }
+    this.#deferred.push(
+      stored.catch((error: unknown) => {
+        this.#failure ??= { error };
+      }),
+    );
+  }
+
+  /** Waits for every deferred checkpoint; never rejects (a failure is remembered for `rethrowHostFailure`). */
+  async settle(): Promise<void> {
+    while (this.#deferred.length > 0) {
+      const pending = this.#deferred;
+      this.#deferred = [];
+      await Promise.all(pending);
     }
   }
 
@@ -96,10 +131,16 @@ export class Execution {
     this.channel.emit(event, hidden);
   }
 
-  /** Hands a copy of the state to the host, with the active time so far. */
+  /** Hands a copy of the state to the host, with the active time so far, and waits until it is stored (see `HostChannel`). */
   async checkpoint(): Promise<void> {
     this.state.activeMs = this.clock.activeMs;
     await this.channel.checkpoint(this.state);
+  }
+
+  /** Hands a copy of the state to the host, with the active time so far, without waiting (see `HostChannel`). */
+  deferCheckpoint(): void {
+    this.state.activeMs = this.clock.activeMs;
+    this.channel.defer(this.state);
   }
 
   /** The host's server-side handler for `toolName`, if any. */

@@ -14,6 +14,14 @@
  * clients (`client-output-buffer-limit pubsub`): a subscriber that does not keep up is
  * disconnected rather than buffered for. It resumes with `after:` where the stream has one.
  *
+ * Messages are written in batches: the first message of a turn of the event loop corks the
+ * socket (node's `Writable.cork`) and the socket is uncorked once that turn's I/O callbacks
+ * are done (`setImmediate`), so every frame sent meanwhile — the events of one commit, of
+ * several runs' commits read in the same turn — leaves in one `writev` instead of one
+ * system call per message (a run's stream is some 35 messages). The unread bytes a send is
+ * judged by are those the socket held when its batch began: a batch's own frames wait in
+ * the corked socket, not in a client that does not read.
+ *
  * Keep-alive: every socket is pinged once per {@link KEEP_ALIVE_MS} and ended (terminated)
  * when it has not answered the previous ping by then, as graphql-ws's `useServer` does, but
  * from one timer for all sockets ({@link KeepAlive}) instead of an interval, a timeout and
@@ -116,16 +124,30 @@ export function serveGraphqlWs(
     };
     socket.once('error', () => socket.close(CloseCode.InternalServerError, 'Internal server error'));
     const stopPinging = keepAlive.add(socket);
+    // The socket ws writes to (the upgraded request's), and the unread bytes it held when
+    // the batch being corked began (undefined: no batch open).
+    const raw = request.socket;
+    let unreadAtBatch: number | undefined;
+    const uncork = () => {
+      unreadAtBatch = undefined;
+      raw.uncork();
+    };
     const closed = server.opened(
       {
         protocol: socket.protocol,
         send: async (data) => {
           if (socket.readyState !== socket.OPEN) return;
-          if (socket.bufferedAmount > maxBufferedBytes) {
+          const unread = unreadAtBatch ?? socket.bufferedAmount;
+          if (unread > maxBufferedBytes) {
             const reason = `Slow consumer: over ${maxBufferedBytes} bytes sent but not read; reconnect and resume`;
             socket.close(SLOW_CONSUMER_CLOSE_CODE, reason);
             end(SLOW_CONSUMER_CLOSE_CODE, reason);
             return;
+          }
+          if (unreadAtBatch === undefined) {
+            unreadAtBatch = unread;
+            raw.cork();
+            setImmediate(uncork);
           }
           socket.send(data);
         },

@@ -163,8 +163,10 @@ function redisBus(redisUrl: string, logger: Logger | undefined): BusHandle {
 export const NOTIFY_CHANNEL = 'workforce_bus';
 
 /**
- * PostgreSQL's limit on a NOTIFY payload is 8000 bytes; messages published in one tick are
- * sent together in as few notifications as fit under this many bytes.
+ * PostgreSQL's limit on a NOTIFY payload is 8000 bytes; messages published in one turn of
+ * the event loop (until `setImmediate`: e.g. the domain events of several transactions
+ * whose commits were read in that turn) are sent together in as few notifications as fit
+ * under this many bytes.
  */
 const NOTIFY_PAYLOAD_BYTES = 7_500;
 
@@ -201,7 +203,7 @@ async function postgresBus(databaseUrl: string, logger: Logger | undefined): Pro
     addEventListener: (name, listener) => local.addEventListener(name, listener),
     removeEventListener: (name, listener) => local.removeEventListener(name, listener),
     dispatchEvent(event) {
-      if (outgoing.length === 0) queueMicrotask(send);
+      if (outgoing.length === 0) setImmediate(send);
       outgoing.push([event.type, event.detail]);
       return local.dispatchEvent(event);
     },

@@ -6,6 +6,14 @@
  * in one transaction when something does (a domain event, the run's task). Subscribers
  * hear of new events only after that commit, through the bus topic `run:events`.
  *
+ * Writes are group commits: a flush starts its write once the current turn of the event
+ * loop is over (`setImmediate`), or once the write in flight has ended, and one write
+ * carries every flush requested until then — their changes to the row applied in order
+ * (a later checkpoint's state supersedes an earlier one's), with every event appended so
+ * far. The engine goes on to the next block without waiting for the checkpoint after a
+ * block, so the checkpoints of the blocks that follow one another until the next model
+ * call (start-thread, add-message, the next block's start) cost one statement between them.
+ *
  * One process writes a run at a time (it holds the run's lease), so the sequence is kept
  * in memory; every write is guarded by the lease and renews it, and a write that finds
  * the lease taken by another process fails with {@link LeaseLostError}.
@@ -58,12 +66,22 @@ export interface Lease {
   ms: number;
 }
 
+/** A flush waiting for its write. */
+interface FlushRequest {
+  patch: RunPatch;
+  alongside: AlongsideWrite | undefined;
+  settle(error?: Error): void;
+}
+
 export class RunEventLog {
   private pending: Array<{ seq: number; event: StreamEvent; at: Date }> = [];
   private lastSeq: number;
   private writtenSeq: number;
   private timer: NodeJS.Timeout | undefined;
-  private chain: Promise<void> = Promise.resolve();
+  /** Flushes the next write carries, in call order. */
+  private requests: FlushRequest[] = [];
+  /** Whether a write is scheduled or in flight (it takes `requests` when it starts, and again after it). */
+  private writing = false;
   private failure: Error | undefined;
   private renewedAt = 0;
 
@@ -108,15 +126,43 @@ export class RunEventLog {
   /**
    * Writes every appended event and `patch` to the run row — one statement, or with
    * `alongside` (e.g. the run's task reaching its end, with its domain events) one
-   * transaction — then tells subscribers of new events (or of the end). Flushes run one
-   * after another, in call order.
+   * transaction — then tells subscribers of new events (or of the end). Resolves once
+   * that write committed. Flushes requested before a write starts share it: their
+   * patches apply in call order, their `alongside` writes run in call order in its
+   * transaction (module comment).
    * @throws LeaseLostError when another process took the run over; the database error
    *   of a failed write (later flushes then fail with it too)
    */
   flush(patch: RunPatch = {}, alongside?: AlongsideWrite): Promise<void> {
-    const next = this.chain.then(() => this.write(patch, alongside));
-    this.chain = next.catch(() => {});
-    return next;
+    return new Promise<void>((resolve, reject) => {
+      this.requests.push({ patch, alongside, settle: (error) => (error ? reject(error) : resolve()) });
+      if (this.writing) return;
+      this.writing = true;
+      setImmediate(() => void this.drain());
+    });
+  }
+
+  /** Writes the requested flushes, all those waiting at once, until none is left. */
+  private async drain(): Promise<void> {
+    while (this.requests.length > 0) {
+      const batch = this.requests;
+      this.requests = [];
+      const patch: RunPatch = Object.assign({}, ...batch.map((request) => request.patch));
+      const alongsides = batch.flatMap((request) => (request.alongside ? [request.alongside] : []));
+      const alongside: AlongsideWrite | undefined =
+        alongsides.length === 0
+          ? undefined
+          : async (tx, outbox) => {
+              for (const write of alongsides) await write(tx, outbox);
+            };
+      try {
+        await this.write(patch, alongside);
+        for (const request of batch) request.settle();
+      } catch (error) {
+        for (const request of batch) request.settle(error instanceof Error ? error : new Error(String(error)));
+      }
+    }
+    this.writing = false;
   }
 
   private async write(patch: RunPatch, alongside?: AlongsideWrite): Promise<void> {

@@ -19,7 +19,7 @@ import type { StoredRunEvent } from './service.js';
 
 export const RunEventRef = builder.interfaceRef<StoredRunEvent>('RunEvent').implement({
   description: 'One event of a run’s stream, numbered gap-free from 1.',
-  resolveType: (event) => eventTypeName(event.type),
+  resolveType: (event) => TYPE_NAMES.get(event.type) ?? eventTypeName(event.type),
   fields: (t) => ({
     seq: t.exposeInt('seq', { description: 'Position in the run’s stream: 1, 2, 3 … with no gaps.' }),
     type: t.exposeString('type', { description: 'The protocol’s event name, e.g. `text-delta`.' }),
@@ -166,9 +166,12 @@ const EVENT_FIELDS: { [T in StreamEventType]: FieldName[] } = {
 };
 
 /** `text-delta` → `TextDeltaEvent`. */
-export function eventTypeName(type: string): string {
+function eventTypeName(type: string): string {
   return `${type.replace(/(^|-)(\w)/g, (_m, _dash: string, c: string) => c.toUpperCase())}Event`;
 }
+
+/** The GraphQL type name of every engine event type, computed once: `resolveType` runs for every event delivered. */
+const TYPE_NAMES = new Map(Object.keys(STREAM_EVENT_TYPES).map((type) => [type, eventTypeName(type)]));
 
 for (const type of Object.keys(STREAM_EVENT_TYPES) as StreamEventType[]) {
   builder.objectRef<StoredRunEvent>(eventTypeName(type)).implement({

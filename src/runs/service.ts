@@ -5,17 +5,17 @@
  * subscriptions, so a subscriber never misses or repeats an event.
  */
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 
 import type { Database, Transaction } from '../db/client.js';
 import { requireOwned } from '../db/ownership.js';
-import { runEvents, runs, tasks, workers } from '../db/schema.js';
+import { protocols, protocolVersions, runEvents, runs, tasks, workers } from '../db/schema.js';
 import { InvalidTransitionError, NotFoundError, ValidationError } from '../errors.js';
 import { transactionWithEvents, type Outbox } from '../events/outbox.js';
 import type { Actor } from '../auth/actor.js';
 import { canSeeWorkerRow } from '../auth/visibility.js';
 import type { StreamEvent, ToolResult } from '../engine/events.js';
-import { findLatestVersion } from '../protocols/service.js';
 import type { Bus } from '../realtime/bus.js';
 import type { SharedReads } from '../realtime/shared-reads.js';
 import { wakeUps } from '../realtime/wake-up.js';
@@ -76,7 +76,8 @@ export async function executeWorker(deps: RunDeps, organizationId: string, input
  * Inserts a QUEUED run of the newest version of protocol `request.protocol` (a slug) inside the
  * caller's transaction and appends `Run.queued`; the caller starts it after commit
  * (`RunExecutor.start`), and a run nobody started is taken over by the executor's sweep.
- * Worker and task are not checked here.
+ * Worker and task are not checked here. The version is looked up by the INSERT itself
+ * (`insert … select` from the protocol and its latest version): one statement.
  * @throws NotFoundError for an unknown protocol
  */
 export async function queueRun(
@@ -85,28 +86,36 @@ export async function queueRun(
   organizationId: string,
   request: { protocol: string; input: Record<string, unknown>; workerId: string | null; taskId: string | null },
 ): Promise<RunRow> {
-  const { protocol, version } = await findLatestVersion(tx, organizationId, request.protocol);
   const [row] = await tx
     .insert(runs)
-    .values({
-      organizationId,
-      protocolId: protocol.id,
-      protocolVersionId: version.id,
-      version: version.version,
-      workerId: request.workerId,
-      // The run counts to the fleet the worker is in now, even if it moves later.
-      fleetId: request.workerId === null ? null : sql`(select ${workers.fleetId} from ${workers} where ${workers.id} = ${request.workerId})`,
-      taskId: request.taskId,
-      input: request.input,
-    })
+    .select(
+      tx
+        .select({
+          id: sql<string>`${uuidv7()}::uuid`.as('id'),
+          organizationId: protocols.organizationId,
+          protocolId: protocols.id,
+          protocolVersionId: protocolVersions.id,
+          version: protocolVersions.version,
+          workerId: sql<string | null>`${request.workerId}::uuid`.as('worker_id'),
+          // The run counts to the fleet the worker is in now, even if it moves later.
+          fleetId: sql<string | null>`(select ${workers.fleetId} from ${workers} where ${workers.id} = ${request.workerId}::uuid)`.as('fleet_id'),
+          taskId: sql<string | null>`${request.taskId}::uuid`.as('task_id'),
+          // Sent as text: a string bound to a jsonb parameter would be encoded once more.
+          input: sql<Record<string, unknown>>`${JSON.stringify(request.input)}::text::jsonb`.as('input'),
+        })
+        .from(protocols)
+        .innerJoin(protocolVersions, and(eq(protocolVersions.protocolId, protocols.id), eq(protocolVersions.version, protocols.latestVersion)))
+        .where(and(eq(protocols.organizationId, organizationId), eq(protocols.slug, request.protocol))),
+    )
     .returning();
+  if (!row) throw new NotFoundError('Protocol', request.protocol);
   await outbox.append({
     organizationId,
     type: 'Run.queued',
-    subjectId: row!.id,
-    payload: { protocol: protocol.slug, version: version.version },
+    subjectId: row.id,
+    payload: { protocol: request.protocol, version: row.version },
   });
-  return row!;
+  return row;
 }
 
 /**
