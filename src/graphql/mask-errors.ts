@@ -36,6 +36,12 @@ export function errorCode(error: Error | undefined, phase: ErrorPhase): string {
   return 'INTERNAL_SERVER_ERROR';
 }
 
+/** Whether `error` is an expected failure answered to the client with its message and code (a domain error), not a server fault. */
+export function isAnsweredError(error: unknown): boolean {
+  const original = error instanceof GraphQLError ? error.originalError : error;
+  return original instanceof DomainError;
+}
+
 /** yoga's `maskedErrors` option. */
 export const maskedErrors: NonNullable<YogaServerOptions<object, object>['maskedErrors']> = {
   maskError(error, message, isDev) {

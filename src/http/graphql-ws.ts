@@ -21,7 +21,7 @@
  */
 import { randomUUID } from 'node:crypto';
 
-import { GraphQLError, type ExecutionArgs } from 'graphql';
+import { GraphQLError, type DocumentNode, type ExecutionArgs } from 'graphql';
 import { createGraphQLError } from 'graphql-yoga';
 import type { WebSocket, WebSocketServer } from 'ws';
 
@@ -97,8 +97,8 @@ export function useGraphqlWs(options: {
         const state = sockets.get(socket);
         if (!state) return [createGraphQLError('The connection is not authenticated', { extensions: { code: 'UNAUTHENTICATED' } })];
         const operation: SocketOperation = { requestId: `${state.requestId}/${id}`, startedAt };
-        const refuse = (errors: readonly GraphQLError[]) => {
-          operationLog.refused(operation, params.operationName, errors);
+        const refuse = (errors: readonly GraphQLError[], document?: DocumentNode) => {
+          operationLog.refused(operation, { operationName: params.operationName, ...(document ? { document } : {}) }, errors);
           return errors;
         };
         try {
@@ -121,7 +121,7 @@ export function useGraphqlWs(options: {
           });
           const document = parse(query);
           const errors = validate(schema, document);
-          if (errors.length > 0) return refuse(errors);
+          if (errors.length > 0) return refuse(errors, document);
           const contextValue = (await contextFactory()) as object;
           executors.set(contextValue, { execute, subscribe });
           return { schema, operationName: params.operationName, document, variableValues: params.variables, contextValue };

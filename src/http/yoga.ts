@@ -18,7 +18,7 @@ import { useKeyWatchOnStreams } from '../auth/stream-revocation.js';
 import type { Limits } from '../config.js';
 import type { AppContext, AppServices } from '../graphql/context.js';
 import { defaultQuery } from '../graphql/default-query.js';
-import { maskedErrors } from '../graphql/mask-errors.js';
+import { isAnsweredError, maskedErrors } from '../graphql/mask-errors.js';
 import { useSharedExecution } from '../graphql/shared-execution.js';
 import { buildSchema } from '../graphql/schema.js';
 import { useBodySizeLimit } from '../limits/body-size.js';
@@ -91,10 +91,16 @@ export function createYogaServer(options: {
       info: (...args) => logger.info(args.map(String).join(' ')),
       warn: (...args) => logger.warn(args.map(String).join(' ')),
       // A client that goes away mid-request (node's "aborted", ECONNRESET) is not a
-      // server error: yoga reports it twice (reading the body, answering), at debug.
+      // server error: yoga reports it twice (reading the body, answering), at debug. Nor
+      // is a domain error answered to the client (yoga reports every error its masking
+      // rewrote): it is in the operation's log line. Anything else is logged with its stack.
       error: (...args) => {
         const abort = args.find(isClientAbort);
+        const answered = args.find(isAnsweredError);
+        const error = args.find((arg) => arg instanceof Error);
         if (abort) logger.debug({ err: abort }, 'the client aborted its request');
+        else if (answered) logger.debug({ err: answered }, 'a client error was answered');
+        else if (error) logger.error({ err: error }, error.message);
         else logger.error(args.map(String).join(' '));
       },
     },

@@ -68,7 +68,7 @@ export class OperationLog {
    * operation and every graphql-ws operation that reaches execution. Place it first, so
    * that requests refused by later plugins get an id and a line too.
    */
-  plugin(): Plugin<{ request?: Request; operation?: SocketOperation }> {
+  plugin(): Plugin<{ request?: Request; params?: { operationName?: string | null }; operation?: SocketOperation }> {
     const byRequest = new WeakMap<Request, Entry>();
     const byContext = new WeakMap<object, Entry>();
     const entryOf = (contextValue: { request?: Request; operation?: SocketOperation }, document: DocumentNode, operationName: string | null | undefined): Entry => {
@@ -78,10 +78,7 @@ export class OperationLog {
         entry = newEntry(socket?.requestId ?? randomUUID(), socket?.startedAt ?? performance.now(), 'ws');
         byContext.set(contextValue, entry);
       }
-      const ast = getOperationAST(document, operationName);
-      entry.isOperation = true;
-      entry.operation = ast?.name?.value ?? operationName ?? entry.operation;
-      entry.operationType = ast?.operation ?? entry.operationType;
+      nameFrom(entry, document, operationName);
       return entry;
     };
     // A single result: over HTTP the line waits for the answer (its status); over graphql-ws it is written now.
@@ -108,6 +105,14 @@ export class OperationLog {
         if (!entry) return;
         entry.isOperation = true;
         entry.operation = params.operationName ?? null;
+      },
+      // Names an operation that fails validation, which never reaches execution.
+      onParse: ({ context }) => {
+        const entry = context.request && byRequest.get(context.request);
+        if (!entry) return undefined;
+        return ({ result }) => {
+          if (!(result instanceof Error) && result) nameFrom(entry, result, context.params?.operationName);
+        };
       },
       onExecute: ({ args }) => {
         const entry = entryOf(args.contextValue, args.document, args.operationName);
@@ -143,9 +148,10 @@ export class OperationLog {
    * Logs a graphql-ws operation that ended before execution: refused by a limit, a syntax
    * or validation error, an unknown persisted operation.
    */
-  refused(operation: SocketOperation, operationName: string | null | undefined, errors: readonly GraphQLError[]): void {
+  refused(operation: SocketOperation, request: { document?: DocumentNode; operationName?: string | null | undefined }, errors: readonly GraphQLError[]): void {
     const entry = newEntry(operation.requestId, operation.startedAt, 'ws');
-    entry.operation = operationName ?? null;
+    entry.operation = request.operationName ?? null;
+    if (request.document) nameFrom(entry, request.document, request.operationName);
     this.noteErrors(entry, errors);
     this.write(entry);
   }
@@ -175,6 +181,14 @@ export class OperationLog {
       `graphql ${entry.operationType ?? 'request'} ${entry.operation ?? (entry.isOperation ? 'anonymous' : 'refused')} ${status}`,
     );
   }
+}
+
+/** Takes the operation's name and type from its document. */
+function nameFrom(entry: Entry, document: DocumentNode, operationName: string | null | undefined): void {
+  const ast = getOperationAST(document, operationName);
+  entry.isOperation = true;
+  entry.operation = ast?.name?.value ?? operationName ?? entry.operation;
+  entry.operationType = ast?.operation ?? entry.operationType;
 }
 
 function newEntry(requestId: string, startedAt: number, transport: Entry['transport']): Entry {
