@@ -11,6 +11,7 @@ import type { Config } from './config.js';
 import { openDatabase, type DatabaseHandle, type StatementListener } from './db/client.js';
 import { DEFAULT_ORGANIZATION_ID } from './db/schema.js';
 import { FleetRuntime } from './fleets/core/runtime.js';
+import { readFleetLoads } from './fleets/monitoring/status.js';
 import { dispatchEvents } from './events/dispatcher.js';
 import { EventInterest, wants } from './events/interest.js';
 import { Reactions } from './events/reactions.js';
@@ -22,6 +23,9 @@ import { RateLimiter } from './limits/rate-limit.js';
 import { createLogger, type Logger } from './logger.js';
 import { createModelRegistry } from './models/registry.js';
 import { OutboundPolicy } from './net/outbound.js';
+import { Metrics } from './observability/metrics.js';
+import { OperationLog } from './observability/operation-log.js';
+import { serverTracer } from './observability/tracing.js';
 import { createBus } from './realtime/bus.js';
 import { SharedReads } from './realtime/shared-reads.js';
 import { RunExecutor } from './runs/executor.js';
@@ -98,7 +102,13 @@ export async function createApp(
     outbound,
     prices: config.modelPrices,
     onRunEnded: createRunEndedHandler(clock),
+    onRunFinished: (run) => metrics.runFinished(run),
+    ...(config.tracing.enabled ? { telemetry: { tracer: serverTracer(), recordContent: config.tracing.recordContent } } : {}),
   });
+  const metrics = new Metrics(
+    { fleetLoads: () => readFleetLoads(database.db), runsExecuting: () => runs.executingCount },
+    logger.child({ component: 'metrics' }),
+  );
   const access = new AccessControl({ db: database.db, host: config.host, bus, logger: logger.child({ component: 'access' }), keyCacheMs: config.apiKeyCacheMs });
   const fleets = new FleetRuntime({ db: database.db, bus, runs, logger: logger.child({ component: 'fleets' }), clock });
   const services: AppServices = { db: database.db, bus, models, runs, logger, clock, access, fleets, reads: new SharedReads() };
@@ -108,6 +118,7 @@ export async function createApp(
   const scheduler = new Scheduler({
     clock,
     logger: schedulerLogger,
+    onJobRun: (run) => metrics.jobRan(run),
     jobs: [
       {
         name: 'recurring-tasks',
@@ -166,8 +177,9 @@ export async function createApp(
   const unlistenReactions = reactions.listen(bus);
 
   const rates = new RateLimiter(config.limits.rate);
-  const yoga = createYogaServer({ services, limits: config.limits, rates, persisted });
-  const http = createHttpServer({ config, yoga, database, access, rates, persisted });
+  const operationLog = new OperationLog(logger.child({ component: 'graphql' }));
+  const yoga = createYogaServer({ services, limits: config.limits, rates, persisted, metrics, operationLog, tracing: config.tracing.enabled });
+  const http = createHttpServer({ config, yoga, database, access, rates, persisted, metrics, operationLog });
 
   let stopped: Promise<void> | undefined;
   return {

@@ -107,10 +107,11 @@ const EnvironmentModel = z.object({
       })
       .optional(),
   ),
+  METRICS_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
 });
 
 /** Variables whose values are never repeated in an error (they are, or may hold, credentials). */
-const SECRET_VARIABLES = new Set(['ADMIN_API_KEY', 'OPENAI_API_KEY', 'DATABASE_URL', 'REDIS_URL']);
+const SECRET_VARIABLES = new Set(['ADMIN_API_KEY', 'OPENAI_API_KEY', 'DATABASE_URL', 'REDIS_URL', 'METRICS_TOKEN']);
 
 /** graphql-armor's limits on one operation (src/limits/query-limits.ts). */
 export interface QueryLimits {
@@ -198,6 +199,39 @@ export interface Config {
   limits: Limits;
   /** Where HTTP tools, webhooks and MCP connections may go (src/net/outbound.ts). */
   outbound: { allow: string[]; allowPublic: boolean };
+  /** The bearer token that may read `/metrics` besides admin API keys (src/http/server.ts). */
+  metricsToken: string | undefined;
+  /** OpenTelemetry tracing, from the standard `OTEL_*` variables (src/observability/tracing.ts). */
+  tracing: TracingConfig;
+}
+
+/** What `loadConfig` reads of tracing (src/observability/tracing.ts starts it). */
+export interface TracingConfig {
+  /** Whether an exporter is configured (module comment); false: no span is made at all. */
+  enabled: boolean;
+  /**
+   * Whether model-call spans carry prompts and answers (the AI SDK's `recordInputs` and
+   * `recordOutputs`): `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true`, the
+   * variable OpenTelemetry's GenAI instrumentations use. Off by default: prompts may hold
+   * personal data.
+   */
+  recordContent: boolean;
+}
+
+/**
+ * Reads the tracing switches from OpenTelemetry's standard variables: on when an exporter
+ * is asked for (`OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, or
+ * `OTEL_TRACES_EXPORTER` other than `none`) and `OTEL_SDK_DISABLED` is not `true`. Never
+ * throws: the SDK reports its own bad values (`OTEL_LOG_LEVEL`).
+ */
+function tracingConfigOf(env: Record<string, string | undefined>): TracingConfig {
+  const set = (name: string) => (env[name]?.trim() ?? '') !== '';
+  const exporters = (env.OTEL_TRACES_EXPORTER ?? '').split(',').map((name) => name.trim()).filter((name) => name !== '');
+  const wanted = exporters.length > 0 ? !exporters.includes('none') : set('OTEL_EXPORTER_OTLP_ENDPOINT') || set('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
+  return {
+    enabled: wanted && env.OTEL_SDK_DISABLED?.trim().toLowerCase() !== 'true',
+    recordContent: env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT?.trim().toLowerCase() === 'true',
+  };
 }
 
 /** Thrown by {@link loadConfig} with one line per bad variable. */
@@ -264,5 +298,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     },
     outbound: { allow: e.OUTBOUND_ALLOW ?? [], allowPublic: e.OUTBOUND_ALLOW_PUBLIC },
+    metricsToken: e.METRICS_TOKEN,
+    tracing: tracingConfigOf(env),
   };
 }

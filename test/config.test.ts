@@ -33,7 +33,25 @@ describe('loadConfig', () => {
         requestTimeoutMs: 30_000,
       },
       outbound: { allow: [], allowPublic: true },
+      metricsToken: undefined,
+      tracing: { enabled: false, recordContent: false },
     });
+  });
+
+  it('turns tracing on when the standard OTEL_* variables ask for an exporter, and off when they say none or disabled', () => {
+    const tracing = (env: Record<string, string>) => loadConfig(env).tracing.enabled;
+    expect(tracing({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' })).toBe(true);
+    expect(tracing({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/v1/traces' })).toBe(true);
+    expect(tracing({ OTEL_TRACES_EXPORTER: 'console' })).toBe(true);
+    expect(tracing({ OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' })).toBe(false);
+    expect(tracing({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_SDK_DISABLED: 'true' })).toBe(false);
+    expect(tracing({ OTEL_SERVICE_NAME: 'alone' })).toBe(false);
+    expect(loadConfig({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'true' }).tracing).toEqual({ enabled: true, recordContent: true });
+  });
+
+  it('refuses a short METRICS_TOKEN without repeating it', () => {
+    expect(() => loadConfig({ METRICS_TOKEN: 'short-secret' })).toThrow(/METRICS_TOKEN: must be at least 16 characters \(got a value that is not shown\)/);
+    expect(loadConfig({ METRICS_TOKEN: 'long-enough-metrics-token' }).metricsToken).toBe('long-enough-metrics-token');
   });
 
   it('treats empty strings as unset and parses MODEL_ALIASES', () => {

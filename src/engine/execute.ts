@@ -47,6 +47,7 @@ import { RunScope } from './run-scope.js';
 import { setResource } from './set-resource.js';
 import { addMessage, serializeThreadBlock, startThread } from './thread-blocks.js';
 import { toolCallBlock } from './tool-call-block.js';
+import { traceBlock } from './tracing.js';
 import { checkToolResults } from './tool-results.js';
 import type { Block, BlockKind, Protocol } from './types.js';
 import { totalsOf, zeroUsage } from './usage.js';
@@ -181,15 +182,19 @@ async function runLeg(
     let outcome: BlockOutcome;
     try {
       clock.throwIfStopped();
-      const run = new BlockRun(exec, block, countAttempt(state, block, resume !== undefined));
-      if (!resume) {
-        run.emit(blockStartEvent(block, run.blockId));
-        // Stored with its block-start, before the block calls out: an interruption from
-        // here on is noticed on resume, and the interrupted attempt stays visible.
-        if (BLOCK_SPECS[block.kind].callsOut) await exec.checkpoint();
-      }
-      outcome = await runBlock(run, block, resume);
-      if (outcome.status === 'done') run.emit({ type: 'block-end', blockId: run.blockId });
+      const attempt = countAttempt(state, block, resume !== undefined);
+      const run = new BlockRun(exec, block, attempt);
+      outcome = await traceBlock(run, attempt, async () => {
+        if (!resume) {
+          run.emit(blockStartEvent(block, run.blockId));
+          // Stored with its block-start, before the block calls out: an interruption from
+          // here on is noticed on resume, and the interrupted attempt stays visible.
+          if (BLOCK_SPECS[block.kind].callsOut) await exec.checkpoint();
+        }
+        const result = await runBlock(run, block, resume);
+        if (result.status === 'done') run.emit({ type: 'block-end', blockId: run.blockId });
+        return result;
+      });
     } catch (error) {
       return fail(error);
     }

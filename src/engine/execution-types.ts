@@ -10,6 +10,7 @@
  * checkpointed `state` and the `toolResults`. A host that crashed calls `executeWorker`
  * with its last checkpoint and no results: the interrupted block is retried once.
  */
+import type { Tracer } from '@opentelemetry/api';
 import type { ImageModel, JSONSchema7, LanguageModel, ModelMessage } from 'ai';
 import type { DisplayMode, ErrorType, PendingToolCall, StreamEvent, TodoItem, TokenUsage, ToolResult } from './events.js';
 import type { McpTransport, Protocol, ThinkingLevel } from './types.js';
@@ -220,6 +221,19 @@ export interface ExecutionHost {
    * tool takes any object and the child checks its input when it starts.
    */
   workerProtocol?(slug: string): Promise<Protocol>;
+  /**
+   * Where the engine reports spans (OpenTelemetry): one per block it runs, and the AI
+   * SDK's spans of each model call beneath it (src/engine/tracing.ts). Without it the
+   * engine makes no span.
+   */
+  telemetry?: EngineTelemetry;
+}
+
+/** The tracer of an execution's spans and whether model-call spans carry prompts and answers. */
+export interface EngineTelemetry {
+  tracer: Tracer;
+  /** The AI SDK's `recordInputs` and `recordOutputs`: prompts, messages and answers as span attributes. */
+  recordContent: boolean;
 }
 
 /**

@@ -16,6 +16,7 @@ import type { ResolvedModel, TurnState } from './execution-types.js';
 import { modelCallOptions } from './model-options.js';
 import { resolveModel } from './model-resolution.js';
 import type { BlockRun } from './run-context.js';
+import { modelCallTelemetry } from './tracing.js';
 import { modelToolSet, type ToolBinding } from './tool-bindings.js';
 import type { ToolCallRequest } from './tool-calls.js';
 import { ToolInputEvents } from './tool-input-events.js';
@@ -92,6 +93,7 @@ async function streamStep(run: BlockRun, request: StepRequest, model: ResolvedMo
     ...modelCallOptions(thread.settings, model),
     abortSignal: signal,
     ...(exec.host.maxRetries !== undefined ? { maxRetries: exec.host.maxRetries } : {}),
+    experimental_telemetry: modelCallTelemetry(run, threadName),
     // Errors arrive as stream parts below; the default handler would also log them.
     onError: () => {},
   };

@@ -13,13 +13,15 @@
  *   more than `WS_MAX_BUFFERED_BYTES` unread (src/http/ws-transport.ts).
  * - A document refused by a limit, a syntax error or a persisted-operations rule is an
  *   `error` message for that operation; the socket stays open.
+ * - Every operation is logged when it ends (src/observability/operation-log.ts), under
+ *   the request id of its socket's upgrade request and its id on the socket.
  * - A socket whose key is revoked is closed with 4403 at once (the revocation reaches
  *   every process over the bus), and one whose key expires when it expires
  *   (src/auth/key-watch.ts).
  */
 import { randomUUID } from 'node:crypto';
 
-import { GraphQLError, type ExecutionArgs } from 'graphql';
+import { GraphQLError, type DocumentNode, type ExecutionArgs } from 'graphql';
 import { createGraphQLError } from 'graphql-yoga';
 import type { WebSocket, WebSocketServer } from 'ws';
 
@@ -29,13 +31,15 @@ import { AuthenticationError } from '../auth/api-keys.js';
 import { KEY_UNUSABLE_MESSAGE } from '../auth/stream-revocation.js';
 import type { PersistedOperations } from '../limits/persisted-operations.js';
 import { RATE_LIMITED_CLOSE_CODE, RateLimitedError, type RateLimiter } from '../limits/rate-limit.js';
+import { REQUEST_ID_HEADER, requestIdOf, type OperationLog, type SocketOperation } from '../observability/operation-log.js';
 import { serveGraphqlWs } from './ws-transport.js';
 import type { YogaServer } from './yoga.js';
 
-/** An authenticated socket: who it acts for, and the id its rate is counted under. */
+/** An authenticated socket: who it acts for, the id its rate is counted under, and the request id of its operations' log lines. */
 interface SocketState {
   actor: Actor;
   id: string;
+  requestId: string;
 }
 
 /** The running graphql-ws server; `dispose` completes its subscriptions. */
@@ -53,11 +57,13 @@ export function useGraphqlWs(options: {
   access: AccessControl;
   rates: RateLimiter;
   persisted: PersistedOperations | undefined;
+  /** Where each operation's log line goes (src/observability/operation-log.ts). */
+  operationLog: OperationLog;
   connectionInitTimeoutMs: number;
   /** Unread bytes a socket may hold before it is closed with 4413 (src/http/ws-transport.ts). */
   maxBufferedBytes: number;
 }): GraphqlWs {
-  const { yoga, access, rates, persisted } = options;
+  const { yoga, access, rates, persisted, operationLog } = options;
   const sockets = new Map<WebSocket, SocketState>();
   type Enveloped = ReturnType<YogaServer['getEnveloped']>;
   const executors = new WeakMap<object, Pick<Enveloped, 'execute' | 'subscribe'>>();
@@ -73,7 +79,7 @@ export function useGraphqlWs(options: {
         try {
           const actor = await access.actorFor(credential);
           const socket = ctx.extra.socket;
-          sockets.set(socket, { actor, id: randomUUID() });
+          sockets.set(socket, { actor, id: randomUUID(), requestId: requestIdOf(ctx.extra.request.headers[REQUEST_ID_HEADER]?.toString()) });
           const unwatch = access.watch(actor, () => socket.close(4403, KEY_UNUSABLE_MESSAGE));
           socket.once('close', () => {
             unwatch();
@@ -85,17 +91,23 @@ export function useGraphqlWs(options: {
           throw error;
         }
       },
-      onSubscribe: async (ctx, _id, params) => {
+      onSubscribe: async (ctx, id, params) => {
+        const startedAt = performance.now();
         const socket = ctx.extra.socket;
         const state = sockets.get(socket);
         if (!state) return [createGraphQLError('The connection is not authenticated', { extensions: { code: 'UNAUTHENTICATED' } })];
+        const operation: SocketOperation = { requestId: `${state.requestId}/${id}`, startedAt };
+        const refuse = (errors: readonly GraphQLError[], document?: DocumentNode) => {
+          operationLog.refused(operation, { operationName: params.operationName, ...(document ? { document } : {}) }, errors);
+          return errors;
+        };
         try {
           await rates.consumeSocket(state.id);
           await rates.consumeKey(state.actor);
         } catch (error) {
           if (!(error instanceof RateLimitedError)) throw error;
           socket.close(RATE_LIMITED_CLOSE_CODE, error.message);
-          return [error.toGraphQLError()];
+          return refuse([error.toGraphQLError()]);
         }
         try {
           const query = persisted ? persisted.resolve(params) : params.query;
@@ -105,16 +117,17 @@ export function useGraphqlWs(options: {
             socket,
             params: { ...params, query },
             actor: state.actor,
+            operation,
           });
           const document = parse(query);
           const errors = validate(schema, document);
-          if (errors.length > 0) return errors;
+          if (errors.length > 0) return refuse(errors, document);
           const contextValue = (await contextFactory()) as object;
           executors.set(contextValue, { execute, subscribe });
           return { schema, operationName: params.operationName, document, variableValues: params.variables, contextValue };
         } catch (error) {
           // graphql-armor's limits and syntax errors throw while parsing or validating.
-          if (error instanceof GraphQLError) return [error];
+          if (error instanceof GraphQLError) return refuse([error]);
           throw error;
         }
       },

@@ -1,23 +1,31 @@
 /**
- * The one place where the server meets the network: node:http serving yoga and the
- * health endpoints (`/healthz`, `/readyz`, never limited), and graphql-ws on the same
+ * The one place where the server meets the network: node:http serving yoga, the
+ * health endpoints (`/healthz`, `/readyz`, never limited), the Prometheus metrics
+ * (`/metrics`, for a bearer of METRICS_TOKEN or an admin key), and graphql-ws on the same
  * port and path. Websocket upgrades count against the client address's rate (HTTP 429
  * with `Retry-After` when over it), and a websocket message may be no larger than a
  * request body (`MAX_BODY_BYTES`; ws closes the socket with 1009 otherwise). A request
  * must arrive whole within `REQUEST_TIMEOUT_MS` (408 and the socket closed otherwise).
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { WebSocketServer } from 'ws';
 
 import type { AccessControl } from '../auth/access.js';
+import { AuthenticationError } from '../auth/api-keys.js';
 import type { Config } from '../config.js';
 import type { DatabaseHandle } from '../db/client.js';
 import type { PersistedOperations } from '../limits/persisted-operations.js';
 import { RateLimitedError, type RateLimiter } from '../limits/rate-limit.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { OperationLog } from '../observability/operation-log.js';
 import { useGraphqlWs } from './graphql-ws.js';
 import { GRAPHQL_PATH, type YogaServer } from './yoga.js';
+
+/** Where Prometheus scrapes the metrics (src/observability/metrics.ts). */
+export const METRICS_PATH = '/metrics';
 
 /** The listening side of an app. */
 export interface HttpServer {
@@ -37,6 +45,8 @@ export function createHttpServer(options: {
   access: AccessControl;
   rates: RateLimiter;
   persisted: PersistedOperations | undefined;
+  metrics: Metrics;
+  operationLog: OperationLog;
 }): HttpServer {
   const { config, yoga, database, rates } = options;
   // A client has `requestTimeoutMs` to send a whole request, body included; then node
@@ -53,11 +63,36 @@ export function createHttpServer(options: {
   );
   async function handleRequest(req: IncomingMessage, res: ServerResponse) {
     if (req.url === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (req.url === METRICS_PATH && req.method === 'GET') {
+      if (!(await mayReadMetrics(req.headers.authorization))) {
+        res.setHeader('www-authenticate', 'Bearer');
+        return sendJson(res, 401, { error: 'Reading /metrics needs METRICS_TOKEN or an admin API key as a bearer token' });
+      }
+      const { contentType, body } = await options.metrics.scrape();
+      res.writeHead(200, { 'content-type': contentType });
+      return res.end(body);
+    }
     if (req.url === '/readyz') {
       const ready = await database.ping();
       return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'database unreachable' });
     }
     return yoga.handle(req, res);
+  }
+
+  /**
+   * Who may read `/metrics`: a bearer of `METRICS_TOKEN`, or of an admin API key; on a
+   * loopback address with no key in the database (open local access), anyone.
+   */
+  async function mayReadMetrics(authorization: string | undefined): Promise<boolean> {
+    const token = config.metricsToken;
+    const presented = authorization?.match(/^Bearer\s+(.+)$/i)?.[1];
+    if (token && presented && sameSecret(presented, token)) return true;
+    try {
+      return (await options.access.actorFor(authorization)).role === 'admin';
+    } catch (error) {
+      if (error instanceof AuthenticationError) return false;
+      throw error;
+    }
   }
 
   const wsServer = new WebSocketServer({
@@ -80,6 +115,7 @@ export function createHttpServer(options: {
     access: options.access,
     rates,
     persisted: options.persisted,
+    operationLog: options.operationLog,
     connectionInitTimeoutMs: config.limits.wsConnectionInitTimeoutMs,
     maxBufferedBytes: config.limits.wsMaxBufferedBytes,
   });
@@ -107,6 +143,13 @@ export function createHttpServer(options: {
       server.closeAllConnections();
     },
   };
+}
+
+/** Whether `a` equals `b`, in time independent of where they differ. */
+function sameSecret(a: string, b: string): boolean {
+  const left = createHash('sha256').update(a).digest();
+  const right = createHash('sha256').update(b).digest();
+  return timingSafeEqual(left, right);
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

@@ -1,6 +1,6 @@
 /**
- * The GraphQL server (yoga): schema, context, error masking, the audit log, and the
- * limits in the order a request meets them — client rate, authentication from the
+ * The GraphQL server (yoga): schema, context, error masking, the audit log, request ids
+ * and operation log lines, metrics, traces (src/observability), and the limits in the order a request meets them — client rate, authentication from the
  * headers, the per-key rate and the body size before the body is read (a request
  * without a valid key is refused without reading a byte of its body), persisted
  * operations when the request is parsed, token, depth, cost, alias and directive limits
@@ -18,7 +18,7 @@ import { useKeyWatchOnStreams } from '../auth/stream-revocation.js';
 import type { Limits } from '../config.js';
 import type { AppContext, AppServices } from '../graphql/context.js';
 import { defaultQuery } from '../graphql/default-query.js';
-import { maskedErrors } from '../graphql/mask-errors.js';
+import { isAnsweredError, maskedErrors } from '../graphql/mask-errors.js';
 import { useSharedExecution } from '../graphql/shared-execution.js';
 import { buildSchema } from '../graphql/schema.js';
 import { useBodySizeLimit } from '../limits/body-size.js';
@@ -27,15 +27,19 @@ import { queryLimitPlugins } from '../limits/query-limits.js';
 import { RateLimitedError, useClientRateLimit, type RateLimiter } from '../limits/rate-limit.js';
 import { refusal } from '../limits/refusal.js';
 import { useSubscriptionLimits } from '../limits/subscriptions.js';
+import { graphqlMetricsPlugins } from '../observability/graphql-metrics.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { OperationLog, SocketOperation } from '../observability/operation-log.js';
+import { operationTracingPlugins } from '../observability/tracing.js';
 
 /** The GraphQL endpoint; graphql-ws shares it. */
 export const GRAPHQL_PATH = '/graphql';
 
 /**
  * What yoga's context factory receives besides the request: node:http's request, and
- * from graphql-ws the socket's actor and the socket itself.
+ * from graphql-ws the socket's actor, the socket itself and the operation's log entry.
  */
-export type GraphQLServerContext = { req?: IncomingMessage; actor?: Actor; socket?: object };
+export type GraphQLServerContext = { req?: IncomingMessage; actor?: Actor; socket?: object; operation?: SocketOperation };
 
 export type YogaServer = YogaServerInstance<GraphQLServerContext, AppContext>;
 
@@ -48,11 +52,19 @@ export function createYogaServer(options: {
   limits: Limits;
   rates: RateLimiter;
   persisted: PersistedOperations | undefined;
+  metrics: Metrics;
+  operationLog: OperationLog;
+  /** Whether operations are traced (OpenTelemetry; the SDK is started by the process). */
+  tracing: boolean;
 }): YogaServer {
   const { services, limits, rates, persisted } = options;
   const { logger } = services;
   const authentication = useAuthentication(services.access, rates);
   const plugins: Plugin[] = [
+    // First: every request gets an id and a log line, refusals by the plugins below included.
+    options.operationLog.plugin(),
+    ...graphqlMetricsPlugins(options.metrics),
+    ...(options.tracing ? operationTracingPlugins() : []),
     useClientRateLimit(rates),
     authentication.plugin,
     useBodySizeLimit(limits.maxBodyBytes),
@@ -79,10 +91,16 @@ export function createYogaServer(options: {
       info: (...args) => logger.info(args.map(String).join(' ')),
       warn: (...args) => logger.warn(args.map(String).join(' ')),
       // A client that goes away mid-request (node's "aborted", ECONNRESET) is not a
-      // server error: yoga reports it twice (reading the body, answering), at debug.
+      // server error: yoga reports it twice (reading the body, answering), at debug. Nor
+      // is a domain error answered to the client (yoga reports every error its masking
+      // rewrote): it is in the operation's log line. Anything else is logged with its stack.
       error: (...args) => {
         const abort = args.find(isClientAbort);
+        const answered = args.find(isAnsweredError);
+        const error = args.find((arg) => arg instanceof Error);
         if (abort) logger.debug({ err: abort }, 'the client aborted its request');
+        else if (answered) logger.debug({ err: answered }, 'a client error was answered');
+        else if (error) logger.error({ err: error }, error.message);
         else logger.error(args.map(String).join(' '));
       },
     },

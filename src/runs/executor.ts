@@ -8,16 +8,19 @@
  */
 import { randomUUID } from 'node:crypto';
 
+import type { Span } from '@opentelemetry/api';
 import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 
 import type { Database, Transaction } from '../db/client.js';
+import type { RunUsage } from '../db/documents.js';
 import { runs } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import type { ModelRegistry } from '../models/registry.js';
 import type { OutboundPolicy } from '../net/outbound.js';
-import { cancellationEvents, executeWorker, usageCost, type ExecutionLimits, type RunState, type RunTotals } from '../engine/execute.js';
+import { cancellationEvents, executeWorker, usageCost, type EngineTelemetry, type ExecutionLimits, type ModelUsage, type RunState, type RunTotals } from '../engine/execute.js';
 import { costOf, DEFAULT_MODEL_PRICES, type ModelPrices } from '../models/prices.js';
 import type { Outbox } from '../events/outbox.js';
+import { detachedFromActiveTrace } from '../observability/tracing.js';
 import type { Bus } from '../realtime/bus.js';
 import { loadVersion } from '../protocols/service.js';
 import { defaultBuiltinTools, type BuiltinTools } from '../tools/registry.js';
@@ -38,6 +41,22 @@ const SHUTDOWN_GRACE_MS = 5_000;
  */
 export type RunEndedHandler = (tx: Transaction, outbox: Outbox, run: RunRow, ending: RunEnding) => Promise<void>;
 
+/** A run that ended, as told to `onRunFinished` once its end is committed (metrics). */
+export interface FinishedRun {
+  runId: string;
+  /** The worker it ran for; null for a run started directly (`executeWorker`). */
+  workerId: string | null;
+  /** Set for a nested worker's run. */
+  parentRunId: string | null;
+  status: RunEnding['status'];
+  /** From its start (its creation, when it never started) to its end, in ms; time paused for client tools included. */
+  durationMs: number;
+  /** The run's own tokens, in total and per model that answered (`provider/modelId`); a nested worker's are its own run's. */
+  usage: RunUsage;
+  /** USD per model that answered, at the configured prices; null for a model without a price. */
+  modelCosts: Record<string, number | null>;
+}
+
 export interface RunExecutorOptions {
   db: Database;
   bus: Bus;
@@ -54,6 +73,14 @@ export interface RunExecutorOptions {
   /** Prices a run's tokens when it ends (default: `DEFAULT_MODEL_PRICES`). */
   prices?: ModelPrices;
   onRunEnded?: RunEndedHandler;
+  /** Told of every run that ended in this process, after its end is committed (and logged). */
+  onRunFinished?: (run: FinishedRun) => void;
+  /**
+   * Traces runs (OpenTelemetry): a span per leg a run executes here, in a trace of its own
+   * linked to the span that started it, with the engine's block and model-call spans
+   * beneath. Without it runs make no span.
+   */
+  telemetry?: EngineTelemetry;
 }
 
 /** Runs protocol executions in the background of this process. */
@@ -84,6 +111,7 @@ export class RunExecutor {
       lease: { owner: this.owner, ms: this.leaseMs },
       track: (log) => this.logs.add(log),
       end: (log, run, ending, totals) => this.end(log, run, ending, totals),
+      ...(options.telemetry ? { telemetry: options.telemetry } : {}),
     };
   }
 
@@ -94,7 +122,7 @@ export class RunExecutor {
   start(runId: string): void {
     if (this.stopping || this.active.has(runId)) return;
     const controller = new AbortController();
-    const done = this.execute(runId, controller.signal)
+    const done = this.executeTraced(runId, controller.signal)
       .catch((error: unknown) => this.options.logger.error({ err: error, runId }, 'run execution failed'))
       .finally(() => {
         this.active.delete(runId);
@@ -121,6 +149,11 @@ export class RunExecutor {
   private stopHeartbeat(): void {
     clearInterval(this.heartbeat);
     this.heartbeat = undefined;
+  }
+
+  /** How many runs (not counting their children) this process is executing right now. */
+  get executingCount(): number {
+    return this.active.size;
   }
 
   /** Whether this process is executing `runId` right now. */
@@ -272,7 +305,22 @@ export class RunExecutor {
     await this.end(log, run, { status: 'CANCELLED' });
   }
 
-  private async execute(runId: string, signal: AbortSignal): Promise<void> {
+  /**
+   * {@link execute} inside a span of its own when runs are traced: a new trace, linked to
+   * the span active when the run was started (a run may outlive the request that started
+   * it by hours).
+   */
+  private executeTraced(runId: string, signal: AbortSignal): Promise<void> {
+    const telemetry = this.options.telemetry;
+    if (!telemetry) return this.execute(runId, signal);
+    return detachedFromActiveTrace((links) =>
+      telemetry.tracer.startActiveSpan('run', { links, attributes: { 'workforce.run.id': runId } }, (span) =>
+        this.execute(runId, signal, span).finally(() => span.end()),
+      ),
+    );
+  }
+
+  private async execute(runId: string, signal: AbortSignal, span?: Span): Promise<void> {
     const run = await this.claim(runId);
     if (!run) return;
     const { db, logger } = this.options;
@@ -280,6 +328,8 @@ export class RunExecutor {
     this.logs.add(log);
     try {
       const version = await loadVersion(db, run.protocolVersionId);
+      span?.updateName(`run ${version.protocol.settings.slug}`);
+      span?.setAttributes({ 'workforce.protocol.slug': version.protocol.settings.slug, 'workforce.protocol.version': run.version, ...(run.workerId ? { 'workforce.worker.id': run.workerId } : {}) });
       const resuming = run.toolResults.length > 0;
       const outcome = await executeWorker(version.protocol, {
         input: run.input,
@@ -291,6 +341,7 @@ export class RunExecutor {
         ...(resuming ? { toolResults: run.toolResults } : {}),
         host: createRunHost(this.hostContext, run, version, log, signal),
       });
+      span?.setAttribute('workforce.run.outcome', outcome.status);
       // A pause was recorded by the host's last checkpoint (see run-host.ts `pause`).
       if (outcome.status === 'paused') return;
       await this.end(log, run, endingOf(outcome), outcome);
@@ -315,18 +366,20 @@ export class RunExecutor {
   private async end(log: RunEventLog, run: RunRow, ending: RunEnding, totals?: RunTotals): Promise<void> {
     this.logs.delete(log);
     const usage = totals ? { ...totals.usage, threads: totals.threadUsage, models: totals.modelUsage } : run.usage;
+    const cost = costOf(this.hostContext.prices, usage.models ?? {});
+    const finishedAt = new Date();
     await log.flush(
       {
         status: ending.status,
         ...(ending.status === 'COMPLETED' ? { output: ending.output } : {}),
         ...(ending.status === 'FAILED' ? { error: ending.error } : {}),
         ...(totals ? { usage } : {}),
-        cost: costOf(this.hostContext.prices, usage.models ?? {}),
+        cost,
         pendingToolCalls: [],
         toolResults: [],
         leaseOwner: null,
         leaseExpiresAt: null,
-        finishedAt: new Date(),
+        finishedAt,
       },
       async (tx, outbox) => {
         await outbox.append({
@@ -338,6 +391,39 @@ export class RunExecutor {
         await this.options.onRunEnded?.(tx, outbox, run, ending);
       },
     );
+    this.finished(run, ending, usage, cost, finishedAt.getTime() - (run.startedAt ?? run.createdAt).getTime());
+  }
+
+  /**
+   * Logs one info line for a run whose end is committed (run, worker, status, duration,
+   * tokens, cost; the error type of a failure) and tells `onRunFinished`.
+   */
+  private finished(run: RunRow, ending: RunEnding, usage: RunUsage, cost: number | null, durationMs: number): void {
+    const models: ModelUsage = usage.models ?? {};
+    const { prices } = this.hostContext;
+    this.options.logger.info(
+      {
+        runId: run.id,
+        workerId: run.workerId,
+        ...(run.taskId ? { taskId: run.taskId } : {}),
+        ...(run.parentRunId ? { parentRunId: run.parentRunId } : {}),
+        status: ending.status,
+        durationMs,
+        tokens: { input: usage.inputTokens, output: usage.outputTokens, total: usage.totalTokens },
+        costUsd: cost,
+        ...(ending.status === 'FAILED' ? { errorType: ending.error.errorType } : {}),
+      },
+      `run ${ending.status.toLowerCase()}`,
+    );
+    this.options.onRunFinished?.({
+      runId: run.id,
+      workerId: run.workerId,
+      parentRunId: run.parentRunId,
+      status: ending.status,
+      durationMs,
+      usage,
+      modelCosts: Object.fromEntries(Object.entries(models).map(([model, tokens]) => [model, costOf(prices, { [model]: tokens })])),
+    });
   }
 
   /** Ends a run the engine could not finish (database or internal fault) as FAILED. */

@@ -11,7 +11,7 @@ import { transactionWithEvents } from '../events/outbox.js';
 import { costOf, type ModelPrices } from '../models/prices.js';
 import type { ModelRegistry } from '../models/registry.js';
 import type { OutboundPolicy } from '../net/outbound.js';
-import type { ChildWorker, ExecutionHost, RunState, RunTotals, WorkerOutcome } from '../engine/execute.js';
+import type { ChildWorker, EngineTelemetry, ExecutionHost, RunState, RunTotals, WorkerOutcome } from '../engine/execute.js';
 import type { Bus } from '../realtime/bus.js';
 import { findLatestVersion, parsedVersion, type LoadedVersion } from '../protocols/service.js';
 import { connectMcpServer } from '../tools/mcp.js';
@@ -45,6 +45,8 @@ export interface RunHostContext {
   track(log: RunEventLog): void;
   /** Records the end of a run (status, last events, domain event) in one transaction. */
   end(log: RunEventLog, run: RunRow, ending: RunEnding, totals?: RunTotals): Promise<void>;
+  /** Where the engine reports its spans (absent: runs are not traced). */
+  telemetry?: EngineTelemetry;
 }
 
 /** The ending of an outcome that is not a pause. */
@@ -93,6 +95,7 @@ export function createRunHost(
     connectMcpServer: (server, connectSignal) => connectMcpServer(server, connectSignal, context.outbound),
     workerProtocol: async (slug) => parsedVersion((await findLatestVersion(db, run.organizationId, slug)).version).protocol,
     startWorker: (request) => startChildRun(context, run, request, signal),
+    ...(context.telemetry ? { telemetry: context.telemetry } : {}),
   };
 }
 

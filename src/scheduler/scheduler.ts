@@ -39,13 +39,31 @@ export interface SchedulerOptions {
   jobs: SchedulerJob[];
   /** Milliseconds between timer ticks once started (default 1000); a tick with no job due costs nothing. */
   intervalMs?: number;
+  /** Told of every run of a job, when it ends (metrics). */
+  onJobRun?: (run: JobRun) => void;
+}
+
+/** One run of a job, as told to `onJobRun`. */
+export interface JobRun {
+  job: string;
+  /**
+   * How late the run started, in clock ms: after the job's due instant (a stored instant
+   * its last run named, or the end of its poll interval), or after the first wake-up it
+   * answers; 0 for its first run.
+   */
+  lagMs: number;
+  /** How long the run took, in ms of real time. */
+  durationMs: number;
+  /** Whether it threw (it is logged). */
+  failed: boolean;
 }
 
 /** When a job runs next: clock instants in ms since the epoch. */
 interface JobState {
   lastRunAt: number | undefined;
   dueAt: number;
-  woken: boolean;
+  /** The clock instant of the first wake-up not answered yet. */
+  wokenAt: number | undefined;
 }
 
 export class Scheduler {
@@ -55,7 +73,7 @@ export class Scheduler {
   private readonly states = new Map<string, JobState>();
 
   constructor(private readonly options: SchedulerOptions) {
-    for (const job of options.jobs) this.states.set(job.name, { lastRunAt: undefined, dueAt: 0, woken: false });
+    for (const job of options.jobs) this.states.set(job.name, { lastRunAt: undefined, dueAt: 0, wokenAt: undefined });
     this.kicker = coalesce(
       () => this.tick(),
       (error) => options.logger.error({ err: error }, 'scheduler tick failed'),
@@ -70,7 +88,7 @@ export class Scheduler {
   wake(name: string): void {
     const state = this.states.get(name);
     if (!state) throw new Error(`no scheduler job named ${name}`);
-    state.woken = true;
+    state.wokenAt ??= this.options.clock.now().getTime();
     if (this.timer) this.kicker.kick();
   }
 
@@ -106,17 +124,23 @@ export class Scheduler {
     const at = now.getTime();
     for (const job of this.options.jobs) {
       const state = this.states.get(job.name)!;
-      const due = state.woken || state.lastRunAt === undefined || at >= state.dueAt || at < state.lastRunAt;
+      const woken = state.wokenAt !== undefined;
+      const due = woken || state.lastRunAt === undefined || at >= state.dueAt || at < state.lastRunAt;
       if (!due) continue;
-      state.woken = false;
+      const lagMs = state.lastRunAt === undefined || at < state.lastRunAt ? 0 : Math.max(0, at - (woken ? Math.min(state.wokenAt!, state.dueAt) : state.dueAt));
+      state.wokenAt = undefined;
       state.lastRunAt = at;
       state.dueAt = at + (job.everyMs ?? 0);
+      const started = performance.now();
+      let failed = false;
       try {
         const next = await job.run(now);
         if (next instanceof Date) state.dueAt = Math.min(state.dueAt, next.getTime());
       } catch (error) {
+        failed = true;
         this.options.logger.error({ err: error, job: job.name }, 'scheduler job failed');
       }
+      this.options.onJobRun?.({ job: job.name, lagMs, durationMs: performance.now() - started, failed });
     }
   }
 }

@@ -20,7 +20,7 @@ import { createApp, type App } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { events } from '../../src/db/schema.js';
 import { isSettled } from '../../src/events/positions.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger, type Logger } from '../../src/logger.js';
 import type { Clock } from '../../src/scheduler/clock.js';
 import { eventually } from './fake-clock.js';
 
@@ -48,10 +48,10 @@ export interface TestApp {
  * Starts an app; `env` adds environment variables (OPENAI_BASE_URL …). With `database`
  * (from {@link createTestDatabase}) the app uses that database and leaves it in place
  * when it closes, so that a second app can start on it (a restart). `clock` replaces the
- * system clock of schedules and webhooks.
+ * system clock of schedules and webhooks; `logger` the silent logger (to read the logs).
  */
 export async function createTestApp(
-  options: { env?: Record<string, string>; database?: TestDatabase; clock?: Clock } = {},
+  options: { env?: Record<string, string>; database?: TestDatabase; clock?: Clock; logger?: Logger } = {},
 ): Promise<TestApp> {
   const database = options.database ?? (process.env.DATABASE_URL ? await createTestDatabase() : undefined);
   const ownsDatabase = options.database === undefined;
@@ -64,7 +64,7 @@ export async function createTestApp(
     ...options.env,
   });
   const app = await createApp(config, {
-    logger: createLogger(config.logLevel),
+    logger: options.logger ?? createLogger(config.logLevel),
     ...(options.clock ? { clock: options.clock } : {}),
   });
   const url = await app.start();

@@ -3,10 +3,10 @@
  * processing, completed, failed, avgWaitTime, healthScore), derived from the database in
  * three aggregate statements: over the fleet's tasks, its workers and its SLA breaches.
  */
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, isNotNull, sql } from 'drizzle-orm';
 
 import type { Executor } from '../../db/client.js';
-import { tasks, taskSlaBreaches, workers } from '../../db/schema.js';
+import { fleets, tasks, taskSlaBreaches, workers } from '../../db/schema.js';
 import { isQueued, isReady, occupiesSlot, slotsInUse } from '../../tasks/predicates.js';
 import { takingWork } from '../../workers/lifecycle.js';
 import { isMember } from '../core/members.js';
@@ -70,6 +70,43 @@ export function healthScore(figures: Pick<FleetStatus, 'recentSuccessRate' | 'qu
 /** SQL: the worker row serves the fleet now (a member that takes work). */
 const serving = and(isMember, takingWork);
 
+/** SQL aggregates over task rows: tasks waiting in the fleet queue. */
+const queueDepthOf = sql<number>`(count(*) filter (where ${isQueued}))::int`;
+/** SQL aggregates over worker rows: the slots of serving members, and those in use. */
+const slotsOf = sql<number>`coalesce(sum(${workers.concurrency}) filter (where ${serving}), 0)::int`;
+const busySlotsOf = sql<number>`coalesce(sum(least(${workers.concurrency}, ${slotsInUse})) filter (where ${serving}), 0)::int`;
+
+/** A fleet's load, as `/metrics` reports it for every fleet (src/observability/metrics.ts). */
+export interface FleetLoad {
+  fleetId: string;
+  name: string;
+  /** As {@link FleetStatus}. */
+  queueDepth: number;
+  slots: number;
+  busySlots: number;
+  utilization: number;
+}
+
+/**
+ * The load of every fleet of every organisation, by the same definitions as
+ * {@link readFleetStatus}, in three statements (fleets, queued tasks by fleet, members'
+ * slots by fleet) whatever the number of fleets.
+ */
+export async function readFleetLoads(db: Executor): Promise<FleetLoad[]> {
+  const [all, queues, crews] = await Promise.all([
+    db.select({ id: fleets.id, name: fleets.name }).from(fleets),
+    db.select({ fleetId: tasks.fleetId, queueDepth: queueDepthOf }).from(tasks).where(and(isNotNull(tasks.fleetId), isQueued)).groupBy(tasks.fleetId),
+    db.select({ fleetId: workers.fleetId, slots: slotsOf, busySlots: busySlotsOf }).from(workers).where(isNotNull(workers.fleetId)).groupBy(workers.fleetId),
+  ]);
+  const queueOf = new Map(queues.map((row) => [row.fleetId, row.queueDepth]));
+  const crewOf = new Map(crews.map((row) => [row.fleetId, row]));
+  return all.map(({ id, name }) => {
+    const slots = crewOf.get(id)?.slots ?? 0;
+    const busySlots = crewOf.get(id)?.busySlots ?? 0;
+    return { fleetId: id, name, queueDepth: queueOf.get(id) ?? 0, slots, busySlots, utilization: slots === 0 ? 0 : round(busySlots / slots) };
+  });
+}
+
 /** The status of fleet `fleetId` at `now`. */
 export async function readFleetStatus(db: Executor, fleetId: string, now: Date): Promise<FleetStatus> {
   const at = sql`${now.toISOString()}::timestamptz`;
@@ -77,7 +114,7 @@ export async function readFleetStatus(db: Executor, fleetId: string, now: Date):
     sql`${column} > ${at} - ${sql.raw(`interval '${HEALTH_WINDOW_MS} milliseconds'`)}`;
   const [work] = await db
     .select({
-      queueDepth: sql<number>`(count(*) filter (where ${isQueued}))::int`,
+      queueDepth: queueDepthOf,
       assigned: sql<number>`(count(*) filter (where ${isReady}))::int`,
       processing: sql<number>`(count(*) filter (where ${occupiesSlot}))::int`,
       completed: sql<number>`(count(*) filter (where ${tasks.status} = 'COMPLETED'))::int`,
@@ -98,8 +135,8 @@ export async function readFleetStatus(db: Executor, fleetId: string, now: Date):
     .select({
       size: sql<number>`(count(*) filter (where ${isMember}))::int`,
       retiring: sql<number>`(count(*) filter (where ${workers.lifecycle} <> 'OFFBOARDED' and not ${isMember}))::int`,
-      slots: sql<number>`coalesce(sum(${workers.concurrency}) filter (where ${serving}), 0)::int`,
-      busySlots: sql<number>`coalesce(sum(least(${workers.concurrency}, ${slotsInUse})) filter (where ${serving}), 0)::int`,
+      slots: slotsOf,
+      busySlots: busySlotsOf,
     })
     .from(workers)
     .where(eq(workers.fleetId, fleetId));
