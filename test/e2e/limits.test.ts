@@ -437,6 +437,18 @@ describe('introspection off', () => {
 });
 
 describe('client addresses behind a proxy', () => {
+  let trusting: TestApp;
+  let direct: TestApp;
+  beforeAll(async () => {
+    [trusting, direct] = await Promise.all([
+      createTestApp({ env: { RATE_LIMIT_PER_CLIENT: '3', RATE_LIMIT_WINDOW_SECONDS: '3600', TRUST_PROXY: 'loopback' } }),
+      createTestApp({ env: { RATE_LIMIT_PER_CLIENT: '3', RATE_LIMIT_WINDOW_SECONDS: '3600' } }),
+    ]);
+  }, 120_000);
+  afterAll(async () => {
+    await Promise.all([trusting?.close(), direct?.close()]);
+  });
+
   const flood = async (url: string, forwardedFor: string): Promise<number[]> => {
     const statuses: number[] = [];
     for (let i = 0; i < 4; i++) statuses.push((await post(url, { query: WORKER_COUNT }, { 'x-forwarded-for': forwardedFor })).status);
@@ -444,24 +456,14 @@ describe('client addresses behind a proxy', () => {
   };
 
   it('counts each forwarded client apart when the proxy is trusted (TRUST_PROXY)', async () => {
-    const app = await createTestApp({ env: { RATE_LIMIT_PER_CLIENT: '3', TRUST_PROXY: 'loopback' } });
-    try {
-      expect(await flood(app.url, '203.0.113.5')).toEqual([200, 200, 200, 429]);
-      // Another client behind the same proxy has its own window.
-      expect((await post(app.url, { query: WORKER_COUNT }, { 'x-forwarded-for': '203.0.113.6' })).status).toBe(200);
-    } finally {
-      await app.close();
-    }
+    expect(await flood(trusting.url, '203.0.113.5')).toEqual([200, 200, 200, 429]);
+    // Another client behind the same proxy has its own window.
+    expect((await post(trusting.url, { query: WORKER_COUNT }, { 'x-forwarded-for': '203.0.113.6' })).status).toBe(200);
   });
 
   it('ignores X-Forwarded-For from a peer that is not a trusted proxy', async () => {
-    const app = await createTestApp({ env: { RATE_LIMIT_PER_CLIENT: '3' } });
-    try {
-      expect(await flood(app.url, '203.0.113.5')).toEqual([200, 200, 200, 429]);
-      // A forged header does not buy a fresh window: the peer is the client.
-      expect((await post(app.url, { query: WORKER_COUNT }, { 'x-forwarded-for': '203.0.113.6' })).status).toBe(429);
-    } finally {
-      await app.close();
-    }
+    expect(await flood(direct.url, '203.0.113.5')).toEqual([200, 200, 200, 429]);
+    // A forged header does not buy a fresh window: the peer is the client.
+    expect((await post(direct.url, { query: WORKER_COUNT }, { 'x-forwarded-for': '203.0.113.6' })).status).toBe(429);
   });
 });
