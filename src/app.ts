@@ -97,6 +97,7 @@ export async function createApp(
     leaseMs: config.runLeaseMs,
     outbound,
     prices: config.modelPrices,
+    clock,
     onRunEnded: createRunEndedHandler(clock),
   });
   const access = new AccessControl({ db: database.db, host: config.host, bus, logger: logger.child({ component: 'access' }), keyCacheMs: config.apiKeyCacheMs });

@@ -19,6 +19,7 @@ import { cancellationEvents, executeWorker, usageCost, type ExecutionLimits, typ
 import { costOf, DEFAULT_MODEL_PRICES, type ModelPrices } from '../models/prices.js';
 import type { Outbox } from '../events/outbox.js';
 import type { Bus } from '../realtime/bus.js';
+import { systemClock, type Clock } from '../scheduler/clock.js';
 import { loadVersion } from '../protocols/service.js';
 import { defaultBuiltinTools, type BuiltinTools } from '../tools/registry.js';
 import { LeaseLostError, RunEventLog } from './event-log.js';
@@ -53,6 +54,11 @@ export interface RunExecutorOptions {
   limits?: ExecutionLimits;
   /** Prices a run's tokens when it ends (default: `DEFAULT_MODEL_PRICES`). */
   prices?: ModelPrices;
+  /**
+   * Stamps a run's `finishedAt` (default: the system clock): the instant its cost counts
+   * to a budget period, measured on the same clock as the budgets' periods.
+   */
+  clock?: Clock;
   onRunEnded?: RunEndedHandler;
 }
 
@@ -326,7 +332,7 @@ export class RunExecutor {
         toolResults: [],
         leaseOwner: null,
         leaseExpiresAt: null,
-        finishedAt: new Date(),
+        finishedAt: (this.options.clock ?? systemClock).now(),
       },
       async (tx, outbox) => {
         await outbox.append({
