@@ -80,10 +80,15 @@ describe('budgets over time', () => {
     expect((await ended(await assign(workerId, 'check_health_scores'))).status).toBe('COMPLETED');
     expect(await exceededEvents('Worker', workerId)).toMatchObject([{ period: 'DAILY', periodStart: '2030-03-04T08:00:00.000Z', onExceeded: 'WAIT' }]);
 
-    // The next waits, ASSIGNED, through the last minute of the day.
+    // The next waits, ASSIGNED, through the last minute of the day, and the worker's status says why.
     const waiting = await assign(workerId, 'send_renewal_reminders');
     await at('2030-03-05T07:59:00.000Z');
     expect(await task(waiting)).toMatchObject({ status: 'ASSIGNED' });
+    const { node: held } = await app.data(`query ($id: ID!) { node(id: $id) { ... on Worker { status { reason nextFreeAt } } } }`, { id: workerId });
+    expect(held.status.nextFreeAt).toBeNull();
+    expect(held.status.reason).toMatch(
+      /^holds 1 task it cannot start: the DAILY budget of worker Alex Rodriguez \(\$0\.000001\) is spent: \$[\d.e-]+ since 2030-03-04T08:00:00\.000Z; they wait until the period rolls over$/,
+    );
 
     // Midnight in Los Angeles: a new period, so the work sweep starts it.
     await at('2030-03-05T08:00:00.000Z');
