@@ -109,37 +109,28 @@ describe('budgets over time', () => {
       app,
       'createFleet',
       'CreateFleetInput',
-      { name: 'Budgeted Fleet', workerTemplate: { role: 'SDR', model: 'openai/gpt-4o-mini' }, scaling: { min: 2, max: 3 } },
-      '... on Fleet { id workers(first: 2) { edges { node { id } } } }',
+      { name: 'Budgeted Fleet', workerTemplate: { role: 'SDR', model: 'openai/gpt-4o-mini' }, scaling: { min: 3, max: 3 } },
+      '... on Fleet { id workers(first: 3) { edges { node { id } } } }',
     );
-    const [first, second] = fleet.workers.edges.map((edge: any) => edge.node.id as string);
+    const [first, second, third] = fleet.workers.edges.map((edge: any) => edge.node.id as string);
+    // The first two spend their budgets on work given to them directly: a WAIT budget, a FAIL budget.
     await setBudget({ workerId: first }, 'DAILY', 'WAIT');
-
-    // Both idle: LEAST_LOADED takes the first (the older); its run spends its budget.
-    const a = await assignWork(fleet.id, 'qualify_lead');
-    expect(a.tasks[0].assignee.id).toBe(first);
-    expect((await ended(a.tasks[0].id)).status).toBe('COMPLETED');
-
-    // Both idle again: the first has spent its WAIT budget, so the second takes the work.
-    const b = await assignWork(fleet.id, 'qualify_lead');
-    expect(b.tasks[0]).toMatchObject({ status: 'ASSIGNED', assignee: { id: second } });
-    expect((await ended(b.tasks[0].id)).status).toBe('COMPLETED');
-
-    // The second has now spent a FAIL budget: with no member within budget it is the last resort, and the task fails with the reason.
     await setBudget({ workerId: second }, 'DAILY', 'FAIL');
+    for (const workerId of [first, second]) expect((await ended(await assign(workerId, 'research_account'))).status).toBe('COMPLETED');
+
+    // All three idle: LEAST_LOADED would take the first (the oldest); the third, within budget, takes the work.
+    const within = await assignWork(fleet.id, 'qualify_lead');
+    expect(within.tasks[0]).toMatchObject({ status: 'ASSIGNED', assignee: { id: third } });
+    expect((await ended(within.tasks[0].id)).status).toBe('COMPLETED');
+
+    // Now the third has spent a WAIT budget too: the second, past its FAIL budget, is the last resort, and the task fails with the reason.
+    await setBudget({ workerId: third }, 'DAILY', 'WAIT');
     const requests = llm.requests.length;
-    const c = await assignWork(fleet.id, 'qualify_lead');
-    expect(c.tasks[0].assignee.id).toBe(second);
-    const failed = await ended(c.tasks[0].id);
-    expect(failed.status).toBe('FAILED');
+    const last = await assignWork(fleet.id, 'qualify_lead');
+    const failed = await ended(last.tasks[0].id);
+    expect(failed).toMatchObject({ status: 'FAILED', assignee: { id: second } });
     expect(failed.error).toMatch(/^the DAILY budget of worker Budgeted Fleet #2 \(\$0\.000001\) is spent: \$[\d.e-]+ since 2030-04-30T00:00:00\.000Z$/);
     expect(llm.requests.length).toBe(requests);
-
-    // A new member within budget is chosen over both.
-    const { hired } = await mutate(app, 'scaleFleetUp', 'ScaleFleetByInput', { fleetId: fleet.id, by: 1 }, '... on FleetScaleResult { hired { id } }');
-    const d = await assignWork(fleet.id, 'qualify_lead');
-    expect(d.tasks[0].assignee.id).toBe(hired[0].id);
-    expect((await ended(d.tasks[0].id)).status).toBe('COMPLETED');
   });
 
   it('queues fleet work while the fleet’s MONTHLY WAIT budget is spent and hands it out on the 1st in the fleet’s zone', async () => {
