@@ -101,6 +101,7 @@ export async function createApp(
     leaseMs: config.runLeaseMs,
     outbound,
     prices: config.modelPrices,
+    clock,
     onRunEnded: createRunEndedHandler(clock),
     onRunFinished: (run) => metrics.runFinished(run),
     ...(config.tracing.enabled ? { telemetry: { tracer: serverTracer(), recordContent: config.tracing.recordContent } } : {}),

@@ -75,7 +75,7 @@ builder.drizzleObjectFields(Worker, (t) => ({
     description: 'What the worker’s runs cost in the current period.',
     args: { period: t.arg({ type: CostPeriodEnum, required: true, description: 'The current day or month.' }) },
     select: { columns: { persona: true } },
-    resolve: (worker, args, ctx) => spending(ctx.db, { workerId: worker.id }, args.period, workerTimeZone(worker)),
+    resolve: (worker, args, ctx) => spending(ctx.db, { workerId: worker.id }, args.period, workerTimeZone(worker), ctx.clock.now()),
   }),
   budgets: t.field({
     type: [BudgetRef],
@@ -90,7 +90,7 @@ builder.drizzleObjectFields(Fleet, (t) => ({
     description: 'What the runs of the fleet’s workers cost in the current period (a run counts to the fleet its worker was in when it was queued).',
     args: { period: t.arg({ type: CostPeriodEnum, required: true, description: 'The current day or month.' }) },
     select: { columns: { timezone: true } },
-    resolve: (fleet, args, ctx) => spending(ctx.db, { fleetId: fleet.id }, args.period, fleet.timezone),
+    resolve: (fleet, args, ctx) => spending(ctx.db, { fleetId: fleet.id }, args.period, fleet.timezone, ctx.clock.now()),
   }),
   budgets: t.field({
     type: [BudgetRef],

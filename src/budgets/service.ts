@@ -8,12 +8,15 @@
  * A budget limits a worker's or a fleet's spending per DAILY or MONTHLY period. Its check
  * is where a run is about to start (`beginTask` of src/tasks/work-state.ts): once spending
  * has reached the limit, the worker's next task waits ASSIGNED until the period rolls over
- * (`WAIT`) or fails with the reason (`FAIL`). A run's cost is known only when it ends, so a
+ * (`WAIT`) or fails with the reason (`FAIL`); a fleet's hand-out gives a worker that has
+ * spent a budget work only as the last resort, or none (src/fleets/handout/strategies.ts).
+ * Every check takes `now` from the scheduler's clock, which also stamps when runs end. A
+ * run's cost is known only when it ends, so a
  * run that starts under the limit may end past it; the next one is then stopped. When a
  * run's end brings spending to the limit, `Worker.budget.exceeded` / `Fleet.budget.exceeded`
  * is appended, once per budget and period.
  */
-import { and, eq, gte, isNull, or, sql, type SQL } from 'drizzle-orm';
+import { and, eq, gte, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 
 import type { Database, Executor, Transaction } from '../db/client.js';
@@ -21,7 +24,7 @@ import { budgets, fleets, runs, workers } from '../db/schema.js';
 import { InvalidTransitionError } from '../errors.js';
 import { transactionWithEvents, type Outbox } from '../events/outbox.js';
 import { lockFleet } from '../fleets/core/store.js';
-import { periodStart } from '../fleets/handout/candidates.js';
+import { periodStart } from '../db/periods.js';
 import type { Bus } from '../realtime/bus.js';
 import { parseInput } from '../validation.js';
 import { lockWorker } from '../workers/lifecycle.js';
@@ -50,7 +53,7 @@ export interface Spending {
  * aggregate over the owner's runs ended in it (index `runs_worker_finished_idx` /
  * `runs_fleet_finished_idx`).
  */
-export async function spending(db: Executor, owner: SpendingOwner, period: BudgetPeriod, zone: string, now = new Date()): Promise<Spending> {
+export async function spending(db: Executor, owner: SpendingOwner, period: BudgetPeriod, zone: string, now: Date): Promise<Spending> {
   const start = periodStart(period, now, zone);
   const column = 'workerId' in owner ? eq(runs.workerId, owner.workerId) : eq(runs.fleetId, owner.fleetId);
   const [row] = await db
@@ -92,25 +95,49 @@ export interface ExceededBudget {
 
 /**
  * The budgets of worker `workerId` and of fleet `fleetId` whose current period's spending
- * has reached their limit at `now`, FAIL budgets first. One query for the budgets (none:
- * nothing more), then one aggregate per budget.
+ * has reached their limit at `now`, FAIL budgets first ({@link exceededBudgetsByWorker}).
  */
-export async function exceededBudgets(db: Executor, workerId: string, fleetId: string | null, now = new Date()): Promise<ExceededBudget[]> {
+export async function exceededBudgets(db: Executor, workerId: string, fleetId: string | null, now: Date): Promise<ExceededBudget[]> {
+  return (await exceededBudgetsByWorker(db, [workerId], fleetId, now)).get(workerId) ?? [];
+}
+
+/**
+ * For each of the workers `workerIds` (of fleet `fleetId`, if any), its budgets and its
+ * fleet's whose current period's spending has reached their limit at `now`, FAIL budgets
+ * first (a spent fleet budget is in every worker's list); a worker with none is not in
+ * the map. One query for the budgets (none: nothing more), then one aggregate per budget.
+ */
+export async function exceededBudgetsByWorker(
+  db: Executor,
+  workerIds: readonly string[],
+  fleetId: string | null,
+  now: Date,
+): Promise<Map<string, ExceededBudget[]>> {
+  const byWorker = new Map<string, ExceededBudget[]>();
+  if (workerIds.length === 0) return byWorker;
   const rows = await db
     .select({ budget: budgets, workerName: workers.name, persona: workers.persona, fleetName: fleets.name, timezone: fleets.timezone })
     .from(budgets)
     .leftJoin(workers, eq(workers.id, budgets.workerId))
     .leftJoin(fleets, eq(fleets.id, budgets.fleetId))
-    .where(or(eq(budgets.workerId, workerId), fleetId === null ? undefined : eq(budgets.fleetId, fleetId)));
-  const exceeded: ExceededBudget[] = [];
+    .where(or(inArray(budgets.workerId, [...workerIds]), fleetId === null ? undefined : eq(budgets.fleetId, fleetId)));
+  const fleetWide: ExceededBudget[] = [];
   for (const row of rows) {
     const { budget } = row;
     const spent = budget.workerId
       ? await spending(db, { workerId: budget.workerId }, budget.period, workerTimeZone({ persona: row.persona }), now)
       : await spending(db, { fleetId: budget.fleetId! }, budget.period, row.timezone ?? 'UTC', now);
-    if (spent.amount >= budget.limit) exceeded.push({ budget, ownerName: (budget.workerId ? row.workerName : row.fleetName) ?? '', spent });
+    if (spent.amount < budget.limit) continue;
+    const exceeded = { budget, ownerName: (budget.workerId ? row.workerName : row.fleetName) ?? '', spent };
+    if (budget.workerId) byWorker.set(budget.workerId, [...(byWorker.get(budget.workerId) ?? []), exceeded]);
+    else fleetWide.push(exceeded);
   }
-  return exceeded.sort((a, b) => Number(a.budget.onExceeded === 'WAIT') - Number(b.budget.onExceeded === 'WAIT'));
+  const failFirst = (a: ExceededBudget, b: ExceededBudget) => Number(a.budget.onExceeded === 'WAIT') - Number(b.budget.onExceeded === 'WAIT');
+  for (const workerId of workerIds) {
+    const all = [...(byWorker.get(workerId) ?? []), ...fleetWide].sort(failFirst);
+    if (all.length > 0) byWorker.set(workerId, all);
+  }
+  return byWorker;
 }
 
 /** USD with enough digits for fractions of a cent. */
@@ -135,14 +162,14 @@ export class BudgetExceededError extends InvalidTransitionError {
 }
 
 /**
- * After a run of worker `workerId` (counting to fleet `fleetId`) ended and its cost was
- * stored in `tx`: appends `Worker.budget.exceeded` / `Fleet.budget.exceeded` for each of
- * their budgets whose period's spending has now reached the limit, unless it was already
- * raised in this period (`exceeded_period_start`, set by a guarded UPDATE, so once even
- * when several processes end runs at once).
+ * After a run of worker `workerId` (counting to fleet `fleetId`) ended at `now` and its
+ * cost was stored in `tx`: appends `Worker.budget.exceeded` / `Fleet.budget.exceeded` for
+ * each of their budgets whose period's spending has now reached the limit, unless it was
+ * already raised in this period (`exceeded_period_start`, set by a guarded UPDATE, so once
+ * even when several processes end runs at once).
  */
-export async function raiseExceededBudgets(tx: Transaction, outbox: Outbox, workerId: string, fleetId: string | null): Promise<void> {
-  for (const exceeded of await exceededBudgets(tx, workerId, fleetId)) {
+export async function raiseExceededBudgets(tx: Transaction, outbox: Outbox, workerId: string, fleetId: string | null, now: Date): Promise<void> {
+  for (const exceeded of await exceededBudgets(tx, workerId, fleetId, now)) {
     const { budget, spent } = exceeded;
     const [marked] = await tx
       .update(budgets)

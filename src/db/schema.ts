@@ -489,7 +489,7 @@ export const runs = pgTable(
     index('runs_organization_idx').on(t.organizationId, t.id),
     index('runs_status_lease_idx').on(t.status, t.leaseExpiresAt),
     index('runs_parent_idx').on(t.parentRunId),
-    // Spending per worker, fleet and task over a period (src/budgets/spending.ts).
+    // Spending per worker, fleet and task over a period (src/budgets/service.ts).
     index('runs_worker_finished_idx').on(t.workerId, t.finishedAt),
     index('runs_fleet_finished_idx').on(t.fleetId, t.finishedAt),
     index('runs_task_idx').on(t.taskId),

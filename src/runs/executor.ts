@@ -22,6 +22,7 @@ import { costOf, DEFAULT_MODEL_PRICES, type ModelPrices } from '../models/prices
 import type { Outbox } from '../events/outbox.js';
 import { detachedFromActiveTrace } from '../observability/tracing.js';
 import type { Bus } from '../realtime/bus.js';
+import { systemClock, type Clock } from '../scheduler/clock.js';
 import { loadVersion } from '../protocols/service.js';
 import { defaultBuiltinTools, type BuiltinTools } from '../tools/registry.js';
 import { LeaseLostError, RunEventLog } from './event-log.js';
@@ -72,6 +73,11 @@ export interface RunExecutorOptions {
   limits?: ExecutionLimits;
   /** Prices a run's tokens when it ends (default: `DEFAULT_MODEL_PRICES`). */
   prices?: ModelPrices;
+  /**
+   * Stamps a run's `finishedAt` (default: the system clock): the instant its cost counts
+   * to a budget period, measured on the same clock as the budgets' periods.
+   */
+  clock?: Clock;
   onRunEnded?: RunEndedHandler;
   /** Told of every run that ended in this process, after its end is committed (and logged). */
   onRunFinished?: (run: FinishedRun) => void;
@@ -367,7 +373,7 @@ export class RunExecutor {
     this.logs.delete(log);
     const usage = totals ? { ...totals.usage, threads: totals.threadUsage, models: totals.modelUsage } : run.usage;
     const cost = costOf(this.hostContext.prices, usage.models ?? {});
-    const finishedAt = new Date();
+    const finishedAt = (this.options.clock ?? systemClock).now();
     await log.flush(
       {
         status: ending.status,

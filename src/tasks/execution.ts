@@ -43,7 +43,7 @@ export async function startTask(deps: TaskDeps, organizationId: string, taskId: 
   const begun = await transactionWithEvents(deps, async (tx, outbox) => {
     const { task, worker } = await lockTask(tx, organizationId, taskId);
     if (!worker) throw new InvalidTransitionError('Task', task.status, 'RUNNING', 'it has no assignee');
-    return beginTask(tx, outbox, worker, task);
+    return beginTask(tx, outbox, worker, task, deps.clock.now());
   });
   startRun(deps, begun);
   return begun.task;
@@ -62,7 +62,7 @@ export function createRunEndedHandler(clock: Clock): RunEndedHandler {
   return async (tx, outbox, run, ending) => {
     await settleTaskOfRun(tx, outbox, run, ending, clock.now());
     // The run's cost is stored by now: its worker's and fleet's budgets may be spent.
-    if (run.workerId) await raiseExceededBudgets(tx, outbox, run.workerId, run.fleetId);
+    if (run.workerId) await raiseExceededBudgets(tx, outbox, run.workerId, run.fleetId, clock.now());
   };
 }
 
@@ -179,7 +179,7 @@ export class WorkRunner {
           .orderBy(asc(tasks.priority), sql`${tasks.dueDate} asc nulls last`, asc(tasks.id))
           .limit(1)
           .for('update', { skipLocked: true });
-        return next ? beginTask(tx, outbox, worker, next) : undefined;
+        return next ? beginTask(tx, outbox, worker, next, this.deps.clock.now()) : undefined;
       });
     } catch (error) {
       if (error instanceof BudgetExceededError) return undefined;

@@ -455,13 +455,13 @@ export interface Begun {
  * in the same transaction, linked as `runId`, so no RUNNING task is left without a run;
  * when the run cannot be made (the input is not a JSON object, the protocol is gone)
  * the task fails at once with the reason. Before a run is made, the budgets of the worker
- * and its fleet are checked (src/budgets/service.ts): a spent FAIL budget fails the task
- * with the reason, a spent WAIT budget refuses the start.
+ * and its fleet are checked in their periods at `now` (src/budgets/service.ts): a spent
+ * FAIL budget fails the task with the reason, a spent WAIT budget refuses the start.
  * @throws InvalidTransitionError when the task is not ASSIGNED or WAITING, the worker is
  *   not ACTIVE, or all of the worker's slots (`concurrency`) are in use;
  *   BudgetExceededError (an InvalidTransitionError) when a WAIT budget is spent
  */
-export async function beginTask(tx: Transaction, outbox: Outbox, worker: WorkerRow, task: TaskRow): Promise<Begun> {
+export async function beginTask(tx: Transaction, outbox: Outbox, worker: WorkerRow, task: TaskRow, now: Date): Promise<Begun> {
   assertTaskTransition(task.status, 'RUNNING');
   if (task.approval?.status === 'PENDING') throw new InvalidTransitionError('Task', task.status, 'RUNNING', 'it waits for approveTask or rejectTask');
   const resumed = (SLOT_TASK_STATUSES as readonly TaskStatus[]).includes(task.status);
@@ -479,7 +479,7 @@ export async function beginTask(tx: Transaction, outbox: Outbox, worker: WorkerR
   }
   const makesRun = !resumed && task.runId === null && runsWorkOf(worker);
   // A run is about to start: a spent budget stops it (src/budgets/service.ts).
-  const [spent] = makesRun ? await exceededBudgets(tx, worker.id, worker.fleetId) : [];
+  const [spent] = makesRun ? await exceededBudgets(tx, worker.id, worker.fleetId, now) : [];
   if (spent?.budget.onExceeded === 'WAIT') throw new BudgetExceededError(task.status, spent);
   const [started] = await tx
     .update(tasks)

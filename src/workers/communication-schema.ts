@@ -108,7 +108,7 @@ const WorkerStatusRef = builder.objectRef<WorkerStatus>('WorkerStatus').implemen
     reason: t.exposeString('reason', {
       nullable: true,
       description:
-        'Why the tasks it holds do not start by themselves (not ACTIVE, OFFLINE), or why it cannot run work by itself at all: no protocol and no model (nor a DEFAULT_MODEL it was hired with), or a model that cannot be resolved; null when its work moves.',
+        'Why the tasks it holds do not start by themselves (not ACTIVE, OFFLINE, a spent WAIT budget), or why it cannot run work by itself at all: no protocol and no model (nor a DEFAULT_MODEL it was hired with), or a model that cannot be resolved; null when its work moves.',
     }),
     location: t.exposeString('location', { nullable: true, description: 'Where it works, e.g. `remote`.' }),
   }),

@@ -6,6 +6,7 @@
  */
 import { and, asc, desc, eq, isNotNull, sql } from 'drizzle-orm';
 
+import { describeExceeded, exceededBudgets } from '../budgets/service.js';
 import type { Database } from '../db/client.js';
 import { tasks, workers } from '../db/schema.js';
 import { NotFoundError } from '../errors.js';
@@ -87,9 +88,11 @@ export async function readWorkerStatus(deps: { db: Database; models: StatusModel
   const avgCompletionTimeMs = measured?.avgMs === null || measured?.avgMs === undefined ? null : Math.round(Number(measured.avgMs));
   const activeTasks = counts?.active ?? 0;
   const queuedTasks = counts?.queued ?? 0;
-  const reason = stallReason(worker, activeTasks + queuedTasks, queuedTasks, noModel(worker, deps.models));
+  const stalled = stallReason(worker, activeTasks + queuedTasks, queuedTasks, noModel(worker, deps.models));
+  const heldByBudget = stalled === null && queuedTasks > 0 ? await budgetHold(db, worker, queuedTasks, now) : null;
+  const reason = stalled ?? heldByBudget;
   const nextFreeAt =
-    worker.lifecycle !== 'ACTIVE' || worker.availability === 'OFFLINE' || (queuedTasks > 0 && !runsWorkOf(worker))
+    worker.lifecycle !== 'ACTIVE' || worker.availability === 'OFFLINE' || heldByBudget !== null || (queuedTasks > 0 && !runsWorkOf(worker))
       ? null
       : estimateNextFree({
           now,
@@ -153,6 +156,18 @@ function noModel(worker: WorkerRow, models: StatusModels): string | null {
     if (!(error instanceof ModelResolutionError)) throw error;
     return `its model ${worker.model} cannot be resolved (${error.reason}), so every run of its tasks fails: give it another with updateWorker`;
   }
+}
+
+/**
+ * Why the `queued` ASSIGNED tasks of `worker`, which runs its work, do not start: a spent
+ * WAIT budget of its own or of its fleet at `now` (src/budgets/service.ts); null when none
+ * is spent.
+ */
+async function budgetHold(db: Database, worker: WorkerRow, queued: number, now: Date): Promise<string | null> {
+  if (!runsWorkOf(worker)) return null;
+  const [spent] = await exceededBudgets(db, worker.id, worker.fleetId, now);
+  if (spent?.budget.onExceeded !== 'WAIT') return null;
+  return `holds ${queued} task${queued === 1 ? '' : 's'} it cannot start: ${describeExceeded(spent)}; they wait until the period rolls over`;
 }
 
 /**

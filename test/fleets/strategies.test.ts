@@ -21,6 +21,7 @@ const worker = (id: string, extra: Partial<Candidate> = {}): Candidate => ({
   open: 0,
   completed: 0,
   quotaUsed: [],
+  budgetSpent: null,
   ...extra,
 });
 
@@ -85,6 +86,15 @@ describe('planWork', () => {
       { key: 'gone', workerId: 'w1', fallback: 'the distributor chose w9, which cannot take the task now' },
       { key: 'late', workerId: 'w1', fallback: 'timed out' },
     ]);
+  });
+
+  it('gives a worker that spent a WAIT budget nothing, and one that spent a FAIL budget only what no other can take', () => {
+    const pool = [worker('w1', { budgetSpent: 'WAIT', concurrency: 5 }), worker('w2', { budgetSpent: 'FAIL', concurrency: 5 }), worker('w3')];
+    // w3 is the only one within budget: the least loaded of all would be w1.
+    const plan = planWork([item('a'), item('b'), item('c')], pool, { quotas: [], roundRobinCursor: null });
+    expect(placed(plan)).toEqual({ a: 'w3', b: 'w2', c: 'w2' });
+    // With every worker past a WAIT budget, the work waits in the queue.
+    expect(placed(planWork([item('a')], [worker('w1', { budgetSpent: 'WAIT' })], { quotas: [], roundRobinCursor: null }))).toEqual({ a: null });
   });
 
   it('matches SKILL_BASED skills against capabilities too', () => {

@@ -182,7 +182,7 @@ describe('work state', () => {
     // A move is allowed where the machine allows its edge; reassignment also refuses an
     // ended task (the machine's FAILED → ASSIGNED edge is retryTask's alone).
     const moves: Record<string, { to: TaskStatus; run: (row: TaskRow) => Parameters<typeof attempt>[0]; except?: readonly TaskStatus[] }> = {
-      begin: { to: 'RUNNING', run: (row) => (tx, outbox) => beginTask(tx, outbox, holder, row) },
+      begin: { to: 'RUNNING', run: (row) => (tx, outbox) => beginTask(tx, outbox, holder, row, new Date()) },
       wait: { to: 'WAITING', run: (row) => (tx, outbox) => parkTask(tx, outbox, holder, row, null) },
       complete: { to: 'COMPLETED', run: (row) => (tx, outbox) => finishTask(tx, outbox, holder, row, { status: 'COMPLETED', result: 1 }) },
       fail: { to: 'FAILED', run: (row) => (tx, outbox) => finishTask(tx, outbox, holder, row, { status: 'FAILED', error: 'no' }) },

@@ -1,15 +1,17 @@
 /**
  * The snapshot assignment plans over: the fleet's workers that may take work now (ACTIVE,
  * AVAILABLE or WORKING, not retiring), with their load, track record and quota usage,
- * read in one statement.
+ * read in one statement, and which of them have spent a budget (one more statement, and
+ * one aggregate per budget of the fleet and of those workers).
  */
-import { and, asc, eq, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 
+import { exceededBudgetsByWorker } from '../../budgets/service.js';
 import type { Executor } from '../../db/client.js';
-import type { FleetQuota } from '../../db/documents.js';
+import { periodStart } from '../../db/periods.js';
 import { tasks, workers } from '../../db/schema.js';
 import { takingWork, type WorkerRow } from '../../workers/lifecycle.js';
-import { heldTasks, workerTaskCount } from '../../tasks/predicates.js';
+import { heldTasks, runsWorkOf, workerTaskCount } from '../../tasks/predicates.js';
 import { isMember } from '../core/members.js';
 import type { Candidate } from './strategies.js';
 import type { FleetRow } from '../core/store.js';
@@ -17,19 +19,11 @@ import type { FleetRow } from '../core/store.js';
 /** A candidate with the row it was read from. */
 export type LoadedCandidate = Candidate & { row: WorkerRow };
 
-const PERIOD_UNIT: Record<FleetQuota['period'], string> = { DAILY: 'day', WEEKLY: 'week', MONTHLY: 'month' };
-
 /**
- * SQL: the start of the current `period` at `now` in time zone `zone` (weeks start on
- * Monday, as PostgreSQL's date_trunc has them).
- */
-export function periodStart(period: FleetQuota['period'], now: Date, zone: string): SQL {
-  const at = sql`${now.toISOString()}::timestamptz`;
-  return sql`(date_trunc(${PERIOD_UNIT[period]}, ${at} at time zone ${zone}) at time zone ${zone})`;
-}
-
-/**
- * The fleet's workers that may take work at `now`, in id order. With `lock`, their rows
+ * The fleet's workers that may take work at `now`, in id order, each with the budget it
+ * has spent at `now` (its own or the fleet's, in their periods; FAIL before WAIT, as
+ * starting its next task would find it) when it runs its work: a worker driven from
+ * outside makes no runs and spends nothing. With `lock`, their rows
  * are locked `FOR NO KEY UPDATE SKIP LOCKED`: a worker another transaction holds (it is
  * finishing a task, being offboarded…) sits this decision out and is served by the next.
  * Not `FOR UPDATE`: that also conflicts with the key-share lock every insert referencing
@@ -67,6 +61,8 @@ export async function loadCandidates(db: Executor, fleet: FleetRow, now: Date, o
     )
     .orderBy(asc(workers.id));
   const rows = options.lock ? await query.for('no key update', { of: workers, skipLocked: true }) : await query;
+  const running = rows.filter(({ row }) => runsWorkOf(row)).map(({ row }) => row.id);
+  const spent = await exceededBudgetsByWorker(db, running, fleet.id, now);
   return rows.map(({ row, open, completed, quotaUsed: used }) => ({
     id: row.id,
     name: row.name,
@@ -76,6 +72,7 @@ export async function loadCandidates(db: Executor, fleet: FleetRow, now: Date, o
     open,
     completed,
     quotaUsed: used.map(Number),
+    budgetSpent: spent.get(row.id)?.[0]?.budget.onExceeded ?? null,
     row,
   }));
 }

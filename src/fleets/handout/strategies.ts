@@ -6,13 +6,20 @@
  *
  * Capacity rule: a fleet hands a worker a task only while its open tasks (ASSIGNED,
  * RUNNING, WAITING) are fewer than its `concurrency`; everything else waits in the fleet
- * queue. Work is planned most urgent first (CRITICAL … LOW), then in the order given
+ * queue. Budget rule (README "Cost and budgets"): a worker that has spent a WAIT budget
+ * (its own or the fleet's) takes no new work, which waits in the queue for the period to
+ * roll over; one that has spent a FAIL budget is chosen only when no worker that has
+ * spent none can take the task, which then fails with the budget's reason when it would
+ * start. Work is planned most urgent first (CRITICAL … LOW), then in the order given
  * (the queue's oldest first, then new tasks in input order), and each placement counts
  * against the worker's capacity and quotas before the next task is planned.
  */
 import type { AssignmentStrategy, FleetBalancing, FleetQuota, PriorityRule, WorkerSkill } from '../../db/documents.js';
+import type { BudgetRow } from '../../budgets/service.js';
 import type { TaskPriority } from '../../tasks/service.js';
 import { DEFAULT_PRIORITY_RULES } from '../core/policy.js';
+
+type BudgetOnExceeded = BudgetRow['onExceeded'];
 
 /** A worker that may take work, as loaded under its row lock. */
 export interface Candidate {
@@ -27,6 +34,8 @@ export interface Candidate {
   completed: number;
   /** Tasks taken in the current period of each fleet quota, by the quota's index. */
   quotaUsed: number[];
+  /** What its spent budget (its own or the fleet's) does to its work, or null when none is spent. */
+  budgetSpent: BudgetOnExceeded | null;
 }
 
 /** What the CUSTOM strategy's distributor answered for one task. */
@@ -79,8 +88,9 @@ export function planWork(
   let cursor = context.roundRobinCursor;
   const ordered = [...items].sort((a, b) => PRIORITY_RANK[a.priority] - PRIORITY_RANK[b.priority]);
   const placements = ordered.map((item): Placement => {
-    const eligible = pool.filter((c) => canTake(c, item, context.quotas));
-    const { chosen, fallback } = choose(item, eligible, cursor);
+    const able = pool.filter((c) => canTake(c, item, context.quotas));
+    const withinBudget = able.filter((c) => c.budgetSpent === null);
+    const { chosen, fallback } = choose(item, withinBudget.length > 0 ? withinBudget : able, cursor);
     if (chosen) {
       chosen.open += 1;
       context.quotas.forEach((quota, i) => {
@@ -93,9 +103,10 @@ export function planWork(
   return { placements, roundRobinCursor: cursor };
 }
 
-/** Whether candidate `c` can take `item` now: a free slot, every required skill, quotas left. */
+/** Whether candidate `c` can take `item` now: no spent WAIT budget, a free slot, every required skill, quotas left. */
 export function canTake(c: Candidate, item: Pick<WorkItem, 'action' | 'requiredSkills'>, quotas: readonly FleetQuota[]): boolean {
   return (
+    c.budgetSpent !== 'WAIT' &&
     c.open < c.concurrency &&
     item.requiredSkills.every((skill) => levelIn(c, skill) > 0) &&
     quotas.every((quota, i) => !quotaCounts(quota, item.action) || (c.quotaUsed[i] ?? 0) < quota.limit)
