@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 
 import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 
-import type { Database, Transaction } from '../db/client.js';
+import { executePrepared, type Database, type Transaction } from '../db/client.js';
 import { runs } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import type { ModelRegistry } from '../models/registry.js';
@@ -218,7 +218,7 @@ export class RunExecutor {
   }
 
   private async claim(runId: string): Promise<RunRow | undefined> {
-    const [row] = await this.options.db
+    const claim = this.options.db
       .update(runs)
       .set({
         status: 'RUNNING',
@@ -237,6 +237,7 @@ export class RunExecutor {
         ),
       )
       .returning();
+    const [row] = await executePrepared(claim, 'claim-run');
     if (row?.state) await this.endOrphanedChildren(row.id);
     return row;
   }
