@@ -209,9 +209,9 @@ export class RunEventLog {
 
   /**
    * One prepared statement (`executePrepared`): updates the run row if this process still
-   * holds the lease, and inserts the events only if it did (a data-modifying CTE; the events travel as one JSON array,
-   * sent as text: postgres.js would encode a string bound to a jsonb parameter once more;
-   * each event's payload is its `json`).
+   * holds the lease, and inserts the events only if it did (a data-modifying CTE; the
+   * events travel as one JSON array, sent as text: postgres.js would encode a string bound
+   * to a jsonb parameter once more; each event's payload is its `json`).
    * With `notify`, the same statement sends that NOTIFY, only if the update matched.
    * @throws LeaseLostError when the row's lease owner is another process (nothing written)
    */
