@@ -18,7 +18,10 @@
  * many of each a run sent.
  *
  * Our server's CPU time per completed run (/proc, utime + stime) is reported per round
- * (`cpuMsPerRun`): steadier than runs/s on a shared machine.
+ * (`cpuMsPerRun`): steadier than runs/s on a shared machine. The reference reports its own
+ * (process.cpuUsage over its timed loop), and `cpuRatio` is the reference's CPU per run
+ * over ours: the runs/s ratio to expect where each side's process is what limits it (one
+ * core each), which a machine loaded by others does not show in runs/s.
  *
  * `npx tsx bench/load/protocol-run.ts` (DURATION, ROUNDS: see harness.ts)
  */
@@ -43,6 +46,8 @@ interface Outcome {
   failed: number;
   seconds: number;
   runsPerSecond: number;
+  /** CPU time of the process per run, ms (the reference reports it itself). */
+  cpuMsPerRun?: number;
 }
 
 /** Executes one run and follows its events to the end; resolves with the event types seen. */
@@ -143,7 +148,7 @@ runner(async () => {
 
   const ours = await startOurs('ours', { ...env, DATABASE_URL: database });
   await runOurs(ours.url, { concurrency, seconds: envNumber('WARMUP', 2) });
-  const rounds: Array<{ round: number; reference: Outcome; ours: Outcome & { cpuMsPerRun: number }; ratio: number }> = [];
+  const rounds: Array<{ round: number; reference: Outcome; ours: Outcome & { cpuMsPerRun: number }; ratio: number; cpuRatio?: number }> = [];
   for (let round = 0; round < envNumber('ROUNDS', 2); round++) {
     const reference = await runReference(llmUrl, concurrency, seconds);
     console.log(JSON.stringify({ round, name: 'ai-sdk-loop', ...reference }));
@@ -151,7 +156,13 @@ runner(async () => {
     const outcome = await runOurs(ours.url, { concurrency, seconds });
     const mine = { ...outcome, cpuMsPerRun: r3((cpuMs(ours.pid) - cpuBefore) / outcome.runs) };
     console.log(JSON.stringify({ round, name: 'ours', ...mine }));
-    rounds.push({ round, reference, ours: mine, ratio: r3(mine.runsPerSecond / reference.runsPerSecond) });
+    rounds.push({
+      round,
+      reference,
+      ours: mine,
+      ratio: r3(mine.runsPerSecond / reference.runsPerSecond),
+      ...(reference.cpuMsPerRun ? { cpuRatio: r3(reference.cpuMsPerRun / mine.cpuMsPerRun) } : {}),
+    });
   }
   await report('protocol-run', {
     goal: '>= 0.6 runs/s ratio; <= 25 statements/run',
@@ -161,6 +172,8 @@ runner(async () => {
     statementsPerRun,
     idleStatementsPerSecond: r3(idlePerMs * 1000),
     cpuMsPerRunMedian: r3(median(rounds.map((r) => r.ours.cpuMsPerRun))),
+    referenceCpuMsPerRunMedian: r3(median(rounds.map((r) => r.reference.cpuMsPerRun ?? NaN))),
+    cpuRatioMedian: r3(median(rounds.map((r) => r.cpuRatio ?? NaN))),
     rounds,
   });
 });

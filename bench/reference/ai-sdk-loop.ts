@@ -7,7 +7,8 @@
  *
  * `node --import tsx bench/reference/ai-sdk-loop.ts` with env OPENAI_BASE_URL (the fake
  * server), CONCURRENCY (runs in flight, default 50), DURATION (s, default 10). Prints
- * `RESULT {"runs", "seconds", "runsPerSecond", "failed"}`.
+ * `RESULT {"runs", "seconds", "runsPerSecond", "failed", "cpuMsPerRun"}`, the last being
+ * this process's CPU time (user + system, `process.cpuUsage`) over the timed loop per run.
  */
 import { createOpenAI } from '@ai-sdk/openai';
 import { streamText } from 'ai';
@@ -29,6 +30,7 @@ async function run(topic: string): Promise<string> {
   return call(ANALYSIS_SYSTEM, ANALYSIS_PROMPT.replace('{{RESEARCH_DATA}}', research));
 }
 
+const cpuBefore = process.cpuUsage();
 const started = performance.now();
 const deadline = started + seconds * 1000;
 let runs = 0;
@@ -48,4 +50,6 @@ await Promise.all(
   }),
 );
 const elapsed = (last - started) / 1000;
-console.log(`RESULT ${JSON.stringify({ runs, failed, seconds: +elapsed.toFixed(3), runsPerSecond: +(runs / elapsed).toFixed(2) })}`);
+const cpu = process.cpuUsage(cpuBefore);
+const cpuMsPerRun = +((cpu.user + cpu.system) / 1000 / runs).toFixed(3);
+console.log(`RESULT ${JSON.stringify({ runs, failed, seconds: +elapsed.toFixed(3), runsPerSecond: +(runs / elapsed).toFixed(2), cpuMsPerRun })}`);

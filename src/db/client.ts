@@ -26,6 +26,25 @@ export type Transaction = PgAsyncTransaction<PgQueryResultHKT, Relations>;
 /** Anything a query can run on: the database or an open transaction. */
 export type Executor = Database | Transaction;
 
+/** A drizzle query that can be prepared (select, insert, update, delete builders). */
+interface Preparable<T> {
+  prepare(name: string): { execute(): Promise<T> };
+}
+
+/**
+ * Runs `query` as a prepared statement. drizzle sends a query it is not asked to prepare
+ * unnamed, and postgres.js sends an unnamed statement with parameters in two round trips
+ * (Parse and Describe, then Bind and Execute once the parameter types are known), which
+ * PostgreSQL parses and plans every time. Prepared, postgres.js describes it once per
+ * connection and then sends Bind and Execute only: one round trip. For statements of a
+ * fixed text sent often (a run's writes, a one-event append); not for SQL whose text
+ * varies with the data, since every text stays prepared on each connection that ran it.
+ * PGlite ignores the preparation. `name` is for readers (postgres.js names statements itself).
+ */
+export function executePrepared<T>(query: Preparable<T>, name: string): Promise<T> {
+  return query.prepare(name).execute();
+}
+
 /** An open database with a human-readable description and a close function. */
 export interface DatabaseHandle {
   db: Database;

@@ -2,7 +2,7 @@
  * The domain-event outbox: a state change and its event commit in one transaction, and
  * the bus hears of the event only after that commit.
  */
-import type { Database, Transaction } from '../db/client.js';
+import { executePrepared, type Database, type Transaction } from '../db/client.js';
 import { events } from '../db/schema.js';
 import type { Bus } from '../realtime/bus.js';
 import type { DomainEventCatalogue, DomainEventType, ReservedEventType } from './catalogue.js';
@@ -54,10 +54,12 @@ export async function transactionWithEvents<T>(
   const result = await deps.db.transaction(async (tx) => {
     const appendAll = async (batch: readonly DomainEventInput[]): Promise<number[]> => {
       if (batch.length === 0) return [];
-      const rows = await tx
+      const insert = tx
         .insert(events)
         .values(batch.map((event) => ({ organizationId: event.organizationId, type: event.type, subjectId: event.subjectId ?? null, payload: event.payload ?? {} })))
         .returning({ seq: events.seq });
+      // One event (most transactions append one) is one statement text: prepared. A batch's text varies with its length.
+      const rows = batch.length === 1 ? await executePrepared(insert, 'append-event') : await insert;
       // The identity hands out seqs in the order of the VALUES rows.
       const seqs = rows.map((row) => row.seq).sort((a, b) => a - b);
       batch.forEach((event, i) => appended.push({ organizationId: event.organizationId, seq: seqs[i]!, type: event.type, subjectId: event.subjectId ?? null }));

@@ -8,7 +8,7 @@
  * unless the socket already holds more than `maxBufferedBytes` that the client has not
  * read (ws's `bufferedAmount`: bytes queued in this process, beyond what the kernel took).
  * Such a socket is closed with {@link SLOW_CONSUMER_CLOSE_CODE}, and its subscriptions end
- * at once. So a socket holds at most `maxBufferedBytes` plus one message, a stalled client
+ * at once. So a socket holds at most `maxBufferedBytes` plus one turn's messages (below), a stalled client
  * is noticed as soon as the kernel's buffers are full, and a client that reads is never
  * slowed down by a round trip per message. The rule is the one Redis applies to pub/sub
  * clients (`client-output-buffer-limit pubsub`): a subscriber that does not keep up is

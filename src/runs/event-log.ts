@@ -20,7 +20,7 @@
  */
 import { and, eq, sql } from 'drizzle-orm';
 
-import type { Database, Executor, Transaction } from '../db/client.js';
+import { executePrepared, type Database, type Executor, type Transaction } from '../db/client.js';
 import { runEvents, runs } from '../db/schema.js';
 import { transactionWithEvents, type Outbox } from '../events/outbox.js';
 import type { StreamEvent } from '../engine/events.js';
@@ -208,10 +208,10 @@ export class RunEventLog {
   }
 
   /**
-   * One statement: updates the run row if this process still holds the lease, and inserts
-   * the events only if it did (a data-modifying CTE; the events travel as one JSON array,
-   * sent as text: postgres.js would encode a string bound to a jsonb parameter once more;
-   * each event's payload is its `json`).
+   * One prepared statement (`executePrepared`): updates the run row if this process still
+   * holds the lease, and inserts the events only if it did (a data-modifying CTE; the
+   * events travel as one JSON array, sent as text: postgres.js would encode a string bound
+   * to a jsonb parameter once more; each event's payload is its `json`).
    * With `notify`, the same statement sends that NOTIFY, only if the update matched.
    * @throws LeaseLostError when the row's lease owner is another process (nothing written)
    */
@@ -228,20 +228,23 @@ export class RunEventLog {
     const selection = { id: updated.id, ...(notify ? { notified: sql`pg_notify(${notify.channel}, ${notify.payload})` } : {}) };
     const rows =
       batch.length === 0
-        ? await db.with(updated).select(selection).from(updated)
-        : await db
-            .with(
-              updated,
-              db.$with('inserted', { seq: runEvents.seq }).as(
-                sql`insert into ${runEvents} (${sql.identifier(runEvents.runId.name)}, ${sql.identifier(runEvents.seq.name)}, ${sql.identifier(runEvents.organizationId.name)}, ${sql.identifier(runEvents.type.name)}, ${sql.identifier(runEvents.payload.name)}, ${sql.identifier(runEvents.at.name)})
-                  select ${updated.id}, e.seq, ${this.run.organizationId}, e.payload->>'type', e.payload, e.at
-                  from ${updated} cross join jsonb_to_recordset(${`[${batch.map(({ seq, at, json }) => `{"seq":${seq},"at":${JSON.stringify(at)},"payload":${json}}`).join(',')}]`}::text::jsonb)
-                    as e(seq integer, payload jsonb, at timestamptz)
-                  returning ${sql.identifier(runEvents.seq.name)}`,
-              ),
-            )
-            .select(selection)
-            .from(updated);
+        ? await executePrepared(db.with(updated).select(selection).from(updated), 'run-write')
+        : await executePrepared(
+            db
+              .with(
+                updated,
+                db.$with('inserted', { seq: runEvents.seq }).as(
+                  sql`insert into ${runEvents} (${sql.identifier(runEvents.runId.name)}, ${sql.identifier(runEvents.seq.name)}, ${sql.identifier(runEvents.organizationId.name)}, ${sql.identifier(runEvents.type.name)}, ${sql.identifier(runEvents.payload.name)}, ${sql.identifier(runEvents.at.name)})
+                    select ${updated.id}, e.seq, ${this.run.organizationId}, e.payload->>'type', e.payload, e.at
+                    from ${updated} cross join jsonb_to_recordset(${`[${batch.map(({ seq, at, json }) => `{"seq":${seq},"at":${JSON.stringify(at)},"payload":${json}}`).join(',')}]`}::text::jsonb)
+                      as e(seq integer, payload jsonb, at timestamptz)
+                    returning ${sql.identifier(runEvents.seq.name)}`,
+                ),
+              )
+              .select(selection)
+              .from(updated),
+            'run-write-events',
+          );
     if (rows.length === 0) throw new LeaseLostError(this.run.id);
   }
 }

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { Span } from '@opentelemetry/api';
 import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 
-import type { Database, Transaction } from '../db/client.js';
+import { executePrepared, type Database, type Transaction } from '../db/client.js';
 import type { RunUsage } from '../db/documents.js';
 import { runs } from '../db/schema.js';
 import type { Logger } from '../logger.js';
@@ -257,7 +257,7 @@ export class RunExecutor {
   }
 
   private async claim(runId: string): Promise<RunRow | undefined> {
-    const [row] = await this.options.db
+    const claim = this.options.db
       .update(runs)
       .set({
         status: 'RUNNING',
@@ -276,6 +276,7 @@ export class RunExecutor {
         ),
       )
       .returning();
+    const [row] = await executePrepared(claim, 'claim-run');
     if (row?.state) await this.endOrphanedChildren(row.id);
     return row;
   }

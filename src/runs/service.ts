@@ -8,7 +8,7 @@ import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 
-import type { Database, Transaction } from '../db/client.js';
+import { executePrepared, type Database, type Transaction } from '../db/client.js';
 import { requireOwned } from '../db/ownership.js';
 import { protocols, protocolVersions, runEvents, runs, tasks, workers } from '../db/schema.js';
 import { InvalidTransitionError, NotFoundError, ValidationError } from '../errors.js';
@@ -77,7 +77,7 @@ export async function executeWorker(deps: RunDeps, organizationId: string, input
  * caller's transaction and appends `Run.queued`; the caller starts it after commit
  * (`RunExecutor.start`), and a run nobody started is taken over by the executor's sweep.
  * Worker and task are not checked here. The version is looked up by the INSERT itself
- * (`insert … select` from the protocol and its latest version): one statement.
+ * (`insert … select` from the protocol and its latest version): one prepared statement.
  * @throws NotFoundError for an unknown protocol
  */
 export async function queueRun(
@@ -86,7 +86,7 @@ export async function queueRun(
   organizationId: string,
   request: { protocol: string; input: Record<string, unknown>; workerId: string | null; taskId: string | null },
 ): Promise<RunRow> {
-  const [row] = await tx
+  const insert = tx
     .insert(runs)
     .select(
       tx
@@ -108,6 +108,7 @@ export async function queueRun(
         .where(and(eq(protocols.organizationId, organizationId), eq(protocols.slug, request.protocol))),
     )
     .returning();
+  const [row] = await executePrepared(insert, 'queue-run');
   if (!row) throw new NotFoundError('Protocol', request.protocol);
   await outbox.append({
     organizationId,

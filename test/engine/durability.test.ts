@@ -1,8 +1,10 @@
 /**
  * Durable execution and limits (issue 3): an interrupted block retried once and visibly,
  * a second interruption failing the run, an agentic turn continued from its last step,
+ * checkpoints the run does not wait for (after a block) stored before anything calls out,
  * run and step time limits, cancellation inside a tool call.
  */
+import { MockLanguageModelV3 } from 'ai/test';
 import { describe, expect, it } from 'vitest';
 import { executeWorker, type RunState } from '../../src/engine/execute.js';
 import { load, loadExample, RecordingHost, scriptedModel, textReply, toolCallReply } from './fixtures.js';
@@ -88,6 +90,59 @@ output: OUT
     expect(model.doStreamCalls[0]!.prompt.map((message) => message.role)).toEqual(['system', 'user', 'assistant', 'tool']);
     expect(host.types.slice(0, 3)).toEqual(['start', 'block-start', 'text-start']);
     expect(host.checkpoints.at(-1)!.threads.main!.messages.map((message) => message.role)).toEqual(['user', 'assistant', 'tool', 'assistant']);
+  });
+});
+
+describe('checkpoints a block does not wait for', () => {
+  it('goes on to the next block at once, but calls the model and ends only once every earlier state is stored', async () => {
+    const protocol = await loadExample('title-generator');
+    const order: string[] = [];
+    const scripted = scriptedModel([textReply(['Title'])]);
+    const model = new MockLanguageModelV3({
+      modelId: scripted.modelId,
+      doStream: (options) => {
+        order.push('model called');
+        return scripted.doStream(options);
+      },
+    });
+    // A store that takes a few turns of the event loop for each state.
+    class SlowStore extends RecordingHost {
+      override async checkpoint(state: RunState): Promise<void> {
+        const n = this.checkpoints.length + 1;
+        order.push(`checkpoint ${n} handed over`);
+        await super.checkpoint(state);
+        for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setImmediate(resolve));
+        order.push(`checkpoint ${n} stored`);
+      }
+    }
+    const host = new SlowStore({ [SONNET]: model });
+
+    const outcome = await executeWorker(protocol, { input: INPUT, host, executionId: 'e', workerId: 'w' });
+    order.push('outcome');
+
+    expect(outcome).toMatchObject({ status: 'completed', output: 'Title' });
+    // After start-thread the add-message block ran before that state was stored…
+    expect(order.indexOf('checkpoint 2 handed over')).toBeLessThan(order.indexOf('checkpoint 1 stored'));
+    // …every state (the two blocks, the model block's start) was stored before the model was called…
+    const called = order.indexOf('model called');
+    expect(order.slice(0, called).filter((step) => step.endsWith('stored'))).toHaveLength(3);
+    // …and the leg ended only after the last one.
+    expect(order.at(-2)).toBe(`checkpoint ${host.checkpoints.length} stored`);
+    expect(host.checkpoints.map((state) => state.nextStep)).toEqual([1, 2, 2, 3]);
+  });
+
+  it('lets the error of a checkpoint it did not wait for propagate', async () => {
+    const protocol = await loadExample('title-generator');
+    const host = new RecordingHost({ [SONNET]: scriptedModel([textReply(['x'])]) });
+    let calls = 0;
+    host.checkpoint = async () => {
+      calls += 1;
+      // The state after the first block, which the run does not wait for.
+      if (calls === 1) throw new Error('lease lost');
+    };
+    await expect(executeWorker(protocol, { input: INPUT, host, executionId: 'e', workerId: 'w' })).rejects.toThrow('lease lost');
+    expect(host.types).not.toContain('text-start');
+    expect(host.types).not.toContain('error');
   });
 });
 
