@@ -47,8 +47,8 @@ import { RunScope } from './run-scope.js';
 import { setResource } from './set-resource.js';
 import { addMessage, serializeThreadBlock, startThread } from './thread-blocks.js';
 import { toolCallBlock } from './tool-call-block.js';
-import { traceBlock } from './tracing.js';
 import { checkToolResults } from './tool-results.js';
+import { traceBlock } from './tracing.js';
 import type { Block, BlockKind, Protocol } from './types.js';
 import { totalsOf, zeroUsage } from './usage.js';
 

@@ -44,11 +44,6 @@ export type RunEndedHandler = (tx: Transaction, outbox: Outbox, run: RunRow, end
 
 /** A run that ended, as told to `onRunFinished` once its end is committed (metrics). */
 export interface FinishedRun {
-  runId: string;
-  /** The worker it ran for; null for a run started directly (`executeWorker`). */
-  workerId: string | null;
-  /** Set for a nested worker's run. */
-  parentRunId: string | null;
   status: RunEnding['status'];
   /** From its start (its creation, when it never started) to its end, in ms; time paused for client tools included. */
   durationMs: number;
@@ -423,9 +418,6 @@ export class RunExecutor {
       `run ${ending.status.toLowerCase()}`,
     );
     this.options.onRunFinished?.({
-      runId: run.id,
-      workerId: run.workerId,
-      parentRunId: run.parentRunId,
       status: ending.status,
       durationMs,
       usage,

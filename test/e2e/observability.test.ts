@@ -8,7 +8,6 @@ import { Writable } from 'node:stream';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { newBootstrapSecret } from '../../src/auth/api-keys.js';
 import { decodeGlobalId } from '../../src/graphql/node-access.js';
 import { createLogger } from '../../src/logger.js';
 import { eventually, FakeClock } from '../support/fake-clock.js';
@@ -64,6 +63,9 @@ const TASK = /* GraphQL */ `
   query Task($id: ID!) { task(id: $id) { status run { id status usage { inputTokens outputTokens totalTokens } cost } } }
 `;
 
+/** The token that may read /metrics (README "Observability"). */
+const METRICS_TOKEN = 'metrics-token-0123456789';
+
 const WATCH = /* GraphQL */ `
   subscription Watch($id: ID!) { fleetStatus(fleetId: $id) { queueDepth } }
 `;
@@ -82,7 +84,7 @@ describe('metrics and logs after real work', () => {
       },
     });
     app = await createTestApp({
-      env: { OPENAI_BASE_URL: llm.url, OPENAI_API_KEY: 'test-key', MODEL_PRICES: JSON.stringify({ 'gpt-4o-mini': PRICE }) },
+      env: { OPENAI_BASE_URL: llm.url, OPENAI_API_KEY: 'test-key', MODEL_PRICES: JSON.stringify({ 'gpt-4o-mini': PRICE }), METRICS_TOKEN },
       logger: createLogger('info', sink),
     });
   });
@@ -211,6 +213,26 @@ describe('metrics and logs after real work', () => {
     expect(lines.find((line) => line.requestId === 'lookup-1')).toMatchObject({ level: 30, operation: 'Lookup', status: 'error', errorCodes: ['BAD_USER_INPUT'] });
     expect(lines.slice(from).filter((line) => line.level >= 50)).toEqual([]);
   });
+
+  // Last: once a key exists, every request needs one.
+  it('lets anyone on loopback read /metrics while no key exists; then a bearer of METRICS_TOKEN or of an admin key, and 401 to anyone else', async () => {
+    expect((await scrape(app)).length).toBeGreaterThan(0);
+    const created = await post(app, 'mutation ($input: CreateApiKeyInput!) { createApiKey(input: $input) { ... on CreatedApiKey { secret } } }', {
+      input: { name: 'ops', role: 'ADMIN' },
+    });
+    const admin = created.body.data.createApiKey.secret as string;
+    const viewer = (
+      await post(app, 'mutation ($input: CreateApiKeyInput!) { createApiKey(input: $input) { ... on CreatedApiKey { secret } } }', { input: { name: 'eyes', role: 'VIEWER' } }, { authorization: `Bearer ${admin}` })
+    ).body.data.createApiKey.secret as string;
+    const url = app.url.replace('/graphql', '/metrics');
+    for (const authorization of [undefined, 'Bearer wrong-token-0123456789', `Bearer ${METRICS_TOKEN}x`, `Bearer ${viewer}`]) {
+      const refused = await fetch(url, authorization ? { headers: { authorization } } : {});
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get('www-authenticate')).toBe('Bearer');
+    }
+    expect((await scrape(app, `Bearer ${METRICS_TOKEN}`)).length).toBeGreaterThan(0);
+    expect((await scrape(app, `Bearer ${admin}`)).length).toBeGreaterThan(0);
+  });
 });
 
 describe('scheduler lag', () => {
@@ -233,28 +255,5 @@ describe('scheduler lag', () => {
     expect(valueOf(samples, 'workforce_scheduler_job_lag_seconds_bucket', { job: 'recurring-tasks', le: '30' })).toBe(2);
     expect(valueOf(samples, 'workforce_scheduler_job_lag_seconds_bucket', { job: 'recurring-tasks', le: '10' })).toBe(1);
     expect(valueOf(samples, 'workforce_scheduler_job_failures_total', { job: 'recurring-tasks' })).toBe(0);
-  });
-});
-
-describe('who may read /metrics', () => {
-  const admin = newBootstrapSecret();
-  const token = 'metrics-token-0123456789';
-  let app: TestApp;
-  beforeAll(async () => {
-    app = await createTestApp({ env: { ADMIN_API_KEY: admin, METRICS_TOKEN: token } });
-  });
-  afterAll(async () => {
-    await app?.close();
-  });
-
-  it('answers a bearer of METRICS_TOKEN or of an admin key, and 401 to anyone else once keys exist', async () => {
-    const url = app.url.replace('/graphql', '/metrics');
-    for (const authorization of [undefined, 'Bearer wrong-token-0123456789', `Bearer ${token}x`]) {
-      const refused = await fetch(url, authorization ? { headers: { authorization } } : {});
-      expect(refused.status).toBe(401);
-      expect(refused.headers.get('www-authenticate')).toBe('Bearer');
-    }
-    expect((await scrape(app, `Bearer ${token}`)).length).toBeGreaterThan(0);
-    expect((await scrape(app, `Bearer ${admin}`)).length).toBeGreaterThan(0);
   });
 });

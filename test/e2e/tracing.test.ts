@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readProtocolPackage } from '../../src/engine/package-files.js';
 import { eventually } from '../support/fake-clock.js';
 import { startServerProcess, type ServerProcess } from '../support/server-process.js';
+import { createTestDatabase, type TestDatabase } from '../support/test-app.js';
 
 /** A span as OTLP/JSON carries it (ids in hex). */
 interface OtlpSpan {
@@ -58,13 +59,16 @@ async function startReceiver(): Promise<{ url: string; spans: OtlpSpan[]; server
 // The server process compiles and migrates at start: a hook's time, not a test's.
 describe('OpenTelemetry traces over OTLP/HTTP', { timeout: 120_000 }, () => {
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let database: TestDatabase;
   let server: ServerProcess;
   let url: string;
 
   beforeAll(async () => {
     receiver = await startReceiver();
+    // PostgreSQL (postgres.js) when DATABASE_URL is set, else PGlite: SQL spans from either driver.
+    database = await createTestDatabase();
     server = startServerProcess({
-      DATA_DIR: 'memory://',
+      ...database.env,
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
       OTEL_BSP_SCHEDULE_DELAY: '100',
@@ -75,6 +79,7 @@ describe('OpenTelemetry traces over OTLP/HTTP', { timeout: 120_000 }, () => {
   afterAll(async () => {
     server?.child.kill('SIGTERM');
     await server?.exited;
+    await database?.drop();
     await new Promise((resolve) => receiver?.server.close(resolve));
   });
 
