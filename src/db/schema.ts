@@ -551,7 +551,7 @@ export const xid8 = customType<{ data: string; driverData: string }>({ dataType:
 /**
  * Domain events (the outbox): appended in the transaction of the state change they
  * describe, published on the bus after commit. Readers go through them by position
- * (`tx_id`, `seq`) below the snapshot's xmin (src/events/positions.ts); `seq` is the public
+ * (`tx_id`, `seq`) below the horizon (src/events/positions.ts); `seq` is the public
  * identifier of an event.
  */
 export const events = pgTable(

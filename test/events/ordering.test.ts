@@ -8,16 +8,17 @@
  */
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { eq, sql } from 'drizzle-orm';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { Database } from '../../src/db/client.js';
 import { DEFAULT_ORGANIZATION_ID, workers } from '../../src/db/schema.js';
 import { listDomainEvents, streamDomainEvents, type DomainEventRow } from '../../src/events/domain-events.js';
 import { transactionWithEvents, type Outbox } from '../../src/events/outbox.js';
-import { startPosition } from '../../src/events/positions.js';
+import { positionOf, startPosition } from '../../src/events/positions.js';
 import type { Bus } from '../../src/realtime/bus.js';
 import { eventually } from '../support/fake-clock.js';
-import { createTestApp, type TestApp } from '../support/test-app.js';
+import { createTestApp, createTestDatabase, type TestApp } from '../support/test-app.js';
 
 const onPostgres = Boolean(process.env.DATABASE_URL);
 const organizationId = DEFAULT_ORGANIZATION_ID;
@@ -30,23 +31,24 @@ function deferred<T = void>() {
 }
 
 /**
- * `db` with a count of the queries built on it, to wait (without timing) until a stream
- * has read the store; a read of the log builds two selects, its start position one.
+ * `db` with a count of the reads of the log built on it, to wait (without timing) until a
+ * stream has read the store: each statement of a reader (a page, a start position)
+ * begins with the horizon, `db.with(…)`.
  */
-function counted(db: Database): { db: Database; selects: () => number } {
-  let selects = 0;
+function counted(db: Database): { db: Database; reads: () => number } {
+  let reads = 0;
   const proxy = new Proxy(db, {
     get(target, property, receiver) {
-      if (property === 'select') selects += 1;
+      if (property === 'with') reads += 1;
       return Reflect.get(target, property, receiver);
     },
   });
-  return { db: proxy, selects: () => selects };
+  return { db: proxy, reads: () => reads };
 }
 
-/** Resolves once `count` selects in all were built on `reads`. */
-function selected(reads: ReturnType<typeof counted>, count: number): Promise<true> {
-  return eventually(async () => (reads.selects() >= count ? true : undefined), 30_000, `${count} selects`);
+/** Resolves once `count` reads in all were built on `reads`. */
+function readsBuilt(reads: ReturnType<typeof counted>, count: number): Promise<true> {
+  return eventually(async () => (reads.reads() >= count ? true : undefined), 30_000, `${count} reads`);
 }
 
 /** A transaction with an outbox that stays open until `release()` is called. */
@@ -117,7 +119,7 @@ describe('domain-event ordering', () => {
       const reads = counted(deps.db);
       const stream = streamDomainEvents({ db: reads.db, bus: deps.bus }, { organizationId, types }, after);
       const next = stream.next();
-      await selected(reads, 3); // the start position, then a first read
+      await readsBuilt(reads, 2); // the start position, then a first read
       await append('Order.placed', { n: `live after ${after}` });
       expect((await next).value?.payload.n).toBe(`live after ${after}`);
       await stream.return(undefined);
@@ -148,13 +150,13 @@ describe('domain-event ordering', () => {
     });
     await hasId.promise;
     const youngerSeq = await append(type, { by: 'younger' });
-    const selectsAtCommit = reads.selects();
+    const readsAtCommit = reads.reads();
 
     // The younger event is committed but held back: the older transaction could still
     // append before it.
     const page = await listDomainEvents(deps.db, { organizationId, types }, await startPosition(deps.db, 0));
     expect(page).toMatchObject({ events: [], heldBack: true });
-    await selected(reads, selectsAtCommit + 4); // the stream read the log after the commit, at least once
+    await readsBuilt(reads, readsAtCommit + 2); // the stream read the log after the commit, at least once
     expect(arrivedEarly).toBe(false);
 
     gate.resolve();
@@ -177,7 +179,7 @@ describe('domain-event ordering', () => {
     const reads = counted(deps.db);
     const stream = streamDomainEvents({ db: reads.db, bus: deps.bus }, { organizationId, types }, null);
     const arrival = stream.next();
-    await selected(reads, 3);
+    await readsBuilt(reads, 2);
 
     // A transaction with an ID that appends no event: its commit sends no wake-up.
     const quiet = deferred();
@@ -195,6 +197,49 @@ describe('domain-event ordering', () => {
     await silent;
     expect((await arrival).value?.seq).toBe(seq);
     await stream.return(undefined);
+  });
+
+  it.skipIf(!onPostgres)('is not held back by a transaction of another database on the same server, only by those of its own', async () => {
+    const types = ['Ledger.neighbour'];
+    // Another database on the same server, with a transaction that takes an ID and stays open.
+    const neighbour = await createTestDatabase();
+    const client = postgres(neighbour.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
+    const hasId = deferred<string>();
+    const gate = deferred();
+    const neighbourTransaction = client.begin(async (tx) => {
+      const [row] = await tx<[{ id: string }]>`select pg_current_xact_id()::text as id`;
+      hasId.resolve(row.id);
+      await gate.promise;
+    });
+    try {
+      const neighbourId = await hasId.promise;
+      const seq = await append('Ledger.neighbour', { n: 1 });
+      const first = await eventually(
+        async () => (await listDomainEvents(deps.db, { organizationId, types }, await startPosition(deps.db, 0))).events[0],
+        20_000,
+        'the event while another database’s transaction is open',
+      );
+      expect(first.seq).toBe(seq);
+      // The whole server's oldest transaction would have held it back: the neighbour took its ID first.
+      expect(BigInt(first.txId)).toBeGreaterThan(BigInt(neighbourId));
+
+      // A transaction of this database that took its ID first still holds later events back.
+      const ours = openTransaction(deps, async (tx) => {
+        await tx.execute(sql`select pg_current_xact_id()`);
+      });
+      await ours.ready;
+      const later = await append('Ledger.neighbour', { n: 2 });
+      expect(await listDomainEvents(deps.db, { organizationId, types }, positionOf(first))).toMatchObject({ events: [], heldBack: true });
+      ours.release();
+      await ours.committed;
+      const next = await eventually(async () => (await listDomainEvents(deps.db, { organizationId, types }, positionOf(first))).events[0], 20_000, 'the later event');
+      expect(next.seq).toBe(later);
+    } finally {
+      gate.resolve();
+      await neighbourTransaction;
+      await client.end();
+      await neighbour.drop();
+    }
   });
 
   it.skipIf(!onPostgres)('lets writers to different workers commit while the other is open; Worker.events waits for both', async () => {
