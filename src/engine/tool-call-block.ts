@@ -30,7 +30,10 @@ export async function toolCallBlock(run: BlockRun, block: BlockOf<'tool-call'>, 
   const { exec } = run;
   if (resume) {
     const call = resume.batch.calls[0]!;
-    return finish(run, block, deliverToolResults(run, resume.batch, resume.results).get(call.toolCallId)!);
+    const result = deliverToolResults(run, resume.batch, resume.results).get(call.toolCallId)!;
+    // The batch is answered: a checkpoint that still held it would read as a new pause.
+    delete exec.state.pending;
+    return finish(run, block, result);
   }
   const declaration = exec.protocol.tools.find((tool) => tool.name === block.tool);
   if (!declaration) throw new ExecutionFailure('execution_error', `Tool "${block.tool}" is not declared.`);

@@ -426,6 +426,8 @@ output: RESULT
     const outcome = await run(load(source), resumed, { input: { ORDER: 'A-7' }, state: host.checkpoints.at(-1)!, toolResults: [{ toolCallId: 'e:0:call-1', result: { status: 'closed' } }] });
     expect(outcome).toMatchObject({ status: 'completed', output: { status: 'closed' } });
     expect(resumed.types).toEqual(['start', 'tool-output-available', 'block-end', 'worker-result', 'finish', 'usage']);
+    // No checkpoint after the answer holds the answered batch (a host would take it for a new pause).
+    expect(resumed.checkpoints.filter((state) => state.pending)).toEqual([]);
   });
 
   it('fails the step with tool_error when the call fails: no model can see the error', async () => {
