@@ -139,7 +139,8 @@ describe('work state', () => {
         status,
         assigneeId: status === 'PENDING' ? null : (assignee?.id ?? null),
         ...(status === 'RUNNING' || status === 'WAITING' ? { startedAt: new Date() } : {}),
-        ...(status === 'RETRYING' ? { nextAttemptAt: new Date() } : {}),
+        // An hour away: the app's retry job must not take it back to the queue meanwhile.
+        ...(status === 'RETRYING' ? { nextAttemptAt: new Date(Date.now() + 3_600_000) } : {}),
         ...values,
       })
       .returning();
