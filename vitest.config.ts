@@ -14,6 +14,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // Set-up starts servers and databases: on a machine loaded far beyond its cores that took
+    // over 60 s. A bound for a broken hook only; a healthy one never waits on it.
+    hookTimeout: 120_000,
   },
 });
