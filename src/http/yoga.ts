@@ -22,7 +22,7 @@ import { isAnsweredError, maskedErrors } from '../graphql/mask-errors.js';
 import { useSharedExecution } from '../graphql/shared-execution.js';
 import { buildSchema } from '../graphql/schema.js';
 import { useBodySizeLimit } from '../limits/body-size.js';
-import type { PersistedOperations } from '../limits/persisted-operations.js';
+import { DOCUMENT_ID_PARAM, type PersistedOperations } from '../limits/persisted-operations.js';
 import { queryLimitPlugins } from '../limits/query-limits.js';
 import { RateLimitedError, useClientRateLimit, type RateLimiter } from '../limits/rate-limit.js';
 import { refusal } from '../limits/refusal.js';
@@ -83,6 +83,8 @@ export function createYogaServer(options: {
     context: ({ request, actor }) => ({ ...services, actor: actor ?? authentication.actorOf(request), ...(request ? { signal: request.signal } : {}) }),
     graphiql: limits.graphiql ? { title: 'Workforce GraphQL', defaultQuery, subscriptionsProtocol: 'WS' } : false,
     maskedErrors,
+    // A persisted document's id may come as `documentId` (GraphQL Codegen's client preset) beside the usual parameters.
+    ...(persisted ? { extraParamNames: [DOCUMENT_ID_PARAM] } : {}),
     // MAX_BODY_BYTES is enforced by useBodySizeLimit; yoga's own limit would copy every body through a counting stream.
     maxRequestBodySize: false,
     plugins,
