@@ -22,6 +22,7 @@ import { PersistedOperations } from './limits/persisted-operations.js';
 import { RateLimiter } from './limits/rate-limit.js';
 import { createLogger, type Logger } from './logger.js';
 import { createModelRegistry } from './models/registry.js';
+import { Mailer } from './net/mailer.js';
 import { OutboundPolicy } from './net/outbound.js';
 import { Metrics } from './observability/metrics.js';
 import { OperationLog } from './observability/operation-log.js';
@@ -93,6 +94,7 @@ export async function createApp(
     });
   const clock = overrides.clock ?? systemClock;
   const outbound = new OutboundPolicy(config.outbound);
+  const mailer = config.mail ? new Mailer(config.mail) : undefined;
   const runs = new RunExecutor({
     db: database.db,
     bus,
@@ -112,7 +114,7 @@ export async function createApp(
   );
   const access = new AccessControl({ db: database.db, host: config.host, bus, logger: logger.child({ component: 'access' }), keyCacheMs: config.apiKeyCacheMs });
   const fleets = new FleetRuntime({ db: database.db, bus, runs, logger: logger.child({ component: 'fleets' }), clock });
-  const services: AppServices = { db: database.db, bus, models, runs, logger, clock, access, fleets, reads: new SharedReads() };
+  const services: AppServices = { db: database.db, bus, models, runs, logger, clock, access, fleets, reads: new SharedReads(), mailer };
   const work = new WorkRunner({ db: database.db, bus, runs, clock, logger: logger.child({ component: 'work' }) });
   const schedulerLogger = logger.child({ component: 'scheduler' });
   const interest = new EventInterest({ db: database.db, bus });
@@ -144,7 +146,7 @@ export async function createApp(
         everyMs: OTHER_PROCESSES_POLL_MS,
         run: untilDue(
           () => nextDeliveryDue(database.db),
-          (now) => deliverWebhooks({ db: database.db, logger: schedulerLogger, outbound }, now),
+          (now) => deliverWebhooks({ db: database.db, logger: schedulerLogger, outbound, mailer }, now),
         ),
       },
       {
@@ -218,6 +220,7 @@ export async function createApp(
         await http.close();
         await access.close();
         await outbound.close();
+        mailer?.close();
         await busHandle.close();
         await database.close();
       })();

@@ -107,6 +107,8 @@ const EnvironmentModel = z.object({
       })
       .optional(),
   ),
+  SMTP_URL: optionalString.pipe(z.url({ protocol: /^smtps?$/, message: 'must be an smtp:// or smtps:// URL' }).optional()),
+  ALERT_EMAIL_FROM: z.string().trim().min(3).default('Workforce <workforce@localhost>'),
   METRICS_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
 });
 
@@ -199,6 +201,8 @@ export interface Config {
   limits: Limits;
   /** Where HTTP tools, webhooks and MCP connections may go (src/net/outbound.ts). */
   outbound: { allow: string[]; allowPublic: boolean };
+  /** The SMTP server of e-mail alert channels and their sender (src/net/mailer.ts), or undefined: e-mail channels are refused. */
+  mail: { smtpUrl: string; from: string } | undefined;
   /** The bearer token that may read `/metrics` besides admin API keys (src/http/server.ts). */
   metricsToken: string | undefined;
   /** OpenTelemetry tracing, from the standard `OTEL_*` variables (src/observability/tracing.ts). */
@@ -298,6 +302,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     },
     outbound: { allow: e.OUTBOUND_ALLOW ?? [], allowPublic: e.OUTBOUND_ALLOW_PUBLIC },
+    mail: e.SMTP_URL ? { smtpUrl: e.SMTP_URL, from: e.ALERT_EMAIL_FROM } : undefined,
     metricsToken: e.METRICS_TOKEN,
     tracing: tracingConfigOf(env),
   };

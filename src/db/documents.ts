@@ -75,6 +75,18 @@ export interface WebhookAttempt {
   durationMs: number;
 }
 
+/** The figures a fleet's dashboard charts (docs/product/fleets.md `enableDashboard({ metrics })`). */
+export type FleetDashboardMetric = 'THROUGHPUT' | 'LATENCY' | 'ERROR_RATE' | 'UTILIZATION' | 'QUEUE_DEPTH' | 'PROCESSING' | 'HEALTH_SCORE';
+
+/** A fleet's dashboard in the console (docs/product/fleets.md `enableDashboard({ metrics, refreshInterval })`). */
+export interface FleetDashboard {
+  metrics: FleetDashboardMetric[];
+  /** How often the console re-reads what the `fleetStatus` subscription does not push (metrics, workers, alerts), ms. */
+  refreshIntervalMs: number;
+  /** ISO time it was (last) enabled. */
+  enabledAt: string;
+}
+
 /** What a fleet hires from (docs/product/fleets.md "workerTemplate"). */
 export interface WorkerTemplate {
   role: string;

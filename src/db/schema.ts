@@ -33,6 +33,7 @@ import { v7 as uuidv7 } from 'uuid';
 
 import type {
   FleetBalancing,
+  FleetDashboard,
   FleetQuota,
   FleetResourceLimits,
   FleetScaling,
@@ -102,6 +103,8 @@ export const runStatus = pgEnum('run_status', [
 ]);
 export const protocolFormat = pgEnum('protocol_format', ['WORKER']);
 export const webhookDeliveryStatus = pgEnum('webhook_delivery_status', ['PENDING', 'DELIVERED', 'FAILED']);
+/** How a webhook's events are delivered: signed JSON POSTs, Slack incoming-webhook messages, or e-mail (src/webhooks/channels.ts). */
+export const webhookKind = pgEnum('webhook_kind', ['WEBHOOK', 'SLACK', 'EMAIL']);
 
 export const organizations = pgTable('organizations', {
   id: id(),
@@ -136,6 +139,8 @@ export const fleets = pgTable(
     lastScalingDecision: jsonb('last_scaling_decision').$type<ScalingDecision>(),
     /** The retry policy of the fleet's tasks that have none of their own. */
     retry: jsonb('retry').$type<RetryPolicy>(),
+    /** The console's dashboard of the fleet (`enableFleetDashboard`), or null: not enabled. */
+    dashboard: jsonb('dashboard').$type<FleetDashboard>(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -619,7 +624,10 @@ export const webhooks = pgTable(
   {
     id: id(),
     organizationId: organizationId(),
+    kind: webhookKind('kind').notNull().default('WEBHOOK'),
+    /** An http(s) URL, or for EMAIL a `mailto:` URL listing the recipients (RFC 6068). */
     url: text('url').notNull(),
+    /** Signs WEBHOOK deliveries; unused by the other kinds. */
     secret: text('secret').notNull(),
     eventTypes: text('event_types').array().notNull(),
     deletedAt: timestamp('deleted_at', { withTimezone: true }),

@@ -9,7 +9,7 @@
  * Instants in payloads are ISO-8601 strings (payloads are stored as JSON), durations
  * are in the unit their name says.
  */
-import type { FleetBalancing, RunError, ShiftBriefing, WorkerOffboarding } from '../db/documents.js';
+import type { FleetBalancing, FleetDashboardMetric, RunError, ShiftBriefing, WorkerOffboarding } from '../db/documents.js';
 import type { apiKeys, fleetAlerts, tasks, taskSlaBreaches, workers } from '../db/schema.js';
 import type { LearningItem } from '../workers/performance.js';
 
@@ -166,6 +166,7 @@ export type DomainEventCatalogue = {
     alerts: Array<{ alertId: string; metric: string; threshold: number; direction: AlertDirection; channel: string }>;
   };
   'Fleet.alert.triggered': AlertCrossingPayload;
+  'Fleet.dashboard.enabled': { metrics: FleetDashboardMetric[]; refreshIntervalMs: number };
   'Fleet.budget.exceeded': BudgetExceededPayload;
   'Fleet.alert.resolved': AlertCrossingPayload;
   'Fleet.shifts.configured': {
@@ -295,6 +296,7 @@ const CATALOGUED: { [T in DomainEventType]: true } = {
   'Fleet.sla.breached': true,
   'Fleet.alerts.configured': true,
   'Fleet.alert.triggered': true,
+  'Fleet.dashboard.enabled': true,
   'Fleet.budget.exceeded': true,
   'Fleet.alert.resolved': true,
   'Fleet.shifts.configured': true,

@@ -7,6 +7,7 @@ import type { Actor } from '../auth/actor.js';
 import type { Database } from '../db/client.js';
 import type { FleetRuntime } from '../fleets/core/runtime.js';
 import type { ModelRegistry } from '../models/registry.js';
+import type { Mailer } from '../net/mailer.js';
 import type { Bus } from '../realtime/bus.js';
 import type { SharedReads } from '../realtime/shared-reads.js';
 import type { RunExecutor } from '../runs/executor.js';
@@ -28,6 +29,8 @@ export interface AppServices {
   fleets: FleetRuntime;
   /** Subscription streams' reads, shared between watchers of the same stream woken by the same change. */
   reads: SharedReads;
+  /** Outgoing e-mail of alert channels; undefined when `SMTP_URL` is not set. */
+  mailer: Mailer | undefined;
 }
 
 export type { Actor };

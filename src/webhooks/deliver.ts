@@ -1,8 +1,9 @@
 /**
  * Sends webhook deliveries. A sender claims due PENDING deliveries with FOR UPDATE SKIP
  * LOCKED and pushes their next attempt {@link LEASE_SECONDS} ahead (a process that dies
- * mid-send leaves them to be retried then), POSTs each signed event, and records the
- * attempt: DELIVERED on a 2xx answer, otherwise a retry after the next delay of
+ * mid-send leaves them to be retried then), sends each event by its webhook's kind
+ * (src/webhooks/channels.ts: signed JSON, a Slack message or an e-mail), and records the
+ * attempt: DELIVERED when the receiver accepted it, otherwise a retry after the next delay of
  * {@link RETRY_DELAYS_SECONDS}, FAILED once they are used up.
  */
 import { and, asc, eq, inArray, lte, min } from 'drizzle-orm';
@@ -11,8 +12,9 @@ import type { Database } from '../db/client.js';
 import type { WebhookAttempt } from '../db/documents.js';
 import { events, webhookDeliveries, webhooks } from '../db/schema.js';
 import type { Logger } from '../logger.js';
-import { outboundRefusal, type OutboundPolicy } from '../net/outbound.js';
-import { SIGNATURE_HEADER, signPayload } from './signature.js';
+import type { Mailer } from '../net/mailer.js';
+import type { OutboundPolicy } from '../net/outbound.js';
+import { sendEvent } from './channels.js';
 
 /** Waits before the 2nd, 3rd … 6th attempt: 10 s, 1 min, 5 min, 30 min, 2 h. */
 export const RETRY_DELAYS_SECONDS = [10, 60, 300, 1800, 7200] as const;
@@ -20,28 +22,24 @@ export const RETRY_DELAYS_SECONDS = [10, 60, 300, 1800, 7200] as const;
 export const MAX_ATTEMPTS = RETRY_DELAYS_SECONDS.length + 1;
 /** How far a claim pushes the next attempt, covering one send. */
 const LEASE_SECONDS = 60;
-/** Per-request timeout. */
-const TIMEOUT_MS = 10_000;
 /** Deliveries claimed per transaction. */
 const BATCH = 20;
 
 type DeliveryRow = typeof webhookDeliveries.$inferSelect;
 
-/** The JSON body POSTed for one event. */
-export interface WebhookBody {
-  deliveryId: string;
-  seq: number;
-  type: string;
-  subjectId: string | null;
-  payload: Record<string, unknown>;
-  at: string;
+/** What the deliverer works with: the database, the outbound policy of HTTP targets and the mailer of e-mail ones (none: no SMTP_URL). */
+export interface DeliveryDeps {
+  db: Database;
+  logger: Logger;
+  outbound: OutboundPolicy;
+  mailer: Mailer | undefined;
 }
 
 /**
  * Sends every delivery due at `now` (claimed batch by batch), each once per call.
  * @returns the number of attempts made
  */
-export async function deliverWebhooks(deps: { db: Database; logger: Logger; outbound: OutboundPolicy }, now: Date): Promise<number> {
+export async function deliverWebhooks(deps: DeliveryDeps, now: Date): Promise<number> {
   let attempts = 0;
   for (;;) {
     const claimed = await claim(deps.db, now);
@@ -78,45 +76,16 @@ async function claim(db: Database, now: Date): Promise<DeliveryRow[]> {
   });
 }
 
-/** POSTs one delivery and records the attempt; never throws for the receiver's faults. */
-async function attempt(deps: { db: Database; logger: Logger; outbound: OutboundPolicy }, delivery: DeliveryRow, now: Date): Promise<void> {
+/** Sends one delivery by its webhook's kind and records the attempt; never throws for the receiver's faults. */
+async function attempt(deps: DeliveryDeps, delivery: DeliveryRow, now: Date): Promise<void> {
   const [target] = await deps.db
-    .select({ url: webhooks.url, secret: webhooks.secret, event: events })
+    .select({ kind: webhooks.kind, url: webhooks.url, secret: webhooks.secret, event: events })
     .from(webhooks)
     .innerJoin(events, eq(events.seq, delivery.eventSeq))
     .where(eq(webhooks.id, delivery.webhookId));
   if (!target) return;
-  const body = JSON.stringify({
-    deliveryId: delivery.id,
-    seq: target.event.seq,
-    type: target.event.type,
-    subjectId: target.event.subjectId,
-    payload: target.event.payload,
-    at: target.event.at.toISOString(),
-  } satisfies WebhookBody);
   const started = performance.now();
-  let statusCode: number | null = null;
-  let error: string | null = null;
-  try {
-    const response = await deps.outbound.fetch(target.url, {
-      method: 'POST',
-      redirect: 'manual',
-      signal: AbortSignal.timeout(TIMEOUT_MS),
-      headers: {
-        'content-type': 'application/json',
-        'user-agent': 'workforce-server-webhooks',
-        'x-workforce-event': target.event.type,
-        'x-workforce-delivery': delivery.id,
-        [SIGNATURE_HEADER]: signPayload(target.secret, body, Math.floor(now.getTime() / 1000)),
-      },
-      body,
-    });
-    statusCode = response.status;
-    await response.body?.cancel();
-    if (!response.ok) error = `HTTP ${response.status}`;
-  } catch (cause) {
-    error = outboundRefusal(cause)?.message ?? (cause instanceof Error ? cause.message : String(cause));
-  }
+  const { statusCode, error } = await sendEvent(deps, target, target.event, delivery.id, now);
   const record: WebhookAttempt = { at: now.toISOString(), statusCode, error, durationMs: Math.round(performance.now() - started) };
   const made = delivery.attempts.length + 1;
   const outcome =
@@ -130,5 +99,5 @@ async function attempt(deps: { db: Database; logger: Logger; outbound: OutboundP
     // The claim's lease keeps other senders off this row, so its attempts are current.
     .set({ ...outcome, attempts: [...delivery.attempts, record] })
     .where(and(eq(webhookDeliveries.id, delivery.id), eq(webhookDeliveries.status, 'PENDING')));
-  if (error) deps.logger.warn({ deliveryId: delivery.id, url: target.url, error, attempt: made }, 'webhook delivery failed');
+  if (error) deps.logger.warn({ deliveryId: delivery.id, kind: target.kind, url: target.url, error, attempt: made }, 'webhook delivery failed');
 }

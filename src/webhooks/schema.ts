@@ -2,7 +2,7 @@
 import { and, eq, isNull } from 'drizzle-orm';
 
 import type { WebhookAttempt } from '../db/documents.js';
-import { webhookDeliveries, webhookDeliveryStatus, webhooks } from '../db/schema.js';
+import { webhookDeliveries, webhookDeliveryStatus, webhookKind, webhooks } from '../db/schema.js';
 import { InvalidTransitionError, NotFoundError, ValidationError } from '../errors.js';
 import { builder } from '../graphql/builder.js';
 import { MAX_ATTEMPTS } from './deliver.js';
@@ -19,10 +19,10 @@ const DeliveryStatusEnum = builder.enumType('WebhookDeliveryStatus', {
 });
 
 const AttemptRef = builder.objectRef<WebhookAttempt>('WebhookAttempt').implement({
-  description: 'One HTTP attempt of a delivery.',
+  description: 'One attempt of a delivery: an HTTP request, or an e-mail handed to the SMTP server.',
   fields: (t) => ({
     at: t.field({ type: 'DateTime', description: 'When it was made.', resolve: (a) => new Date(a.at) }),
-    statusCode: t.exposeInt('statusCode', { nullable: true, description: 'HTTP status of the answer; null when none came.' }),
+    statusCode: t.exposeInt('statusCode', { nullable: true, description: 'HTTP status of the answer; null when none came, and for e-mail.' }),
     error: t.exposeString('error', { nullable: true, description: 'Why it failed; null on success.' }),
     durationMs: t.exposeInt('durationMs', { description: 'How long it took, milliseconds.' }),
   }),
@@ -44,12 +44,22 @@ const WebhookDelivery = builder.drizzleNode('webhookDeliveries', {
   }),
 });
 
+const WebhookKindEnum = builder.enumType('WebhookKind', {
+  description: 'How a webhook’s events are delivered.',
+  values: {
+    WEBHOOK: { description: `The event as JSON, POSTed and signed in the \`${SIGNATURE_HEADER}\` header.` },
+    SLACK: { description: 'A message to a Slack incoming webhook (an alert’s `slackWebhookUrl`).' },
+    EMAIL: { description: 'An e-mail to the addresses of a `mailto:` URL (an alert’s `emailTo`), through the server’s SMTP server.' },
+  } satisfies Record<(typeof webhookKind.enumValues)[number], { description: string }>,
+});
+
 export const Webhook = builder.drizzleNode('webhooks', {
   name: 'Webhook',
-  description: `POSTs events to a URL, signed in the \`${SIGNATURE_HEADER}\` header (t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">).`,
+  description: `Delivers events to a target: a URL POSTed signed JSON (the \`${SIGNATURE_HEADER}\` header: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">), or for an alert a Slack incoming webhook or e-mail recipients.`,
   id: { column: (webhook) => webhook.id },
   fields: (t) => ({
-    url: t.exposeString('url', { description: 'Where events are POSTed.' }),
+    kind: t.field({ type: WebhookKindEnum, description: 'How events are delivered.', resolve: (webhook) => webhook.kind }),
+    url: t.exposeString('url', { description: 'Where events go: an http(s) URL, or a `mailto:` URL listing the recipients of an EMAIL webhook.' }),
     eventTypes: t.exposeStringList('eventTypes', { description: 'Event types delivered: exact, `Subject.*` or `*`.' }),
     deletedAt: t.expose('deletedAt', { type: 'DateTime', nullable: true, description: 'When it was deleted; nothing is delivered after.' }),
     deliveries: t.drizzleConnection({

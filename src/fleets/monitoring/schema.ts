@@ -1,6 +1,6 @@
 /**
  * GraphQL types of fleet monitoring (metrics, workerMetrics, status,
- * alerts, configureFleetAlerts; "Subscriptions": fleetStatus).
+ * alerts, configureFleetAlerts, dashboard, enableFleetDashboard; "Subscriptions": fleetStatus).
  */
 import { NotFoundError, ValidationError } from '../../errors.js';
 import { builder } from '../../graphql/builder.js';
@@ -11,6 +11,8 @@ import { readFleetMetrics, readWorkerMetrics, type FleetMetrics, type WorkerMetr
 import { Fleet } from '../core/schema.js';
 import { readFleetStatus, type FleetStatus } from './status.js';
 import { findFleet } from '../core/store.js';
+import { DEFAULT_REFRESH_INTERVAL_MS, enableFleetDashboard } from './dashboard.js';
+import type { FleetDashboard, FleetDashboardMetric } from '../../db/documents.js';
 
 export const FleetStatusRef = builder.objectRef<FleetStatus>('FleetStatus').implement({
   description: 'A fleet’s real-time status (seed `getRealtimeStatus`), derived from the database.',
@@ -143,8 +145,10 @@ const FleetAlertInput = builder.inputType('FleetAlertInput', {
     threshold: t.float({ required: true, description: 'Threshold, in the metric’s unit.' }),
     direction: t.field({ type: AlertDirectionEnum, description: 'Default BELOW for HEALTH_SCORE, ABOVE otherwise.' }),
     channel: t.string({ required: true, description: 'Where people hear of it, e.g. `slack`, `pagerduty`, `email`, `webhook`.' }),
-    webhookUrl: t.string({ description: 'POST `Fleet.alert.triggered` here (signed, retried with backoff).' }),
+    webhookUrl: t.string({ description: 'POST `Fleet.alert.triggered` here as signed JSON (retried with backoff). At most one of `webhookUrl`, `slackWebhookUrl`, `emailTo`.' }),
     webhookSecret: t.string({ description: 'Secret of the signature (16+ characters); random when omitted.' }),
+    slackWebhookUrl: t.string({ description: 'A Slack incoming webhook (`https://hooks.slack.com/services/…`): each trigger posts a message saying what crossed which threshold.' }),
+    emailTo: t.stringList({ description: 'E-mail each trigger to these addresses (1–20), through the server’s SMTP server (`SMTP_URL`; refused when it is not set).' }),
   }),
 });
 
@@ -178,5 +182,61 @@ builder.mutationField('configureFleetAlerts', (t) =>
     errors: { types: [ValidationError, NotFoundError] },
     args: { input: t.arg({ type: ConfigureFleetAlertsInput, required: true }) },
     resolve: (_root, { input }, ctx) => configureFleetAlerts(ctx, ctx.actor.organizationId, { ...input, fleetId: input.fleetId.id }),
+  }),
+);
+
+const DashboardMetricEnum = builder.enumType('FleetDashboardMetric', {
+  description: 'A figure a fleet’s dashboard charts in the console.',
+  values: {
+    THROUGHPUT: { description: 'Tasks completed per hour.' },
+    LATENCY: { description: 'Mean time from queueing to start (`avgWaitTimeMs`).' },
+    ERROR_RATE: { description: 'Failed / ended over the last hour, 0–1.' },
+    UTILIZATION: { description: 'Busy slots / slots, 0–1.' },
+    QUEUE_DEPTH: { description: 'Tasks waiting in the fleet queue.' },
+    PROCESSING: { description: 'Tasks being worked on.' },
+    HEALTH_SCORE: { description: 'The status’s health score, 0–1.' },
+  } satisfies Record<FleetDashboardMetric, { description: string }>,
+});
+
+const FleetDashboardRef = builder.objectRef<FleetDashboard>('FleetDashboard').implement({
+  description: 'What the operations console (`/console`) shows of a fleet, set by `enableFleetDashboard`.',
+  fields: (t) => ({
+    metrics: t.field({ type: [DashboardMetricEnum], description: 'The figures charted, in this order.', resolve: (d) => d.metrics }),
+    refreshIntervalMs: t.exposeInt('refreshIntervalMs', {
+      description: 'How often the console re-reads what the `fleetStatus` subscription does not push (metrics, workers, alerts), ms.',
+    }),
+    enabledAt: t.field({ type: 'DateTime', description: 'When it was last enabled.', resolve: (d) => new Date(d.enabledAt) }),
+  }),
+});
+
+const EnableFleetDashboardInput = builder.inputType('EnableFleetDashboardInput', {
+  description: 'A fleet’s dashboard, and optionally its alerts.',
+  fields: (t) => ({
+    fleetId: t.globalID({ required: true, for: Fleet, description: 'The fleet.' }),
+    metrics: t.field({ type: [DashboardMetricEnum], required: true, description: 'The figures to chart (at least one).' }),
+    refreshIntervalMs: t.int({ description: `How often the console re-reads figures not pushed live, ms (1000–3600000; default ${DEFAULT_REFRESH_INTERVAL_MS}).` }),
+    alerts: t.field({ type: [FleetAlertInput], description: 'When given, replaces the fleet’s alerts as `configureFleetAlerts` does.' }),
+  }),
+});
+
+builder.drizzleObjectFields(Fleet, (t) => ({
+  dashboard: t.field({
+    type: FleetDashboardRef,
+    nullable: true,
+    description: 'Its dashboard in the console; null until `enableFleetDashboard`.',
+    select: { columns: { dashboard: true } },
+    resolve: (fleet) => fleet.dashboard,
+  }),
+}));
+
+builder.mutationField('enableFleetDashboard', (t) =>
+  t.field({
+    authScopes: { admin: true },
+    type: Fleet,
+    description: 'Enables or reconfigures a fleet’s dashboard (metrics charted, refresh interval) and, with `alerts`, replaces its alerts. Appends `Fleet.dashboard.enabled`.',
+    errors: { types: [ValidationError, NotFoundError] },
+    args: { input: t.arg({ type: EnableFleetDashboardInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      enableFleetDashboard(ctx, ctx.actor.organizationId, { ...input, fleetId: input.fleetId.id }, ctx.clock.now()),
   }),
 );
